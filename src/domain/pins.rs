@@ -1,0 +1,203 @@
+//! The TheRock commit a super-repo commit builds against (therock-facts.md §5).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The files read for a pin, in order.
+pub const PIN_SOURCES: &[&str] = &[
+    ".github/actions/ci-env/action.yml",
+    ".github/workflows/therock-ci.yml",
+    ".github/workflows/therock-ci-linux.yml",
+];
+
+pub const CHECKOUT_STEP: &str = "Checkout TheRock repository";
+
+/// What one source file says about the pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinRead {
+    /// A 40-hex commit.
+    Pin { sha: String, baseline_run_id: Option<u64> },
+    /// The file has no pin (no such output/step, an expression, a branch name): try the next.
+    NoPin(String),
+    /// The value looks like a commit but is not a full 40-hex SHA: bad input.
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+struct Action {
+    #[serde(default)]
+    outputs: BTreeMap<String, Output>,
+}
+
+#[derive(Deserialize)]
+struct Output {
+    #[serde(default)]
+    value: Option<Scalar>,
+}
+
+#[derive(Deserialize)]
+struct Workflow {
+    #[serde(default)]
+    jobs: BTreeMap<String, Job>,
+}
+
+#[derive(Deserialize)]
+struct Job {
+    #[serde(default)]
+    steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+struct Step {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    uses: Option<String>,
+    #[serde(default)]
+    with: BTreeMap<String, Scalar>,
+}
+
+/// Any YAML scalar, kept as text (a SHA of digits only would otherwise parse as a number).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum Scalar {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Str(s) => s.clone(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+pub fn is_full_sha(s: &str) -> bool {
+    s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn classify(value: &str, what: &str) -> PinRead {
+    let v = value.trim();
+    if is_full_sha(v) {
+        return PinRead::Pin { sha: v.to_ascii_lowercase(), baseline_run_id: None };
+    }
+    if v.is_empty() {
+        return PinRead::NoPin(format!("{what} is empty"));
+    }
+    if v.contains("${{") {
+        return PinRead::NoPin(format!("{what} is an expression ({v})"));
+    }
+    // Hex-only values of commit-like length are meant as a commit but are not a full SHA.
+    if v.len() >= 7 && v.chars().all(|c| c.is_ascii_hexdigit()) {
+        return PinRead::Invalid(format!("{what} is '{v}', which is not a 40-hex commit SHA"));
+    }
+    PinRead::NoPin(format!("{what} is a branch or tag name ({v}), not a pinned commit"))
+}
+
+/// Reads `.github/actions/ci-env/action.yml`: output `therock-ref` (and `baseline-run-id`).
+pub fn parse_ci_env(yaml: &str) -> Result<PinRead, String> {
+    let action: Action = serde_saphyr::from_str(yaml).map_err(|e| format!("not valid YAML: {e}"))?;
+    let Some(value) = action.outputs.get("therock-ref").and_then(|o| o.value.as_ref()) else {
+        return Ok(PinRead::NoPin("no output therock-ref".into()));
+    };
+    let mut read = classify(&value.text(), "output therock-ref");
+    if let PinRead::Pin { baseline_run_id, .. } = &mut read {
+        *baseline_run_id = action
+            .outputs
+            .get("baseline-run-id")
+            .and_then(|o| o.value.as_ref())
+            .and_then(|v| v.text().trim().parse().ok());
+    }
+    Ok(read)
+}
+
+/// Reads a workflow's `Checkout TheRock repository` step (`ref:` of a checkout of ROCm/TheRock).
+pub fn parse_checkout_step(yaml: &str) -> Result<PinRead, String> {
+    let wf: Workflow = serde_saphyr::from_str(yaml).map_err(|e| format!("not valid YAML: {e}"))?;
+    for job in wf.jobs.values() {
+        for step in &job.steps {
+            if step.name.as_deref().map(str::trim) != Some(CHECKOUT_STEP) {
+                continue;
+            }
+            if !step.uses.as_deref().unwrap_or("").starts_with("actions/checkout") {
+                continue;
+            }
+            let repo = step.with.get("repository").map(Scalar::text).unwrap_or_default();
+            if !repo.trim().eq_ignore_ascii_case("ROCm/TheRock") {
+                continue;
+            }
+            return Ok(match step.with.get("ref") {
+                Some(r) => classify(&r.text(), &format!("step '{CHECKOUT_STEP}' ref")),
+                None => PinRead::NoPin(format!("step '{CHECKOUT_STEP}' has no ref")),
+            });
+        }
+    }
+    Ok(PinRead::NoPin(format!("no step named '{CHECKOUT_STEP}' checking out ROCm/TheRock")))
+}
+
+/// Parses the file at `PIN_SOURCES[index]`.
+pub fn parse_source(index: usize, yaml: &str) -> Result<PinRead, String> {
+    if index == 0 {
+        parse_ci_env(yaml)
+    } else {
+        parse_checkout_step(yaml)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    #[test]
+    fn ci_env_shape() {
+        let y = format!(
+            "name: ci-env\noutputs:\n  therock-ref:\n    description: TheRock commit\n    value: \"{SHA}\" # 2026-07-01 commit\n  baseline-run-id:\n    value: \"123456\"\nruns:\n  using: composite\n  steps: []\n"
+        );
+        assert_eq!(
+            parse_ci_env(&y).unwrap(),
+            PinRead::Pin { sha: SHA.into(), baseline_run_id: Some(123456) }
+        );
+        let y = "outputs:\n  therock-ref:\n    value: ${{ inputs.ref }}\n";
+        assert!(matches!(parse_ci_env(y).unwrap(), PinRead::NoPin(_)));
+        let y = "outputs:\n  therock-ref:\n    value: abc1234\n";
+        assert!(matches!(parse_ci_env(y).unwrap(), PinRead::Invalid(_)));
+        assert!(matches!(parse_ci_env("outputs: {}\n").unwrap(), PinRead::NoPin(_)));
+        assert!(parse_ci_env("outputs: [unclosed\n").is_err());
+    }
+
+    #[test]
+    fn checkout_step_shape() {
+        let y = format!(
+            r#"name: TheRock CI
+on:
+  pull_request:
+  push:
+    branches: [develop]
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+      - name: Checkout TheRock repository
+        uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          repository: "ROCm/TheRock"
+          path: "TheRock"
+          ref: {SHA} # 2026-01-10 commit
+"#
+        );
+        assert_eq!(parse_checkout_step(&y).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: None });
+        let branch = y.replace(SHA, "main");
+        assert!(matches!(parse_checkout_step(&branch).unwrap(), PinRead::NoPin(_)));
+        let expr = y.replace(SHA, "${{ needs.setup.outputs.ref }}");
+        assert!(matches!(parse_checkout_step(&expr).unwrap(), PinRead::NoPin(_)));
+    }
+}

@@ -1,0 +1,553 @@
+//! GitHub REST client: octocrab transport, our own retry and rate-limit policy, `Link` paging.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::domain::buckets::Repo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GhError {
+    #[error("{0} was not found on GitHub (HTTP 404)")]
+    NotFound(String),
+    #[error("GitHub API rate limit exceeded while reading {what}: {detail}")]
+    RateLimited { what: String, detail: String },
+    #[error("GitHub refused access to {what} (HTTP {status}): {message}")]
+    Refused { what: String, status: u16, message: String },
+    #[error("GitHub API failed for {what} after {attempts} attempts: {last}")]
+    Unavailable { what: String, attempts: u32, last: String },
+    #[error("GitHub answered {what} with malformed JSON: {err}")]
+    BadJson { what: String, err: String },
+}
+
+/// A run object, with the fields the tool reads (GitHub sends many more).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct Run {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub head_branch: Option<String>,
+    pub head_sha: String,
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub run_attempt: Option<u64>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub head_repository: Option<HeadRepository>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct HeadRepository {
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+impl Run {
+    pub fn head_repo_name(&self) -> Option<&str> {
+        self.head_repository.as_ref().and_then(|h| h.full_name.as_deref())
+    }
+    pub fn is_completed_success(&self) -> bool {
+        self.status.as_deref() == Some("completed") && self.conclusion.as_deref() == Some("success")
+    }
+    pub fn is_from_fork_of(&self, repo: &Repo) -> bool {
+        self.head_repo_name().is_some_and(|h| !h.eq_ignore_ascii_case(&repo.full()))
+    }
+    pub fn status_text(&self) -> String {
+        match (&self.status, &self.conclusion) {
+            (Some(s), Some(c)) => format!("{s} ({c})"),
+            (Some(s), None) => s.clone(),
+            _ => "unknown".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RunsPage {
+    #[serde(default)]
+    workflow_runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CommitRef {
+    pub sha: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Commit {
+    pub sha: String,
+    #[serde(default)]
+    pub parents: Vec<CommitRef>,
+    #[serde(default)]
+    pub commit: Option<CommitDetail>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CommitDetail {
+    #[serde(default)]
+    pub committer: Option<Signature>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Signature {
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+impl Commit {
+    pub fn date(&self) -> Option<i64> {
+        let d = self.commit.as_ref()?.committer.as_ref()?.date.as_deref()?;
+        crate::domain::time::parse_rfc3339(d)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Compare {
+    merge_base_commit: CommitRef,
+}
+
+#[derive(Debug, Deserialize)]
+struct Contents {
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    encoding: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RepoInfo {
+    default_branch: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequest {
+    pub head: PullEnd,
+    pub base: PullEnd,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullEnd {
+    pub sha: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+}
+
+/// Retry settings. Environment knobs exist so tests and impatient users can shorten waits.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub backoff: Duration,
+    /// The longest rate-limit wait worth sitting through; longer waits fail at once.
+    pub max_wait: Duration,
+}
+
+impl RetryPolicy {
+    pub fn from_env() -> Self {
+        let num = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(d);
+        RetryPolicy {
+            attempts: num("THEROCK_ARTIFACTS_RETRIES", 5).max(1) as u32,
+            backoff: Duration::from_millis(num("THEROCK_ARTIFACTS_BACKOFF_MS", 1000)),
+            max_wait: Duration::from_secs(num("THEROCK_ARTIFACTS_MAX_RATE_WAIT", 300)),
+        }
+    }
+
+    /// Exponential backoff with jitter (0.5x to 1.5x), capped at 60 s.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = self.backoff.as_millis() as f64 * 2f64.powi(attempt.min(10) as i32);
+        let jittered = base * (0.5 + fastrand::f64());
+        Duration::from_millis(jittered.min(60_000.0) as u64)
+    }
+}
+
+pub struct RunPager {
+    next: Option<String>,
+    what: String,
+    pub pages: u32,
+}
+
+impl RunPager {
+    pub fn complete(&self) -> bool {
+        self.next.is_none()
+    }
+}
+
+pub struct GitHub {
+    octo: octocrab::Octocrab,
+    api: String,
+    retry: RetryPolicy,
+    requests: AtomicU64,
+    /// A rate-limit "retry after" instant shared by every task.
+    gate: tokio::sync::Mutex<Option<Instant>>,
+    pub anonymous: bool,
+}
+
+/// Where the token comes from, in the documented order.
+pub async fn discover_token(explicit: Option<String>) -> Option<String> {
+    let from_env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    if let Some(t) = explicit.filter(|t| !t.trim().is_empty()) {
+        return Some(t.trim().to_string());
+    }
+    if let Some(t) = from_env("GITHUB_TOKEN").or_else(|| from_env("GH_TOKEN")) {
+        return Some(t.trim().to_string());
+    }
+    let out = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::process::Command::new("gh")
+            .args(["auth", "token"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output(),
+    )
+    .await;
+    match out {
+        Ok(Ok(o)) if o.status.success() => {
+            let t = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            (!t.is_empty()).then_some(t)
+        }
+        _ => None,
+    }
+}
+
+pub fn api_base_from_env() -> String {
+    std::env::var("GITHUB_API_URL")
+        .ok()
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "https://api.github.com".to_string())
+}
+
+struct Page {
+    body: bytes::Bytes,
+    next: Option<String>,
+}
+
+enum Attempt {
+    Done(Page),
+    Retry(String, Option<Duration>),
+    Fail(GhError),
+}
+
+impl GitHub {
+    pub fn new(api: String, token: Option<String>, retry: RetryPolicy) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let mut b = octocrab::Octocrab::builder()
+            .base_uri(api.as_str())
+            .with_context(|| format!("GITHUB_API_URL '{api}' is not a valid URL"))?
+            .add_header(http::header::ACCEPT, "application/vnd.github+json".to_string())
+            .add_header(http::HeaderName::from_static("x-github-api-version"), "2022-11-28".to_string())
+            .add_header(http::header::USER_AGENT, concat!("therock-artifacts/", env!("CARGO_PKG_VERSION")).to_string())
+            .set_connect_timeout(Some(Duration::from_secs(15)))
+            .set_read_timeout(Some(Duration::from_secs(60)));
+        let anonymous = token.is_none();
+        if let Some(t) = token {
+            b = b.personal_token(t);
+        }
+        let octo = b.build().context("could not set up the GitHub client")?;
+        Ok(GitHub { octo, api, retry, requests: AtomicU64::new(0), gate: tokio::sync::Mutex::new(None), anonymous })
+    }
+
+    pub fn requests_made(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.api, path)
+    }
+
+    async fn wait_gate(&self) {
+        let until = *self.gate.lock().await;
+        if let Some(t) = until {
+            let now = Instant::now();
+            if t > now {
+                tokio::time::sleep(t - now).await;
+            }
+        }
+    }
+
+    async fn attempt(&self, url: &str, what: &str) -> Attempt {
+        self.wait_gate().await;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = match self.octo._get(url).await {
+            Ok(r) => r,
+            Err(e) => return Attempt::Retry(format!("network error: {}", short_err(&e)), None),
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = match http_body_util::BodyExt::collect(resp.into_body()).await {
+            Ok(b) => b.to_bytes(),
+            Err(e) => return Attempt::Retry(format!("connection broke while reading: {}", short_err(&e)), None),
+        };
+        let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim).map(String::from);
+        if (200..300).contains(&status) {
+            let next = header("link").and_then(|l| next_link(&l));
+            return Attempt::Done(Page { body, next });
+        }
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(String::from))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+        if status == 404 {
+            return Attempt::Fail(GhError::NotFound(what.to_string()));
+        }
+        if status == 403 || status == 429 {
+            if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+                return self.rate_wait(what, Duration::from_secs(secs), "secondary rate limit").await;
+            }
+            if header("x-ratelimit-remaining").as_deref() == Some("0") {
+                let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                let wait = Duration::from_secs(reset.saturating_sub(now) + 1);
+                return self.rate_wait(what, wait, "primary rate limit").await;
+            }
+            if status == 429 {
+                return Attempt::Retry(format!("HTTP 429: {message}"), None);
+            }
+            return Attempt::Fail(GhError::Refused { what: what.into(), status, message });
+        }
+        if status >= 500 || status == 408 {
+            return Attempt::Retry(format!("HTTP {status}: {message}"), None);
+        }
+        Attempt::Fail(GhError::Refused { what: what.into(), status, message })
+    }
+
+    async fn rate_wait(&self, what: &str, wait: Duration, kind: &str) -> Attempt {
+        if wait > self.retry.max_wait {
+            let hint = if self.anonymous { "; anonymous requests get 60 an hour: set GITHUB_TOKEN or GH_TOKEN" } else { "" };
+            return Attempt::Fail(GhError::RateLimited {
+                what: what.into(),
+                detail: format!("{kind}, resets in {} s, longer than the {} s this tool waits{hint}", wait.as_secs(), self.retry.max_wait.as_secs()),
+            });
+        }
+        eprintln!("GitHub {kind} reached; waiting {} s before retrying", wait.as_secs());
+        *self.gate.lock().await = Some(Instant::now() + wait);
+        Attempt::Retry(format!("{kind}"), Some(Duration::ZERO))
+    }
+
+    async fn get_page(&self, url: &str, what: &str) -> Result<Page, GhError> {
+        let mut last = String::new();
+        for attempt in 0..self.retry.attempts {
+            match self.attempt(url, what).await {
+                Attempt::Done(p) => return Ok(p),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry(why, delay) => {
+                    last = why;
+                    if attempt + 1 < self.retry.attempts {
+                        let d = delay.unwrap_or_else(|| self.retry.delay(attempt));
+                        tokio::time::sleep(d).await;
+                    }
+                }
+            }
+        }
+        Err(GhError::Unavailable { what: what.into(), attempts: self.retry.attempts, last })
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
+        let page = self.get_page(&self.url(path), what).await?;
+        serde_json::from_slice(&page.body).map_err(|e| GhError::BadJson { what: what.into(), err: e.to_string() })
+    }
+
+    /// Follows `Link: rel="next"` until `max_items` items are read or the pages end.
+    async fn get_paged<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+        max_items: usize,
+        items: impl Fn(bytes::Bytes) -> Result<Vec<T>, serde_json::Error>,
+    ) -> Result<Vec<T>, GhError> {
+        let mut out = Vec::new();
+        let mut url = Some(self.url(path));
+        while let Some(u) = url.take() {
+            let page = self.get_page(&u, what).await?;
+            let mut batch = items(page.body).map_err(|e| GhError::BadJson { what: what.into(), err: e.to_string() })?;
+            let empty = batch.is_empty();
+            out.append(&mut batch);
+            if out.len() >= max_items || empty {
+                break;
+            }
+            url = page.next;
+        }
+        out.truncate(max_items);
+        Ok(out)
+    }
+
+    /// Runs of a workflow, newest first. `filters` are extra query pairs (`head_sha`, `branch`,
+    /// `status`, `event`).
+    pub async fn workflow_runs(
+        &self,
+        repo: &Repo,
+        workflow: &str,
+        filters: &[(&str, &str)],
+        max_items: usize,
+    ) -> Result<Vec<Run>, GhError> {
+        let mut q = String::from("per_page=100");
+        for (k, v) in filters {
+            q.push_str(&format!("&{k}={}", urlencode(v)));
+        }
+        let path = format!("/repos/{}/actions/workflows/{}/runs?{q}", repo.full(), urlencode(workflow));
+        let what = format!("workflow '{workflow}' runs of {repo}");
+        let mut runs = self
+            .get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs))
+            .await?;
+        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(runs)
+    }
+
+    /// A lazily paged listing of runs, for walks that may not need more than the first page.
+    pub fn run_pager(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> RunPager {
+        let mut q = String::from("per_page=100");
+        for (k, v) in filters {
+            q.push_str(&format!("&{k}={}", urlencode(v)));
+        }
+        RunPager {
+            next: Some(self.url(&format!("/repos/{}/actions/workflows/{}/runs?{q}", repo.full(), urlencode(workflow)))),
+            what: format!("workflow '{workflow}' runs of {repo}"),
+            pages: 0,
+        }
+    }
+
+    /// The next page of a pager; empty when the listing is complete.
+    pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
+        let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
+        let page = self.get_page(&url, &pager.what).await?;
+        let runs = serde_json::from_slice::<RunsPage>(&page.body)
+            .map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?
+            .workflow_runs;
+        pager.pages += 1;
+        pager.next = if runs.is_empty() { None } else { page.next };
+        Ok(runs)
+    }
+
+    pub async fn run(&self, repo: &Repo, run_id: u64) -> Result<Run, GhError> {
+        self.get_json(&format!("/repos/{}/actions/runs/{run_id}", repo.full()), &format!("run {run_id} of {repo}")).await
+    }
+
+    pub async fn default_branch(&self, repo: &Repo) -> Result<String, GhError> {
+        let info: RepoInfo = self.get_json(&format!("/repos/{}", repo.full()), &format!("repository {repo}")).await?;
+        Ok(info.default_branch)
+    }
+
+    /// Distinguishes "no such repository" from "no such workflow" after a 404.
+    pub async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError {
+        match self.default_branch(repo).await {
+            Err(GhError::NotFound(_)) => GhError::NotFound(format!("repository {repo} (or it is private and the token cannot see it)")),
+            Err(e) => e,
+            Ok(_) => GhError::NotFound(format!("workflow file '{workflow}' in {repo}")),
+        }
+    }
+
+    /// Ancestors of `rev` (a branch or SHA), newest first.
+    pub async fn commits(&self, repo: &Repo, rev: &str, max_items: usize) -> Result<Vec<Commit>, GhError> {
+        let path = format!("/repos/{}/commits?sha={}&per_page=100", repo.full(), urlencode(rev));
+        self.get_paged(&path, &format!("commit history of {rev} in {repo}"), max_items, |b| serde_json::from_slice(&b)).await
+    }
+
+    pub async fn commit(&self, repo: &Repo, rev: &str) -> Result<Commit, GhError> {
+        self.get_json(&format!("/repos/{}/commits/{}", repo.full(), urlencode(rev)), &format!("commit {rev} in {repo}")).await
+    }
+
+    pub async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
+        let c: Compare = self
+            .get_json(
+                &format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)),
+                &format!("comparison of {base}...{head} in {repo}"),
+            )
+            .await?;
+        Ok(c.merge_base_commit.sha)
+    }
+
+    /// A file's text at a commit; `Ok(None)` when the file does not exist there.
+    pub async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
+        let what = format!("{path} at {rev} in {repo}");
+        let c: Contents = match self.get_json(&format!("/repos/{}/contents/{path}?ref={}", repo.full(), urlencode(rev)), &what).await {
+            Ok(c) => c,
+            Err(GhError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if c.encoding != "base64" {
+            return Err(GhError::BadJson { what, err: format!("unexpected encoding '{}'", c.encoding) });
+        }
+        use base64::Engine;
+        let clean: String = c.content.chars().filter(|ch| !ch.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(clean)
+            .map_err(|e| GhError::BadJson { what: what.clone(), err: e.to_string() })?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    pub async fn pull(&self, repo: &Repo, number: u64) -> Result<PullRequest, GhError> {
+        self.get_json(&format!("/repos/{}/pulls/{number}", repo.full()), &format!("pull request #{number} of {repo}")).await
+    }
+}
+
+fn short_err(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let mut segs = part.split(';');
+        let url = segs.next()?.trim();
+        let is_next = segs.any(|s| s.trim().replace(' ', "") == "rel=\"next\"");
+        (is_next && url.starts_with('<') && url.ends_with('>')).then(|| url[1..url.len() - 1].to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header() {
+        let l = r#"<https://api.github.com/repositories/1/actions/runs?page=2>; rel="next", <https://api.github.com/repositories/1/actions/runs?page=9>; rel="last""#;
+        assert_eq!(next_link(l).unwrap(), "https://api.github.com/repositories/1/actions/runs?page=2");
+        assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy { attempts: 5, backoff: Duration::from_millis(100), max_wait: Duration::from_secs(1) };
+        let d0 = p.delay(0);
+        assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(150));
+        let d3 = p.delay(3);
+        assert!(d3 >= Duration::from_millis(400) && d3 <= Duration::from_millis(1200));
+        assert!(p.delay(30) <= Duration::from_secs(60));
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(urlencode("gfx942:xnack+"), "gfx942%3Axnack%2B");
+        assert_eq!(urlencode("feature/x"), "feature/x");
+    }
+}

@@ -1,0 +1,161 @@
+//! S3 client: anonymous by default, path-style against a custom endpoint, paginated listings.
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use std::time::Duration;
+
+use crate::domain::artifacts::ListedObject;
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("S3 denied access to s3://{bucket}/{key} ({code}); the artifact buckets are public, so check AWS_ENDPOINT_URL and any AWS credentials in the environment")]
+    AccessDenied { bucket: String, key: String, code: String },
+    #[error("S3 bucket {0} does not exist")]
+    NoSuchBucket(String),
+    #[error("s3://{bucket}/{key} does not exist")]
+    NoSuchKey { bucket: String, key: String },
+    #[error("S3 request for s3://{bucket}/{key} failed: {detail}")]
+    Failed { bucket: String, key: String, detail: String },
+}
+
+#[derive(Clone)]
+pub struct S3 {
+    client: aws_sdk_s3::Client,
+}
+
+/// True when the environment names AWS credentials of some kind; otherwise requests go
+/// unsigned (the buckets are public) and nothing probes the instance metadata service.
+fn credentials_configured() -> bool {
+    let set = |k: &str| std::env::var(k).map(|v| !v.trim().is_empty()).unwrap_or(false);
+    if ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .iter()
+        .any(|k| set(k))
+    {
+        return true;
+    }
+    if let Ok(f) = std::env::var("AWS_SHARED_CREDENTIALS_FILE") {
+        return std::path::Path::new(&f).is_file();
+    }
+    std::env::var_os("HOME")
+        .map(|h| std::path::Path::new(&h).join(".aws/credentials").is_file())
+        .unwrap_or(false)
+}
+
+impl S3 {
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let region = std::env::var("AWS_REGION")
+            .ok()
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "us-east-2".to_string());
+        let signed = credentials_configured();
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            // Body stalls are detected by the downloader, which only waits while it wants bytes;
+            // the SDK's own detector would also count time a slow xz decoder spends elsewhere.
+            .stalled_stream_protection(aws_sdk_s3::config::StalledStreamProtectionConfig::disabled());
+        if !signed {
+            loader = loader.no_credentials();
+        }
+        let shared = loader.load().await;
+        let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+        let mut conf = aws_sdk_s3::config::Builder::from(&shared);
+        if let Some(ep) = endpoint {
+            conf = conf.endpoint_url(ep.trim()).force_path_style(true);
+        }
+        // Downloads are streamed; the operation timeout must not cut a long body short.
+        conf = conf.timeout_config(
+            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(15)).read_timeout(Duration::from_secs(60)).build(),
+        );
+        Ok(S3 { client: aws_sdk_s3::Client::from_conf(conf.build()) })
+    }
+
+    fn map_err<E>(bucket: &str, key: &str, e: SdkError<E>) -> S3Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let code = e.code().unwrap_or("").to_string();
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        match (code.as_str(), status) {
+            ("AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch", _) | (_, Some(403)) => {
+                S3Error::AccessDenied { bucket: bucket.into(), key: key.into(), code: if code.is_empty() { "HTTP 403".into() } else { code } }
+            }
+            ("NoSuchBucket", _) => S3Error::NoSuchBucket(bucket.into()),
+            ("NoSuchKey", _) | (_, Some(404)) => S3Error::NoSuchKey { bucket: bucket.into(), key: key.into() },
+            _ => S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: DisplayErrorContext(&e).to_string() },
+        }
+    }
+
+    /// Lists the objects directly under `prefix` (delimiter `/`: nested keys such as `logs/`
+    /// never appear), following continuation tokens.
+    pub async fn list_prefix(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedObject>, S3Error> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let resp = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .delimiter("/")
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| Self::map_err(bucket, prefix, e))?;
+            for o in resp.contents() {
+                let Some(key) = o.key() else { continue };
+                let Some(name) = key.strip_prefix(prefix) else { continue };
+                if name.is_empty() || name.contains('/') {
+                    continue;
+                }
+                out.push(ListedObject {
+                    filename: name.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                    etag: o.e_tag().map(String::from),
+                });
+            }
+            match (resp.is_truncated(), resp.next_continuation_token()) {
+                (Some(true), Some(t)) => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// A whole small object (sidecars); `Ok(None)` when it does not exist.
+    pub async fn get_small(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
+        let resp = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return match Self::map_err(bucket, key, e) {
+                    S3Error::NoSuchKey { .. } => Ok(None),
+                    other => Err(other),
+                }
+            }
+        };
+        let data = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: e.to_string() })?;
+        Ok(Some(data.into_bytes().to_vec()))
+    }
+
+    /// Starts a GET from byte `start` (a Range request when `start > 0`), pinned to `etag`
+    /// when known so a resumed download never mixes two versions of an object.
+    pub async fn get_from(&self, bucket: &str, key: &str, start: u64, etag: Option<&str>) -> Result<(ByteStream, Option<String>), S3Error> {
+        let mut req = self.client.get_object().bucket(bucket).key(key);
+        if start > 0 {
+            req = req.range(format!("bytes={start}-"));
+        }
+        if let Some(e) = etag {
+            req = req.if_match(e);
+        }
+        let resp = req.send().await.map_err(|e| Self::map_err(bucket, key, e))?;
+        let etag = resp.e_tag().map(String::from);
+        Ok((resp.body, etag))
+    }
+}
