@@ -1,0 +1,393 @@
+//! The shared test bed: a real S3-compatible server (s3s-fs, in process, on 127.0.0.1), a
+//! GitHub REST stand-in (wiremock) answering with full-shaped objects, real archives, real git
+//! repositories, and the real binary run the way users and the runner run it.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const TOKEN: &str = "ghs_testtoken_SECRET_0123456789";
+
+// ---------------------------------------------------------------- S3
+
+pub struct S3Server {
+    pub endpoint: String,
+    pub root: tempfile::TempDir,
+    pub log: Arc<Mutex<Vec<String>>>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl S3Server {
+    pub fn start() -> Self {
+        Self::start_with_auth(None)
+    }
+
+    /// With `auth`, the server accepts only requests signed with that key pair (so anonymous
+    /// requests are denied, as from a private bucket).
+    pub fn start_with_auth(auth: Option<(&str, &str)>) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let dir = root.path().to_path_buf();
+        let log2 = log.clone();
+        let auth = auth.map(|(a, b)| (a.to_string(), b.to_string()));
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let fs = s3s_fs::FileSystem::new(&dir).unwrap();
+                let mut b = s3s::service::S3ServiceBuilder::new(fs);
+                if let Some((ak, sk)) = auth {
+                    b.set_auth(s3s::auth::SimpleAuth::from_single(ak, sk));
+                }
+                let service = b.build();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                loop {
+                    let Ok((socket, _)) = listener.accept().await else { continue };
+                    let svc = service.clone();
+                    let log = log2.clone();
+                    let logged = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let range = req.headers().get("range").and_then(|v| v.to_str().ok()).map(|r| format!(" range={r}")).unwrap_or_default();
+                        log.lock().unwrap().push(format!("{} {}{}", req.method(), req.uri(), range));
+                        let svc = svc.clone();
+                        async move { hyper::service::Service::call(&svc, req).await }
+                    });
+                    tokio::spawn(async move {
+                        let b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                        let _ = b.serve_connection(hyper_util::rt::TokioIo::new(socket), logged).await;
+                    });
+                }
+            });
+        });
+        let addr = rx.recv().unwrap();
+        S3Server { endpoint: format!("http://{addr}"), root, log, _thread: thread }
+    }
+
+    pub fn put(&self, bucket: &str, key: &str, data: &[u8]) {
+        let p = self.root.path().join(bucket).join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+
+    pub fn bucket(&self, bucket: &str) {
+        std::fs::create_dir_all(self.root.path().join(bucket)).unwrap();
+    }
+
+    /// Puts an archive and (unless `sidecar` is false) its `.sha256sum`.
+    pub fn put_artifact(&self, bucket: &str, prefix: &str, filename: &str, data: &[u8], sidecar: bool) {
+        self.put(bucket, &format!("{prefix}{filename}"), data);
+        if sidecar {
+            self.put(bucket, &format!("{prefix}{filename}.sha256sum"), format!("{}\n", sha256_hex(data)).as_bytes());
+        }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.log.lock().unwrap().clear();
+    }
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+// ---------------------------------------------------------------- archives
+
+pub enum Member<'a> {
+    File(&'a str, &'a [u8], u32),
+    Dir(&'a str),
+    Symlink(&'a str, &'a str),
+    Hardlink(&'a str, &'a str),
+}
+
+pub fn tar_bytes(manifest: &[&str], members: &[Member]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let text = manifest.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(text.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut h, "artifact_manifest.txt", text.as_bytes()).unwrap();
+    for m in members {
+        let mut h = tar::Header::new_gnu();
+        match m {
+            Member::File(p, data, mode) => {
+                h.set_size(data.len() as u64);
+                h.set_mode(*mode);
+                h.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut h, p, *data).unwrap();
+            }
+            Member::Dir(p) => {
+                h.set_size(0);
+                h.set_mode(0o755);
+                h.set_entry_type(tar::EntryType::Directory);
+                b.append_data(&mut h, p, &[][..]).unwrap();
+            }
+            Member::Symlink(p, target) => {
+                h.set_size(0);
+                h.set_mode(0o777);
+                h.set_entry_type(tar::EntryType::Symlink);
+                b.append_link(&mut h, p, target).unwrap();
+            }
+            Member::Hardlink(p, target) => {
+                h.set_size(0);
+                h.set_mode(0o644);
+                h.set_entry_type(tar::EntryType::Link);
+                b.append_link(&mut h, p, target).unwrap();
+            }
+        }
+    }
+    b.into_inner().unwrap()
+}
+
+pub fn zst(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).unwrap()
+}
+
+pub fn xz(data: &[u8]) -> Vec<u8> {
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A small but real artifact: `{name}_{component}_{target}` with one file under its stage dir.
+pub fn simple_artifact(name: &str, target: &str, content: &str) -> Vec<u8> {
+    let line = format!("{name}/stage");
+    let file = format!("{line}/share/{name}/{target}.txt");
+    zst(&tar_bytes(&[&line], &[Member::File(&file, content.as_bytes(), 0o644)]))
+}
+
+// ---------------------------------------------------------------- GitHub
+
+pub struct RunSpec<'a> {
+    pub id: u64,
+    pub sha: &'a str,
+    pub status: &'a str,
+    pub conclusion: Option<&'a str>,
+    pub created_at: String,
+    pub repo: &'a str,
+    pub head_repo: Option<&'a str>,
+    pub workflow: &'a str,
+    pub event: &'a str,
+    pub branch: &'a str,
+}
+
+impl<'a> RunSpec<'a> {
+    pub fn ok(id: u64, sha: &'a str, repo: &'a str, workflow: &'a str) -> Self {
+        RunSpec {
+            id,
+            sha,
+            status: "completed",
+            conclusion: Some("success"),
+            created_at: format!("2026-08-{:02}T{:02}:{:02}:00Z", 1 + (id % 27), (id / 60) % 24, id % 60),
+            repo,
+            head_repo: Some(repo),
+            workflow,
+            event: "push",
+            branch: "main",
+        }
+    }
+}
+
+fn repo_obj(full: &str, id: u64) -> Value {
+    let (owner, name) = full.split_once('/').unwrap();
+    json!({
+        "id": id, "node_id": "R_kgDOtest", "name": name, "full_name": full, "private": false,
+        "owner": {"login": owner, "id": 1, "node_id": "O_x", "avatar_url": "https://avatars.githubusercontent.com/u/1?v=4",
+                  "url": format!("https://api.github.com/users/{owner}"), "html_url": format!("https://github.com/{owner}"), "type": "Organization", "site_admin": false},
+        "html_url": format!("https://github.com/{full}"), "description": "ROCm build", "fork": false,
+        "url": format!("https://api.github.com/repos/{full}"),
+    })
+}
+
+pub fn run_json(r: &RunSpec) -> Value {
+    let wf_path = format!(".github/workflows/{}", r.workflow);
+    json!({
+        "id": r.id, "name": if r.workflow == "multi_arch_ci.yml" { "Multi-Arch CI" } else { "TheRock CI" },
+        "node_id": format!("WFR_kwLO{}", r.id), "head_branch": r.branch, "head_sha": r.sha, "path": wf_path,
+        "display_title": "Bump submodules", "run_number": r.id % 10000, "event": r.event, "status": r.status,
+        "conclusion": r.conclusion, "workflow_id": 123456, "check_suite_id": r.id + 1, "check_suite_node_id": "CS_kwDO",
+        "url": format!("https://api.github.com/repos/{}/actions/runs/{}", r.repo, r.id),
+        "html_url": format!("https://github.com/{}/actions/runs/{}", r.repo, r.id),
+        "pull_requests": [], "created_at": r.created_at, "updated_at": r.created_at,
+        "actor": {"login": "rocm-bot", "id": 2, "type": "User"}, "run_attempt": 1, "referenced_workflows": [],
+        "run_started_at": r.created_at, "triggering_actor": {"login": "rocm-bot", "id": 2, "type": "User"},
+        "jobs_url": format!("https://api.github.com/repos/{}/actions/runs/{}/jobs", r.repo, r.id),
+        "logs_url": format!("https://api.github.com/repos/{}/actions/runs/{}/logs", r.repo, r.id),
+        "check_suite_url": "https://api.github.com/repos/x/check-suites/1",
+        "artifacts_url": format!("https://api.github.com/repos/{}/actions/runs/{}/artifacts", r.repo, r.id),
+        "cancel_url": format!("https://api.github.com/repos/{}/actions/runs/{}/cancel", r.repo, r.id),
+        "rerun_url": format!("https://api.github.com/repos/{}/actions/runs/{}/rerun", r.repo, r.id),
+        "previous_attempt_url": null,
+        "workflow_url": format!("https://api.github.com/repos/{}/actions/workflows/123456", r.repo),
+        "head_commit": {"id": r.sha, "tree_id": "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "message": "Bump submodules",
+                        "timestamp": r.created_at, "author": {"name": "Dev", "email": "dev@example.com"},
+                        "committer": {"name": "GitHub", "email": "noreply@github.com"}},
+        "repository": repo_obj(r.repo, 1),
+        "head_repository": r.head_repo.map(|h| repo_obj(h, 2)),
+    })
+}
+
+pub fn runs_page(runs: &[Value], total: usize) -> Value {
+    json!({"total_count": total, "workflow_runs": runs})
+}
+
+/// GitHub's usual headers on a successful answer.
+pub fn ok_json(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(body)
+        .insert_header("x-ratelimit-limit", "5000")
+        .insert_header("x-ratelimit-remaining", "4990")
+        .insert_header("x-ratelimit-reset", "1900000000")
+        .insert_header("x-ratelimit-used", "10")
+        .insert_header("x-ratelimit-resource", "core")
+        .insert_header("x-github-api-version-selected", "2022-11-28")
+}
+
+pub fn commit_json(sha: &str, parents: &[&str], date: &str) -> Value {
+    json!({
+        "sha": sha, "node_id": "C_x", "url": format!("https://api.github.com/repos/x/commits/{sha}"),
+        "html_url": format!("https://github.com/x/commit/{sha}"),
+        "commit": {"author": {"name": "Dev", "email": "d@example.com", "date": date},
+                   "committer": {"name": "Dev", "email": "d@example.com", "date": date},
+                   "message": "change", "tree": {"sha": "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "url": "x"}, "comment_count": 0},
+        "parents": parents.iter().map(|p| json!({"sha": p, "url": "x", "html_url": "x"})).collect::<Vec<_>>(),
+    })
+}
+
+/// Mounts the runs listing for one commit (`head_sha` filter), one page.
+pub async fn mount_commit_runs(gh: &MockServer, repo: &str, workflow: &str, sha: &str, runs: &[Value]) {
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/actions/workflows/{workflow}/runs")))
+        .and(query_param("head_sha", sha))
+        .respond_with(ok_json(runs_page(runs, runs.len())))
+        .mount(gh)
+        .await;
+}
+
+pub async fn mount_run(gh: &MockServer, repo: &str, run: &Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/actions/runs/{}", run["id"])))
+        .respond_with(ok_json(run.clone()))
+        .mount(gh)
+        .await;
+}
+
+pub async fn request_count(gh: &MockServer) -> usize {
+    gh.received_requests().await.map(|r| r.len()).unwrap_or(0)
+}
+
+pub fn sha(n: u32) -> String {
+    format!("{n:08x}").repeat(5)
+}
+
+// ---------------------------------------------------------------- the binary
+
+pub struct Bed {
+    pub s3: S3Server,
+    pub gh: MockServer,
+    pub home: tempfile::TempDir,
+}
+
+impl Bed {
+    pub async fn new() -> Bed {
+        let s3 = S3Server::start();
+        for b in ["therock-ci-artifacts", "therock-ci-artifacts-external", "therock-artifacts", "therock-nightly-artifacts"] {
+            s3.bucket(b);
+        }
+        Bed { s3, gh: MockServer::start().await, home: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.path().join("cache")
+    }
+
+    pub fn cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("GITHUB_") || k.starts_with("INPUT_") || k.starts_with("RUNNER_") || k == "GH_TOKEN" || k.starts_with("THEROCK_") || k == "RELEASE_TYPE" {
+                c.env_remove(&k);
+            }
+        }
+        let work = self.home.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        c.current_dir(&work)
+            .env("HOME", self.home.path())
+            .env("XDG_CACHE_HOME", self.home.path().join("xdg"))
+            .env("THEROCK_ARTIFACTS_CACHE", self.cache_dir())
+            .env("GITHUB_API_URL", self.gh.uri())
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("AWS_ENDPOINT_URL", &self.s3.endpoint)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("THEROCK_ARTIFACTS_BACKOFF_MS", "5")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Output {
+        let mut c = self.cmd();
+        c.args(args);
+        run_cmd(c).await
+    }
+}
+
+pub async fn run_cmd(mut c: std::process::Command) -> Output {
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!so.contains(TOKEN) && !se.contains(TOKEN), "the token leaked into the output");
+    out
+}
+
+pub fn stdout_json(o: &Output) -> Value {
+    let s = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {s}\nstderr: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+// ---------------------------------------------------------------- git
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A repository with `n` first-parent commits on main; returns the SHAs, oldest first.
+pub fn git_repo(dir: &Path, origin: &str, n: usize) -> Vec<String> {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["remote", "add", "origin", origin]);
+    let mut shas = Vec::new();
+    for i in 0..n {
+        std::fs::write(dir.join("file.txt"), format!("{i}\n")).unwrap();
+        git(dir, &["add", "."]);
+        git(dir, &["commit", "-q", "-m", &format!("commit {i}")]);
+        shas.push(git(dir, &["rev-parse", "HEAD"]));
+    }
+    shas
+}
