@@ -381,7 +381,12 @@ impl Ctx {
             ),
             None => match self.gh.merge_base(&repo, &base_branch, &sha).await {
                 Ok(m) => m,
-                Err(GhError::NotFound(_)) => bail!("base branch {base_branch} (or commit {sha}) does not exist in {repo}"),
+                Err(GhError::NotFound(_)) => match self.gh.commit(&repo, &sha).await {
+                    Err(GhError::NotFound(_)) | Err(GhError::Refused { status: 422, .. }) => {
+                        bail!("commit {sha} is not known to {repo} on GitHub nor to a local checkout")
+                    }
+                    _ => bail!("base branch {base_branch} does not exist in {repo}"),
+                },
                 Err(e) => return Err(gh_err(e)),
             },
         };
