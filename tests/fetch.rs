@@ -1,0 +1,418 @@
+//! `fetch`: verified, cached, safe download and extraction against a real S3 server.
+
+mod common;
+use common::*;
+use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const THEROCK: &str = "ROCm/TheRock";
+const WF: &str = "multi_arch_ci.yml";
+const BUCKET: &str = "therock-ci-artifacts";
+
+fn llvm() -> Vec<u8> {
+    zst(&tar_bytes(
+        &["compiler/amd-llvm/stage"],
+        &[
+            Member::Dir("compiler/amd-llvm/stage/lib/llvm/bin"),
+            Member::File("compiler/amd-llvm/stage/lib/llvm/bin/clang", b"#!clang\n", 0o755),
+            Member::Symlink("compiler/amd-llvm/stage/lib/llvm/bin/clang++", "clang"),
+            Member::Hardlink("compiler/amd-llvm/stage/lib/llvm/bin/clang-20", "compiler/amd-llvm/stage/lib/llvm/bin/clang"),
+            Member::File("compiler/amd-llvm/stage/share/overlap.txt", b"from llvm", 0o644),
+        ],
+    ))
+}
+
+fn blas() -> Vec<u8> {
+    xz(&tar_bytes(
+        &["math-libs/BLAS/rocBLAS/stage"],
+        &[
+            Member::File("math-libs/BLAS/rocBLAS/stage/lib/librocblas.so.4", b"ELF rocblas", 0o755),
+            Member::Symlink("math-libs/BLAS/rocBLAS/stage/lib/librocblas.so", "librocblas.so.4"),
+            Member::File("math-libs/BLAS/rocBLAS/stage/share/overlap.txt", b"from blas", 0o644),
+        ],
+    ))
+}
+
+/// A run with a generic LLVM archive (zst) and a gfx942 rocBLAS archive (xz), with sidecars.
+async fn setup(bed: &Bed, run: u64, c: &str) {
+    mount_commit_runs(&bed.gh, THEROCK, WF, c, &[run_json(&RunSpec::ok(run, c, THEROCK, WF))]).await;
+    let p = format!("{run}-linux/");
+    bed.s3.put_artifact(BUCKET, &p, "amd-llvm_lib_generic.tar.zst", &llvm(), true);
+    bed.s3.put_artifact(BUCKET, &p, "rocBLAS_lib_gfx942.tar.xz", &blas(), true);
+    bed.s3.put(BUCKET, &format!("{p}index.html"), b"<html/>");
+}
+
+fn fetch_args<'a>(c: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["fetch", "--repo", THEROCK, "--commit", c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out, "--json"];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn no_partials(dir: &Path) {
+    for e in walk(dir) {
+        let n = e.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!n.ends_with(".partial") && !n.contains("staging"), "leftover {}", e.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            out.push(p.clone());
+            if e.file_type().unwrap().is_dir() {
+                out.extend(walk(&p));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flatten_then_cached_rerun() {
+    let bed = Bed::new().await;
+    let c = sha(1);
+    setup(&bed, 101, &c).await;
+    let out = bed.home.path().join("out");
+    let outs = out.to_str().unwrap();
+    let o = bed.run(&fetch_args(&c, outs, &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["status"], "found");
+    assert!(d["downloaded_bytes"].as_u64().unwrap() > 0);
+    let archives = d["archives"].as_array().unwrap();
+    assert_eq!(archives.len(), 2);
+    for a in archives {
+        assert_eq!(a["verified"], true);
+        assert_eq!(a["cached"], false);
+        assert_eq!(a["sha256"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(std::fs::read(out.join("lib/llvm/bin/clang")).unwrap(), b"#!clang\n");
+    assert_eq!(mode(&out.join("lib/llvm/bin/clang")), 0o755);
+    assert_eq!(std::fs::read_link(out.join("lib/llvm/bin/clang++")).unwrap(), Path::new("clang"));
+    assert_eq!(std::fs::read(out.join("lib/llvm/bin/clang-20")).unwrap(), b"#!clang\n");
+    assert_eq!(std::fs::read(out.join("lib/librocblas.so.4")).unwrap(), b"ELF rocblas");
+    assert_eq!(mode(&out.join("share/overlap.txt")), 0o644);
+    assert_eq!(std::fs::read_to_string(out.join("share/overlap.txt")).unwrap(), "from blas", "later (target-specific) archives overwrite earlier ones");
+    no_partials(&out);
+    no_partials(&bed.cache_dir());
+
+    // A repeated fetch downloads nothing.
+    bed.s3.clear_log();
+    let out2 = bed.home.path().join("out2");
+    let o = bed.run(&fetch_args(&c, out2.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["downloaded_bytes"], 0);
+    assert!(d["archives"].as_array().unwrap().iter().all(|a| a["cached"] == true && a["verified"] == true));
+    assert!(d["cache_size_bytes"].as_u64().unwrap() > 0);
+    assert!(!bed.s3.requests().iter().any(|r| r.starts_with("GET") && r.contains(".tar.") && !r.contains("sha256sum")), "{:?}", bed.s3.requests());
+    assert_eq!(std::fs::read(out2.join("lib/librocblas.so.4")).unwrap(), b"ELF rocblas");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_artifact_archives_and_bootstrap_modes() {
+    let bed = Bed::new().await;
+    let c = sha(2);
+    setup(&bed, 201, &c).await;
+    let pa = bed.home.path().join("pa");
+    let o = bed.run(&fetch_args(&c, pa.to_str().unwrap(), &["--extract", "per-artifact"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(pa.join("amd-llvm_lib_generic/compiler/amd-llvm/stage/lib/llvm/bin/clang").is_file());
+    assert_eq!(std::fs::read_link(pa.join("rocBLAS_lib_gfx942/math-libs/BLAS/rocBLAS/stage/lib/librocblas.so")).unwrap(), Path::new("librocblas.so.4"));
+
+    let ar = bed.home.path().join("ar");
+    let o = bed.run(&fetch_args(&c, ar.to_str().unwrap(), &["--extract", "archives"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(std::fs::read(ar.join("amd-llvm_lib_generic.tar.zst")).unwrap(), llvm());
+    assert_eq!(std::fs::read(ar.join("rocBLAS_lib_gfx942.tar.xz")).unwrap(), blas());
+
+    let ar2 = bed.home.path().join("ar2");
+    let o = bed.run(&fetch_args(&c, ar2.to_str().unwrap(), &["--extract", "archives", "--no-cache"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(std::fs::read(ar2.join("rocBLAS_lib_gfx942.tar.xz")).unwrap(), blas());
+    no_partials(&ar2);
+
+    // Bootstrap: a TheRock build dir; stale files in a prebuilt subproject are cleared.
+    let b = bed.home.path().join("build");
+    std::fs::create_dir_all(b.join("compiler/amd-llvm/stage/stale")).unwrap();
+    std::fs::write(b.join("compiler/amd-llvm/stage/stale/old.txt"), "old").unwrap();
+    std::fs::create_dir_all(b.join("other/keep")).unwrap();
+    let o = bed.run(&fetch_args(&c, b.to_str().unwrap(), &["--extract", "bootstrap", "--include", "^amd-llvm_"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(b.join("compiler/amd-llvm/stage/lib/llvm/bin/clang").is_file());
+    assert!(b.join("compiler/amd-llvm/stage.prebuilt").is_file());
+    assert_eq!(std::fs::read(b.join("compiler/amd-llvm/stage.prebuilt")).unwrap(), b"");
+    assert!(!b.join("compiler/amd-llvm/stage/stale").exists(), "the prebuilt stage dir is cleared first");
+    assert!(b.join("other/keep").is_dir());
+    assert!(!b.join("math-libs").exists(), "--include kept only amd-llvm");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_exclude_dry_run_and_empty_selection() {
+    let bed = Bed::new().await;
+    let c = sha(3);
+    setup(&bed, 301, &c).await;
+    let out = bed.home.path().join("o");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--exclude", "^amd-llvm_", "--dry-run"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["dry_run"], true);
+    assert_eq!(d["downloaded_bytes"], 0);
+    let names: Vec<_> = d["archives"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, vec!["rocBLAS_lib_gfx942.tar.xz"]);
+    assert_eq!(d["total_bytes"], blas().len());
+    assert!(!out.exists(), "a dry run writes nothing");
+
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--include", "^nothing-matches_"])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("selected no archive"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_sidecar_fails_and_leaves_nothing() {
+    let bed = Bed::new().await;
+    let c = sha(4);
+    setup(&bed, 401, &c).await;
+    bed.s3.put(BUCKET, "401-linux/rocBLAS_lib_gfx942.tar.xz.sha256sum", format!("{}\r\n", "0".repeat(64)).as_bytes());
+    let out = bed.home.path().join("o");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("checksum mismatch") && e.contains("rocBLAS_lib_gfx942.tar.xz"), "{e}");
+    let gets = bed.s3.requests().iter().filter(|r| r.starts_with("GET") && r.contains("rocBLAS_lib_gfx942.tar.xz?") || r.ends_with("rocBLAS_lib_gfx942.tar.xz")).count();
+    assert_eq!(gets, 2, "downloaded once more before failing: {:?}", bed.s3.requests());
+    assert!(walk(&out).is_empty(), "nothing half-written in the output: {:?}", walk(&out));
+    assert!(!bed.cache_dir().join("blobs/sha256").join("0".repeat(64)).exists());
+    no_partials(&bed.cache_dir());
+
+    // --no-verify takes it anyway.
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--no-verify"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout_json(&o)["archives"].as_array().unwrap().iter().all(|a| a["verified"] == false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_sidecar_is_a_warning() {
+    let bed = Bed::new().await;
+    let c = sha(5);
+    setup(&bed, 501, &c).await;
+    std::fs::remove_file(bed.s3.root.path().join(BUCKET).join("501-linux/amd-llvm_lib_generic.tar.zst.sha256sum")).unwrap();
+    let out = bed.home.path().join("o");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no .sha256sum sidecar"), "{}", stderr(&o));
+    let d = stdout_json(&o);
+    let llvm = d["archives"].as_array().unwrap().iter().find(|a| a["filename"] == "amd-llvm_lib_generic.tar.zst").unwrap().clone();
+    assert_eq!(llvm["verified"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_and_hostile_archives_are_refused() {
+    let bed = Bed::new().await;
+    let evil: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", { let a = llvm(); a[..a.len() / 2].to_vec() }),
+        ("not-zstd", b"this is not a zstd stream at all".to_vec()),
+        ("absolute", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("/tmp/evil-abs", b'0', "x", "")]))),
+        ("dotdot", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("x/stage/../../../evil", b'0', "x", "")]))),
+        ("symlink-out", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("x/stage/link", b'2', "", "../../../../etc")]))),
+        ("symlink-abs", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("x/stage/link", b'2', "", "/etc")]))),
+        ("through-link", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("x/stage/d", b'2', "", "sub"), ("x/stage/d/f", b'0', "x", "")]))),
+        ("hardlink-out", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("x/stage/h", b'1', "", "/etc/passwd")]))),
+        ("outside-manifest", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("y/other", b'0', "x", "")]))),
+        ("no-manifest", zst(&raw_tar(&[("x/stage/f", b'0', "x", "")]))),
+    ];
+    for (i, (kind, data)) in evil.into_iter().enumerate() {
+        let c = sha(600 + i as u32);
+        let run = 6000 + i as u64;
+        mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(run, &c, THEROCK, WF))]).await;
+        bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), "evil_lib_gfx942.tar.zst", &data, true);
+        let out = bed.home.path().join(format!("o-{kind}"));
+        let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+        assert_eq!(code(&o), 2, "{kind}: {}", stderr(&o));
+        assert!(stderr(&o).contains("evil_lib_gfx942.tar.zst"), "{kind}: {}", stderr(&o));
+        assert!(walk(&out).is_empty(), "{kind}: wrote {:?}", walk(&out));
+    }
+    assert!(!Path::new("/tmp/evil-abs").exists());
+    assert!(!bed.home.path().join("evil").exists());
+    no_partials(&bed.cache_dir());
+}
+
+/// A tar stream built by hand, so names the `tar` crate's builder would refuse get through.
+fn raw_tar(entries: &[(&str, u8, &str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, data, link) in entries {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000755");
+        h[108..115].copy_from_slice(b"0000000");
+        h[116..123].copy_from_slice(b"0000000");
+        h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = *kind;
+        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|b| *b as u32).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data.as_bytes());
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_output_dirs() {
+    let bed = Bed::new().await;
+    let c = sha(7);
+    setup(&bed, 701, &c).await;
+    let file = bed.home.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let o = bed.run(&fetch_args(&c, file.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("is a file"), "{}", stderr(&o));
+    let ro = bed.home.path().join("ro");
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let probe = ro.join("probe");
+    if std::fs::write(&probe, "x").is_err() {
+        // Only meaningful when not running as root.
+        let o = bed.run(&fetch_args(&c, ro.join("sub").to_str().unwrap(), &[])).await;
+        assert_eq!(code(&o), 2);
+        assert!(stderr(&o).contains("output directory"), "{}", stderr(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_fetches_share_one_cache() {
+    let bed = Bed::new().await;
+    let c = sha(8);
+    setup(&bed, 801, &c).await;
+    let (a, b) = (bed.home.path().join("a"), bed.home.path().join("b"));
+    let (ca, cb) = (bed.cmd(), bed.cmd());
+    let mut ca = ca;
+    let mut cb = cb;
+    ca.args(fetch_args(&c, a.to_str().unwrap(), &[]));
+    cb.args(fetch_args(&c, b.to_str().unwrap(), &[]));
+    let (oa, ob) = tokio::join!(run_cmd(ca), run_cmd(cb));
+    assert_eq!(code(&oa), 0, "{}", stderr(&oa));
+    assert_eq!(code(&ob), 0, "{}", stderr(&ob));
+    for d in [&a, &b] {
+        assert_eq!(std::fs::read(d.join("lib/librocblas.so.4")).unwrap(), b"ELF rocblas");
+    }
+    no_partials(&bed.cache_dir());
+    let blobs = std::fs::read_dir(bed.cache_dir().join("blobs/sha256")).unwrap().count();
+    assert_eq!(blobs, 2);
+}
+
+/// A TCP proxy to the S3 server that cuts the first connection after `cut_after` bytes of
+/// response have passed.
+async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<AtomicBool>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cut = Arc::new(AtomicBool::new(false));
+    let cut2 = cut.clone();
+    let up = upstream.trim_start_matches("http://").to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let up = up.clone();
+            let cut = cut2.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                let c2s = tokio::io::copy(&mut cr, &mut sw);
+                let s2c = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    let mut n_total = 0usize;
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        n_total += n;
+                        if n_total > cut_after && !cut.swap(true, Ordering::SeqCst) {
+                            let keep = n - (n_total - cut_after);
+                            let _ = cw.write_all(&buf[..keep]).await;
+                            break; // drop the connection mid-body
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = c2s => {}, _ = s2c => {} }
+            });
+        }
+    });
+    (format!("http://{addr}"), cut)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connection_resumes_with_a_range_request() {
+    let bed = Bed::new().await;
+    let c = sha(9);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(901, &c, THEROCK, WF))]).await;
+    // ~2 MB of incompressible content, so the archive is big enough to be cut mid-body.
+    let mut noise = vec![0u8; 2 << 20];
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise, 0o644)]));
+    bed.s3.put_artifact(BUCKET, "901-linux/", "big_lib_gfx942.tar.zst", &big, true);
+    let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 600_000).await;
+    let out = bed.home.path().join("o");
+    let mut cmd = bed.cmd();
+    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &[]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(cut.load(Ordering::SeqCst), "the proxy never cut a connection");
+    assert!(stderr(&o).contains("resuming"), "{}", stderr(&o));
+    let ranged: Vec<String> = bed.s3.requests().into_iter().filter(|r| r.contains("big_lib_gfx942.tar.zst") && r.contains("range=bytes=")).collect();
+    assert_eq!(ranged.len(), 1, "{:?}", bed.s3.requests());
+    let d = stdout_json(&o);
+    assert_eq!(d["archives"][0]["verified"], true);
+    assert_eq!(std::fs::read(out.join("blob.bin")).unwrap(), noise);
+    let dl = d["downloaded_bytes"].as_u64().unwrap();
+    assert!(dl >= big.len() as u64 && dl < big.len() as u64 + 700_000, "resumed, not restarted: {dl} of {}", big.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_baseline_of_a_super_repo_pin() {
+    let bed = Bed::new().await;
+    let lib = "ROCm/rocm-libraries";
+    let c = sha(10);
+    let pin = sha(11);
+    let yml = format!("outputs:\n  therock-ref:\n    value: \"{pin}\" # pin\n");
+    use base64::Engine;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(format!("/repos/{lib}/contents/.github/actions/ci-env/action.yml")))
+        .respond_with(ok_json(json!({"encoding": "base64", "content": base64::engine::general_purpose::STANDARD.encode(yml)})))
+        .mount(&bed.gh)
+        .await;
+    setup(&bed, 1001, &pin).await;
+    let out = bed.home.path().join("o");
+    let o = bed.run(&["fetch", "--repo", lib, "--commit", &c, "--baseline", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out.to_str().unwrap(), "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["reason"], "therock-pin");
+    assert_eq!(d["output_dir"], std::fs::canonicalize(&out).unwrap().to_str().unwrap());
+    assert!(out.join("lib/llvm/bin/clang").is_file());
+}
