@@ -1,0 +1,335 @@
+//! Action mode, run with exactly the environment a runner gives a container action.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::Mock;
+
+const THEROCK: &str = "ROCm/TheRock";
+const WF: &str = "multi_arch_ci.yml";
+
+/// The action's inputs with their defaults, as the runner passes them (`INPUT_<NAME>`).
+fn default_inputs(repo: &str) -> BTreeMap<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Action {
+        inputs: BTreeMap<String, Input>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Input {
+        #[serde(default)]
+        default: Option<String>,
+    }
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    let a: Action = serde_saphyr::from_str(&text).unwrap();
+    a.inputs
+        .into_iter()
+        .map(|(k, v)| {
+            let d = v.default.unwrap_or_default();
+            let d = match d.as_str() {
+                "${{ github.repository }}" => repo.to_string(),
+                "${{ github.token }}" => TOKEN.to_string(),
+                _ => d,
+            };
+            (format!("INPUT_{}", k.to_uppercase()), d)
+        })
+        .collect()
+}
+
+struct Runner {
+    ws: PathBuf,
+    files: PathBuf,
+    env: BTreeMap<String, String>,
+}
+
+impl Runner {
+    fn new(bed: &Bed, repo: &str, event: &str, payload: Value, sha: &str) -> Runner {
+        let root = bed.home.path().join(format!("runner-{}", fastrand_name()));
+        let (ws, files) = (root.join("workspace"), root.join("file_commands"));
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(&files).unwrap();
+        let ev = root.join("event.json");
+        std::fs::write(&ev, payload.to_string()).unwrap();
+        let mut env = default_inputs(repo);
+        for (k, v) in [
+            ("HOME", "/github/home".to_string()),
+            ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()),
+            ("CI", "true".into()),
+            ("GITHUB_ACTIONS", "true".into()),
+            ("GITHUB_REPOSITORY", repo.into()),
+            ("GITHUB_REPOSITORY_OWNER", repo.split('/').next().unwrap().into()),
+            ("GITHUB_EVENT_NAME", event.into()),
+            ("GITHUB_EVENT_PATH", ev.display().to_string()),
+            ("GITHUB_SHA", sha.into()),
+            ("GITHUB_REF", if event == "push" { "refs/heads/main".into() } else { "refs/pull/77/merge".into() }),
+            ("GITHUB_WORKSPACE", ws.display().to_string()),
+            ("GITHUB_OUTPUT", files.join("set_output").display().to_string()),
+            ("GITHUB_STEP_SUMMARY", files.join("step_summary").display().to_string()),
+            ("GITHUB_ENV", files.join("set_env").display().to_string()),
+            ("GITHUB_PATH", files.join("add_path").display().to_string()),
+            ("GITHUB_STATE", files.join("save_state").display().to_string()),
+            ("GITHUB_API_URL", bed.gh.uri()),
+            ("GITHUB_SERVER_URL", "https://github.com".into()),
+            ("GITHUB_GRAPHQL_URL", format!("{}/graphql", bed.gh.uri())),
+            ("GITHUB_RUN_ID", "1".into()),
+            ("GITHUB_ACTION", "__ROCm_therock-artifacts-action".into()),
+            ("RUNNER_OS", "Linux".into()),
+            ("RUNNER_ARCH", "X64".into()),
+            ("RUNNER_TEMP", "/home/runner/work/_temp".into()),
+            ("RUNNER_TOOL_CACHE", "/opt/hostedtoolcache".into()),
+            // The test bed's S3 server and a cache of this test's own.
+            ("AWS_ENDPOINT_URL", bed.s3.endpoint.clone()),
+            ("THEROCK_ARTIFACTS_CACHE", bed.cache_dir().display().to_string()),
+            ("THEROCK_ARTIFACTS_BACKOFF_MS", "5".into()),
+        ] {
+            env.insert(k.to_string(), v);
+        }
+        Runner { ws, files, env }
+    }
+
+    fn input(&mut self, name: &str, v: &str) -> &mut Self {
+        self.env.insert(format!("INPUT_{}", name.to_uppercase()), v.to_string());
+        self
+    }
+
+    async fn run(&self) -> Output {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"));
+        c.env_clear().envs(&self.env).arg("action").current_dir(&self.ws).stdin(std::process::Stdio::null());
+        let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+        let so = String::from_utf8_lossy(&out.stdout);
+        let mask = format!("::add-mask::{TOKEN}");
+        assert!(so.lines().next().is_some_and(|l| l == mask), "the token is masked before anything else is printed:\n{so}");
+        assert_eq!(so.matches(TOKEN).count(), 1, "the token appears only in the mask command:\n{so}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+        out
+    }
+
+    fn outputs(&self) -> BTreeMap<String, String> {
+        let text = std::fs::read_to_string(self.files.join("set_output")).unwrap_or_default();
+        let mut out = BTreeMap::new();
+        let mut lines = text.lines();
+        while let Some(l) = lines.next() {
+            let (name, delim) = l.split_once("<<").unwrap_or_else(|| panic!("not a multi-line output: {l}"));
+            assert!(delim.len() >= 20, "a random delimiter: {delim}");
+            let mut v = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                v.push(l);
+            }
+            out.insert(name.to_string(), v.join("\n"));
+        }
+        out
+    }
+
+    fn summary(&self) -> String {
+        std::fs::read_to_string(self.files.join("step_summary")).unwrap_or_default()
+    }
+}
+
+fn fastrand_name() -> String {
+    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+}
+
+fn pr_payload(head: &str, base_ref: &str, head_repo: &str) -> Value {
+    json!({
+        "action": "synchronize", "number": 77,
+        "pull_request": {
+            "number": 77, "state": "open",
+            "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo}},
+            "base": {"sha": sha(0xbabe), "ref": base_ref, "repo": {"full_name": THEROCK}},
+        },
+        "repository": {"full_name": THEROCK},
+    })
+}
+
+fn put_group(bed: &Bed, run: u64) {
+    bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "g"), true);
+    bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "t"), true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_request_fetches_the_baseline() {
+    let bed = Bed::new().await;
+    let head = sha(1);
+    let merge = sha(2); // GITHUB_SHA of a PR is the merge commit, never the one to look up
+    let mb = sha(3);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &head, &[]).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/compare/main...{head}")))
+        .respond_with(ok_json(json!({"merge_base_commit": commit_json(&mb, &[], "2026-08-01T00:00:00Z")})))
+        .mount(&bed.gh)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits")))
+        .and(query_param("sha", mb.as_str()))
+        .respond_with(ok_json(json!([commit_json(&mb, &[], "2026-08-01T00:00:00Z")])))
+        .mount(&bed.gh)
+        .await;
+    let mut run = RunSpec::ok(4242, &mb, THEROCK, WF);
+    run.created_at = "2026-08-01T00:10:00Z".into();
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs")))
+        .and(query_param("branch", "main"))
+        .respond_with(ok_json(runs_page(&[run_json(&run)], 1)))
+        .mount(&bed.gh)
+        .await;
+    put_group(&bed, 4242);
+
+    let mut r = Runner::new(&bed, THEROCK, "pull_request", pr_payload(&head, "main", "contributor/TheRock"), &merge);
+    r.input("artifact-group", "gfx94X-dcgpu").input("output-dir", "deps");
+    let owner_uid = 4321u32;
+    let as_root = unsafe_is_root();
+    if as_root {
+        std::os::unix::fs::chown(&r.ws, Some(owner_uid), Some(owner_uid)).unwrap();
+    }
+    let o = r.run().await;
+    let so = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 0, "{so}\n{}", stderr(&o));
+    assert!(so.contains("::group::") && so.contains("::endgroup::"), "{so}");
+    let out = r.outputs();
+    assert_eq!(out["found"], "true");
+    assert_eq!(out["commit"], mb);
+    assert_eq!(out["run-id"], "4242");
+    assert_eq!(out["run-url"], format!("https://github.com/{THEROCK}/actions/runs/4242"));
+    assert_eq!(out["bucket"], "therock-ci-artifacts");
+    assert_eq!(out["s3-prefix"], "4242-linux/");
+    assert_eq!(out["s3-uri"], "s3://therock-ci-artifacts/4242-linux/");
+    assert_eq!(out["s3-index-url"], "https://therock-ci-artifacts.s3.amazonaws.com/4242-linux/index.html");
+    let arts: Vec<String> = serde_json::from_str(&out["artifacts"]).unwrap();
+    assert_eq!(arts, vec!["base_lib_generic.tar.zst", "blas_lib_gfx942.tar.zst"]);
+    let results: Value = serde_json::from_str(&out["results"]).unwrap();
+    assert_eq!(results["status"], "found");
+    assert_eq!(results["commit"], head, "the PR head from the payload, not GITHUB_SHA");
+    assert_eq!(results["reason"], "ancestor");
+    let od = PathBuf::from(&out["output-dir"]);
+    assert_eq!(od, std::fs::canonicalize(r.ws.join("deps")).unwrap());
+    assert!(od.join("share/blas/gfx942.txt").is_file());
+    let summary = r.summary();
+    assert!(summary.contains("## TheRock artifacts") && summary.contains("blas_lib_gfx942.tar.zst") && summary.contains("ancestor"), "{summary}");
+    if as_root {
+        use std::os::unix::fs::MetadataExt;
+        for p in [od.clone(), od.join("share/blas/gfx942.txt"), od.join("share/blas")] {
+            assert_eq!(std::fs::symlink_metadata(&p).unwrap().uid(), owner_uid, "{} keeps root's ownership", p.display());
+        }
+    }
+}
+
+fn unsafe_is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_event_find_mode() {
+    let bed = Bed::new().await;
+    let c = sha(10);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1010, &c, THEROCK, WF))]).await;
+    put_group(&bed, 1010);
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({"after": c, "ref": "refs/heads/main"}), &c);
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu, gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    assert_eq!(out["found"], "true");
+    assert_eq!(out["commit"], c);
+    assert!(!out.contains_key("output-dir"), "find mode downloads nothing");
+    assert!(!r.ws.join("therock-artifacts").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_found_behaviours() {
+    let bed = Bed::new().await;
+    let c = sha(20);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[]).await;
+    for (policy, want_code, marker) in [("fail", 1, "::error::"), ("warn", 0, "::warning::"), ("ignore", 0, "no artifacts")] {
+        let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+        r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu").input("if-not-found", policy);
+        let o = r.run().await;
+        let so = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(code(&o), want_code, "{policy}: {so}");
+        assert!(so.contains(marker), "{policy}: {so}");
+        if policy == "ignore" {
+            assert!(!so.contains("::error::") && !so.contains("::warning::"), "{so}");
+        }
+        assert_eq!(r.outputs()["found"], "false", "{policy}");
+        assert!(r.summary().contains("not found"), "{policy}: {}", r.summary());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_fail_the_step_naming_the_input() {
+    let bed = Bed::new().await;
+    let c = sha(30);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("artifact-group", "")], "'artifact-group'"),
+        (vec![("artifact-group", "gfx94X-dcgpu"), ("mode", "explode")], "'mode'"),
+        (vec![("artifact-group", "gfx94X-dcgpu"), ("extract", "everything")], "'extract'"),
+        (vec![("artifact-group", "gfx94X-dcgpu"), ("if-not-found", "panic")], "'if-not-found'"),
+        (vec![("artifact-group", "gfx94X-dcgpu"), ("commit", "main")], "'commit'"),
+        (vec![("artifact-group", "gfx94X-dcgpu"), ("verify", "maybe")], "'verify'"),
+        (vec![("artifact-group", "gfx999-nope")], "gfx999-nope"),
+    ];
+    for (inputs, culprit) in cases {
+        let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+        for (k, v) in &inputs {
+            r.input(k, v);
+        }
+        let o = r.run().await;
+        let so = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_ne!(code(&o), 0, "{inputs:?}");
+        let err = so.lines().find(|l| l.starts_with("::error::")).unwrap_or_else(|| panic!("{inputs:?}: no ::error:: in {so}"));
+        assert!(err.contains(culprit), "{inputs:?}: {err}");
+    }
+    // An unreadable pull_request payload.
+    let mut r = Runner::new(&bed, THEROCK, "pull_request", json!({}), &c);
+    r.input("artifact-group", "gfx94X-dcgpu");
+    r.env.insert("GITHUB_EVENT_PATH".into(), "/nonexistent/event.json".into());
+    let o = r.run().await;
+    assert_ne!(code(&o), 0);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("::error::cannot read the event payload /nonexistent/event.json"));
+    // GITHUB_OUTPUT not writable.
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+    r.input("artifact-group", "gfx94X-dcgpu");
+    r.env.insert("GITHUB_OUTPUT".into(), "/nonexistent/dir/set_output".into());
+    let o = r.run().await;
+    assert_ne!(code(&o), 0);
+    let so = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(so.contains("::error::") && so.contains("GITHUB_OUTPUT"), "{so}");
+    assert_eq!(request_count(&bed.gh).await, 0, "bad inputs never reach the API");
+}
+
+#[test]
+fn error_messages_are_escaped() {
+    // A multi-line, percent-bearing error must stay one workflow command.
+    let bed_free = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"))
+        .env_clear()
+        .env("INPUT_ARTIFACT-GROUP", "gfx94X-dcgpu")
+        .env("INPUT_COMMIT", "%0A\nzz")
+        .arg("action")
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&bed_free.stdout);
+    let err: Vec<&str> = so.lines().filter(|l| l.starts_with("::error::")).collect();
+    assert_eq!(err.len(), 1, "{so}");
+    assert!(err[0].contains("%250A%0Azz"), "{}", err[0]);
+}
+
+#[test]
+fn actionlint_passes_on_action_and_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = std::process::Command::new("actionlint").arg("-version").output().is_ok();
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "CI must install actionlint (.ci/run does)");
+        eprintln!("actionlint is not installed; skipped outside CI");
+        return;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yml")).collect();
+    files.extend(std::fs::read_dir(root.join(".github/workflows")).unwrap().map(|e| e.unwrap().path()));
+    assert!(files.len() >= 6);
+    let o = std::process::Command::new("actionlint").current_dir(root).args(&files).output().unwrap();
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}
