@@ -333,3 +333,23 @@ fn actionlint_passes_on_action_and_examples() {
     let o = std::process::Command::new("actionlint").current_dir(root).args(&files).output().unwrap();
     assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_mode_writes_the_table_and_the_json() {
+    let bed = Bed::new().await;
+    let (a, b) = (sha(40), sha(41));
+    mount_commit_runs(&bed.gh, THEROCK, WF, &a, &[run_json(&RunSpec::ok(4001, &a, THEROCK, WF))]).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &b, &[run_json(&RunSpec::ok(4002, &b, THEROCK, WF))]).await;
+    put_group(&bed, 4001);
+    bed.s3.put_artifact("therock-ci-artifacts", "4002-linux/", "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", &"t".repeat(5000)), true);
+    let mut r = Runner::new(&bed, THEROCK, "workflow_dispatch", json!({}), &b);
+    r.input("mode", "compare").input("commit", &a).input("compare-to", &b).input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    let cmp: Value = serde_json::from_str(&out["comparison"]).unwrap();
+    let names: Vec<&str> = cmp["archives"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"base_lib_generic") && names.contains(&"blas_lib_gfx942"), "{names:?}");
+    let s = r.summary();
+    assert!(s.contains("TheRock artifact comparison") && s.contains("| `base_lib_generic` |") && s.contains("removed"), "{s}");
+}
