@@ -32,7 +32,6 @@ pub struct Outcome {
 }
 
 pub async fn execute(cfg: Config) -> anyhow::Result<Outcome> {
-    let json_mode = cfg.json;
     let kind = cfg.command;
     let ctx = resolve::context(cfg).await?;
     let out = match kind {
@@ -56,7 +55,7 @@ pub async fn execute(cfg: Config) -> anyhow::Result<Outcome> {
                 message: not_found_message(&b.found),
             }
         }
-        CommandKind::Fetch => fetch::run(&ctx, json_mode).await?,
+        CommandKind::Fetch => fetch::run(&ctx).await?,
         CommandKind::Compare => compare::run(&ctx).await?,
     };
     if std::env::var_os("THEROCK_ARTIFACTS_DEBUG_REQUESTS").is_some() {

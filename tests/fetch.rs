@@ -96,6 +96,9 @@ async fn flatten_then_cached_rerun() {
         assert_eq!(a["sha256"].as_str().unwrap().len(), 64);
     }
     assert_eq!(std::fs::read(out.join("lib/llvm/bin/clang")).unwrap(), b"#!clang\n");
+    // clang, 2x overlap.txt, librocblas.so.4 (clang-20 is a hard link: no bytes written).
+    assert_eq!(d["extracted_bytes"], 8 + 9 + 9 + 11);
+    assert!(stderr(&o).contains("extracted, in"), "closing line: {}", stderr(&o));
     assert_eq!(mode(&out.join("lib/llvm/bin/clang")), 0o755);
     assert_eq!(std::fs::read_link(out.join("lib/llvm/bin/clang++")).unwrap(), Path::new("clang"));
     assert_eq!(std::fs::read(out.join("lib/llvm/bin/clang-20")).unwrap(), b"#!clang\n");
@@ -194,6 +197,11 @@ async fn corrupted_sidecar_fails_and_leaves_nothing() {
     assert!(!bed.cache_dir().join("blobs/sha256").join("0".repeat(64)).exists());
     no_partials(&bed.cache_dir());
 
+    // Without a cache, archives mode keeps even the verified archives out of the output.
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--extract", "archives", "--no-cache"])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(walk(&out).is_empty(), "nothing in the output when one archive fails: {:?}", walk(&out));
+
     // --no-verify takes it anyway.
     let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--no-verify"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -213,6 +221,19 @@ async fn missing_sidecar_is_a_warning() {
     let d = stdout_json(&o);
     let llvm = d["archives"].as_array().unwrap().iter().find(|a| a["filename"] == "amd-llvm_lib_generic.tar.zst").unwrap().clone();
     assert_eq!(llvm["verified"], false);
+
+    // No sidecar, but the cache names blobs by digest: a corrupted cached copy is caught and
+    // fetched again.
+    let blob = bed.cache_dir().join("blobs/sha256").join(llvm["sha256"].as_str().unwrap());
+    let other = zst(&tar_bytes(&["compiler/amd-llvm/stage"], &[Member::File("compiler/amd-llvm/stage/lib/llvm/bin/clang", b"#!other\n", 0o755)]));
+    std::fs::write(&blob, &other).unwrap();
+    bed.s3.clear_log();
+    let out2 = bed.home.path().join("o2");
+    let o = bed.run(&fetch_args(&c, out2.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(std::fs::read(out2.join("lib/llvm/bin/clang")).unwrap(), b"#!clang\n");
+    assert!(bed.s3.requests().iter().any(|r| r.starts_with("GET") && r.contains("amd-llvm_lib_generic.tar.zst") && !r.contains("sha256sum")), "{:?}", bed.s3.requests());
+    assert_eq!(std::fs::read(&blob).unwrap(), self::llvm());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -51,6 +51,7 @@ pub struct Counters {
     pub downloaded: AtomicU64,
     pub from_cache: AtomicU64,
     pub archives_done: AtomicU64,
+    pub extracted: AtomicU64,
 }
 
 /// Opens an archive as a blocking byte stream: the cached copy when the cache has it (found
@@ -199,22 +200,25 @@ fn consume<R: Read>(
     compression: Compression,
     staged: Option<(&Path, Layout)>,
     archive: &str,
-) -> Result<(String, u64, Vec<String>), ExtractError> {
+) -> Result<Consumed, ExtractError> {
     let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
     let tee = Tee { inner: reader, hasher: Sha256::new(), sink: sink.map(|f| io::BufWriter::with_capacity(1 << 20, f)), n: 0 };
     let mut manifest = Vec::new();
+    let mut extracted = 0;
     let tee = match staged {
         None => drain(tee).map_err(rd)?,
         Some((root, layout)) => match compression {
             Compression::Zst => {
                 let mut dec = zstd::stream::read::Decoder::new(tee).map_err(rd)?;
-                manifest = extract::extract(&mut dec, root, layout, archive)?.manifest;
+                let x = extract::extract(&mut dec, root, layout, archive)?;
+                (manifest, extracted) = (x.manifest, x.bytes);
                 let dec = drain(dec).map_err(|e| ExtractError::Read { archive: archive.into(), err: format!("corrupt zstd stream: {e}") })?;
                 drain(dec.finish()).map_err(rd)?.into_inner()
             }
             Compression::Xz => {
                 let mut dec = liblzma::read::XzDecoder::new_multi_decoder(tee);
-                manifest = extract::extract(&mut dec, root, layout, archive)?.manifest;
+                let x = extract::extract(&mut dec, root, layout, archive)?;
+                (manifest, extracted) = (x.manifest, x.bytes);
                 let dec = drain(dec).map_err(|e| ExtractError::Read { archive: archive.into(), err: format!("corrupt xz stream: {e}") })?;
                 dec.into_inner()
             }
@@ -227,7 +231,16 @@ fn consume<R: Read>(
     if let Some(mut s) = sink {
         s.flush().map_err(rd)?;
     }
-    Ok((hex::encode(hasher.finalize()), n, manifest))
+    Ok(Consumed { sha: hex::encode(hasher.finalize()), n, manifest, extracted })
+}
+
+struct Consumed {
+    sha: String,
+    /// Archive bytes read.
+    n: u64,
+    manifest: Vec<String>,
+    /// Bytes of regular files written by the extraction.
+    extracted: u64,
 }
 
 /// Streams an object into `tx`, resuming with a Range request when the connection breaks.
@@ -302,7 +315,6 @@ struct Job {
     mode: ExtractMode,
     verify: bool,
     staging: PathBuf,
-    out_dir: PathBuf,
     counters: Arc<Counters>,
 }
 
@@ -348,21 +360,24 @@ impl Job {
         }
         let name = p.name.filename.clone();
         let compression = p.name.compression;
-        let (sha, n, manifest, cached, tmp) = if let Some(blob) = cached_blob.clone() {
+        let (consumed, cached, tmp) = if let Some(blob) = cached_blob.clone() {
             let st = staged.clone();
             let name2 = name.clone();
-            let (sha, n, manifest) = tokio::task::spawn_blocking(move || {
+            let c = tokio::task::spawn_blocking(move || {
                 let f = std::fs::File::open(&blob).map_err(|e| ExtractError::Read { archive: name2.clone(), err: e.to_string() })?;
                 consume(io::BufReader::with_capacity(1 << 20, f), None, compression, st.as_ref().map(|(d, l)| (d.as_path(), *l)), &name2)
             })
             .await??;
-            self.counters.from_cache.fetch_add(n, Ordering::Relaxed);
-            (sha, n, manifest, true, None)
+            self.counters.from_cache.fetch_add(c.n, Ordering::Relaxed);
+            (c, true, None)
         } else {
             // Archive mode without a cache writes the archive itself into the output.
             let tmp = match (&self.cache, self.mode) {
                 (Some(c), _) => Some(c.tmp()?),
-                (None, ExtractMode::Archives) => Some(self.out_dir.join(format!(".{}.{}.partial", name, std::process::id()))),
+                (None, ExtractMode::Archives) => {
+                    std::fs::create_dir_all(&self.staging).with_context(|| format!("cannot create {}", self.staging.display()))?;
+                    Some(self.staging.join(format!("{idx}.archive")))
+                }
                 (None, _) => None,
             };
             let sink = match &tmp {
@@ -379,7 +394,7 @@ impl Job {
             .await?;
             dl.abort();
             match res {
-                Ok((sha, n, manifest)) => (sha, n, manifest, false, tmp),
+                Ok(c) => (c, false, tmp),
                 Err(e) => {
                     if let Some(t) = &tmp {
                         let _ = std::fs::remove_file(t);
@@ -388,6 +403,7 @@ impl Job {
                 }
             }
         };
+        let Consumed { sha, n, manifest, extracted } = consumed;
         // A cached blob is named by its digest, so it is checked even without a sidecar.
         let blob_name = cached_blob.as_ref().filter(|_| cached).and_then(|b| b.file_name()).map(|n| n.to_string_lossy().into_owned());
         if let Some(e) = expected.or(blob_name.as_deref()) {
@@ -419,12 +435,16 @@ impl Job {
                 }
             }
             blob = Some(b);
-        } else if let Some(t) = &tmp {
-            // No cache, archives mode: the verified archive takes its name in the output.
-            std::fs::rename(t, self.out_dir.join(&name)).with_context(|| format!("cannot write {name} into the output directory"))?;
         }
+        // No cache, archives mode: the verified archive waits in the staging directory and
+        // takes its name in the output only when every archive has been verified.
+        let staged = match (&self.cache, &tmp) {
+            (None, Some(t)) => Some(t.clone()),
+            _ => staged.map(|(d, _)| d),
+        };
         self.counters.archives_done.fetch_add(1, Ordering::Relaxed);
-        Ok(Done { filename: name, size: n, sha256: sha, verified: expected.is_some(), cached, staged: staged.map(|(d, _)| d), manifest, blob })
+        self.counters.extracted.fetch_add(extracted, Ordering::Relaxed);
+        Ok(Done { filename: name, size: n, sha256: sha, verified: expected.is_some(), cached, staged, manifest, blob })
     }
 
     /// Verified fetch of one archive: a mismatch is retried once from S3 (the archive and
@@ -482,8 +502,11 @@ fn commit(out: &Path, mode: ExtractMode, done: &[Done]) -> Result<()> {
     for d in done {
         match mode {
             ExtractMode::Archives => {
-                if let Some(blob) = &d.blob {
-                    let dst = out.join(&d.filename);
+                let dst = out.join(&d.filename);
+                if let Some(s) = &d.staged {
+                    let _ = extract::remove_path(&dst);
+                    std::fs::rename(s, &dst).with_context(|| format!("cannot move {} into {}", d.filename, out.display()))?;
+                } else if let Some(blob) = &d.blob {
                     let _ = extract::remove_path(&dst);
                     if std::fs::hard_link(blob, &dst).is_err() {
                         std::fs::copy(blob, &dst).with_context(|| format!("cannot copy {} into {}", d.filename, out.display()))?;
@@ -559,7 +582,7 @@ fn progress_task(counters: Arc<Counters>, total: u64, count: usize) -> (tokio::t
     (h, stop)
 }
 
-pub async fn run(ctx: &Ctx, json_mode: bool) -> Result<Outcome> {
+pub async fn run(ctx: &Ctx) -> Result<Outcome> {
     let opts = ctx.cfg.fetch.clone().ok_or_else(|| anyhow!("fetch options missing"))?;
     let (found, mut doc, baseline) = if ctx.cfg.baseline {
         let b = ctx.baseline().await?;
@@ -569,7 +592,6 @@ pub async fn run(ctx: &Ctx, json_mode: bool) -> Result<Outcome> {
         let d = crate::report::found_doc(&f);
         (f, d, None)
     };
-    let _ = json_mode;
     if !found.found() {
         let message = crate::not_found_message(&found);
         return Ok(Outcome {
@@ -620,7 +642,6 @@ pub async fn run(ctx: &Ctx, json_mode: bool) -> Result<Outcome> {
         mode: opts.extract,
         verify: opts.verify,
         staging: staging.clone(),
-        out_dir: out_dir.clone(),
         counters: counters.clone(),
     });
     let (progress, stop) = progress_task(counters.clone(), total, planned.len());
@@ -667,17 +688,20 @@ pub async fn run(ctx: &Ctx, json_mode: bool) -> Result<Outcome> {
 
     let downloaded = counters.downloaded.load(Ordering::Relaxed);
     let from_cache = counters.from_cache.load(Ordering::Relaxed);
+    let extracted = counters.extracted.load(Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
-        "fetched {} archives into {}: {} downloaded, {} from cache, in {:.1} s",
+        "fetched {} archives into {}: {} downloaded, {} from cache, {} extracted, in {:.1} s",
         done.len(),
         out_dir.display(),
         crate::report::human_bytes(downloaded),
         crate::report::human_bytes(from_cache),
+        crate::report::human_bytes(extracted),
         elapsed
     );
     doc.insert("downloaded_bytes".into(), json!(downloaded));
     doc.insert("cached_bytes".into(), json!(from_cache));
+    doc.insert("extracted_bytes".into(), json!(extracted));
     doc.insert("total_bytes".into(), json!(total));
     doc.insert("elapsed_seconds".into(), json!((elapsed * 1000.0).round() / 1000.0));
     doc.insert("archives".into(), json!(done));

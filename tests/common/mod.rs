@@ -22,6 +22,47 @@ pub struct S3Server {
     _thread: std::thread::JoinHandle<()>,
 }
 
+/// s3s-fs leaves `ETag` out of ListObjectsV2 results; real S3 always sends it (the quoted MD5
+/// of a single-part upload), and the cache keys its references by it. This wrapper adds it and
+/// hands every other call to s3s-fs unchanged.
+struct EtagFs {
+    fs: s3s_fs::FileSystem,
+    root: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl s3s::S3 for EtagFs {
+    async fn list_objects_v2(&self, req: s3s::S3Request<s3s::dto::ListObjectsV2Input>) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListObjectsV2Output>> {
+        let bucket = req.input.bucket.clone();
+        let mut resp = self.fs.list_objects_v2(req).await?;
+        for o in resp.output.contents.iter_mut().flatten() {
+            if let Some(k) = &o.key {
+                if let Ok(data) = std::fs::read(self.root.join(&bucket).join(k)) {
+                    use md5::Digest;
+                    o.e_tag = Some(s3s::dto::ETag::Strong(hex_lower(&md5::Md5::digest(&data))));
+                }
+            }
+        }
+        Ok(resp)
+    }
+    async fn get_object(&self, req: s3s::S3Request<s3s::dto::GetObjectInput>) -> s3s::S3Result<s3s::S3Response<s3s::dto::GetObjectOutput>> {
+        self.fs.get_object(req).await
+    }
+    async fn head_object(&self, req: s3s::S3Request<s3s::dto::HeadObjectInput>) -> s3s::S3Result<s3s::S3Response<s3s::dto::HeadObjectOutput>> {
+        self.fs.head_object(req).await
+    }
+    async fn head_bucket(&self, req: s3s::S3Request<s3s::dto::HeadBucketInput>) -> s3s::S3Result<s3s::S3Response<s3s::dto::HeadBucketOutput>> {
+        self.fs.head_bucket(req).await
+    }
+    async fn list_objects(&self, req: s3s::S3Request<s3s::dto::ListObjectsInput>) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListObjectsOutput>> {
+        self.fs.list_objects(req).await
+    }
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 impl S3Server {
     pub fn start() -> Self {
         Self::start_with_auth(None)
@@ -39,7 +80,7 @@ impl S3Server {
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             rt.block_on(async move {
-                let fs = s3s_fs::FileSystem::new(&dir).unwrap();
+                let fs = EtagFs { fs: s3s_fs::FileSystem::new(&dir).unwrap(), root: dir.clone() };
                 let mut b = s3s::service::S3ServiceBuilder::new(fs);
                 if let Some((ak, sk)) = auth {
                     b.set_auth(s3s::auth::SimpleAuth::from_single(ak, sk));
