@@ -493,3 +493,25 @@ async fn latest_skips_unsuccessful_commits_within_budget() {
     assert_eq!(r["workflow_run_id"], "2003");
     assert!(request_count(&bed.gh).await <= 4, "{}", request_count(&bed.gh).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_unreachable_is_an_error_naming_the_bucket() {
+    let bed = Bed::new().await;
+    let c = sha(18);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1801, &c, THEROCK, WF))]).await;
+    // A port nothing listens on: every connection is refused, retried, then reported.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    for args in [
+        vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"],
+        vec!["fetch", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", "out", "--json"],
+    ] {
+        let mut cmd = bed.cmd();
+        cmd.args(&args).env("AWS_ENDPOINT_URL", format!("http://{closed}"));
+        let o = run_cmd(cmd).await;
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("therock-ci-artifacts"), "{e}");
+        assert_eq!(e.trim().lines().count(), 1, "one sentence: {e}");
+        assert_eq!(stdout_json(&o)["status"], "error");
+    }
+}
