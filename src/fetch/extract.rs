@@ -124,6 +124,7 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str) -
     let mut symlinks: HashSet<Vec<String>> = HashSet::new();
     let mut files: HashSet<Vec<String>> = HashSet::new();
     let mut dirs: HashSet<Vec<String>> = HashSet::new();
+    let mut dir_modes: Vec<(PathBuf, u32)> = Vec::new();
 
     for entry in entries {
         let mut entry = entry.map_err(rd)?;
@@ -163,6 +164,7 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str) -
                 }
             }
             fs::create_dir_all(&dest).map_err(|e| write_err(archive, &dest, e))?;
+            dir_modes.push((dest.clone(), entry.header().mode().unwrap_or(0o755)));
             dirs.insert(rel);
         } else if etype.is_file() || etype == tar::EntryType::Continuous {
             mkparent()?;
@@ -225,6 +227,14 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str) -
             files.insert(rel);
         }
         // Devices, fifos and PAX/GNU metadata entries carry nothing to write.
+    }
+    // Directory permissions last, deepest first, so a read-only directory does not stop the
+    // writes into it. The owner keeps rwx: the tool must be able to merge, replace and clear
+    // these trees on the next fetch. Ownership is never restored.
+    #[cfg(unix)]
+    for (d, mode) in dir_modes.iter().rev() {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(d, fs::Permissions::from_mode((mode & 0o7777) | 0o700)).map_err(|e| write_err(archive, d, e))?;
     }
     Ok(out)
 }
@@ -314,6 +324,30 @@ mod tests {
     }
 
     const M: &str = "compiler/amd-llvm/stage\n";
+
+    #[cfg(unix)]
+    #[test]
+    fn directory_modes_are_applied_last() {
+        use std::os::unix::fs::PermissionsExt;
+        let mut b = tar::Builder::new(Vec::new());
+        let entries: [(&str, tar::EntryType, &[u8], u32); 4] = [
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), 0o644),
+            ("compiler/amd-llvm/stage/share", tar::EntryType::Directory, b"", 0o550),
+            ("compiler/amd-llvm/stage/share/doc.txt", tar::EntryType::Regular, b"doc", 0o644),
+            ("compiler/amd-llvm/stage/lib", tar::EntryType::Directory, b"", 0o700),
+        ];
+        for (path, t, data, mode) in entries {
+            b.append(&header(path, t, data.len() as u64, mode), data).unwrap();
+        }
+        let tb = b.into_inner().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        extract(&tb[..], &f, Layout::Flatten, "a.tar").unwrap();
+        let mode = |p: &str| fs::metadata(f.join(p)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(fs::read(f.join("share/doc.txt")).unwrap(), b"doc", "written before the read-only mode was applied");
+        assert_eq!(mode("share"), 0o750, "the archive's mode, owner keeps rwx");
+        assert_eq!(mode("lib"), 0o700);
+    }
 
     #[test]
     fn flatten_and_full_layouts() {
