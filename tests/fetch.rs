@@ -157,6 +157,20 @@ async fn per_artifact_archives_and_bootstrap_modes() {
     assert!(!b.join("compiler/amd-llvm/stage/stale").exists(), "the prebuilt stage dir is cleared first");
     assert!(b.join("other/keep").is_dir());
     assert!(!b.join("math-libs").exists(), "--include kept only amd-llvm");
+
+    // A symlink in the build dir pointing elsewhere is replaced, never followed.
+    let outside = bed.home.path().join("outside");
+    std::fs::create_dir_all(outside.join("amd-llvm/stage")).unwrap();
+    std::fs::write(outside.join("amd-llvm/stage/precious.txt"), "keep").unwrap();
+    let b2 = bed.home.path().join("build2");
+    std::fs::create_dir_all(&b2).unwrap();
+    std::os::unix::fs::symlink(&outside, b2.join("compiler")).unwrap();
+    let o = bed.run(&fetch_args(&c, b2.to_str().unwrap(), &["--extract", "bootstrap", "--include", "^amd-llvm_"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(outside.join("amd-llvm/stage/precious.txt")).unwrap(), "keep");
+    assert!(!std::fs::symlink_metadata(b2.join("compiler")).unwrap().file_type().is_symlink());
+    assert!(b2.join("compiler/amd-llvm/stage/lib/llvm/bin/clang").is_file());
+    assert!(!outside.join("amd-llvm/stage/lib").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -527,6 +527,7 @@ fn commit(out: &Path, mode: ExtractMode, done: &[Done]) -> Result<()> {
             ExtractMode::Bootstrap => {
                 for line in &d.manifest {
                     if cleared.insert(line.clone()) {
+                        real_parents(out, line).with_context(|| format!("cannot prepare {}", out.join(line).display()))?;
                         let dir = out.join(line);
                         extract::remove_path(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
                         let marker = out.join(format!("{line}.prebuilt"));
@@ -540,6 +541,26 @@ fn commit(out: &Path, mode: ExtractMode, done: &[Done]) -> Result<()> {
                     extract::merge_into(s, out).with_context(|| format!("cannot move the files of {} into {}", d.filename, out.display()))?;
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Makes every directory above `out/line` a real directory: a pre-existing symlink on the way
+/// is replaced, never followed (clearing through it would delete files outside `out`).
+fn real_parents(out: &Path, line: &str) -> io::Result<()> {
+    let mut p = out.to_path_buf();
+    let comps: Vec<&str> = line.split('/').collect();
+    for c in &comps[..comps.len().saturating_sub(1)] {
+        p.push(c);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                std::fs::remove_file(&p)?;
+                std::fs::create_dir(&p)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::create_dir(&p)?,
+            Err(e) => return Err(e),
         }
     }
     Ok(())
