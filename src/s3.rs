@@ -144,12 +144,15 @@ impl S3 {
         Ok(Some(data.into_bytes().to_vec()))
     }
 
-    /// Starts a GET from byte `start` (a Range request when `start > 0`), pinned to `etag`
-    /// when known so a resumed download never mixes two versions of an object.
-    pub async fn get_from(&self, bucket: &str, key: &str, start: u64, etag: Option<&str>) -> Result<(ByteStream, Option<String>), S3Error> {
+    /// Starts a GET of bytes `[start, end)` (`end` = `None`: to the end of the object; a Range
+    /// request unless the whole object is asked for), pinned to `etag` when known so a resumed
+    /// or multi-part download never mixes two versions of an object.
+    pub async fn get_range(&self, bucket: &str, key: &str, start: u64, end: Option<u64>, etag: Option<&str>) -> Result<(ByteStream, Option<String>), S3Error> {
         let mut req = self.client.get_object().bucket(bucket).key(key);
-        if start > 0 {
-            req = req.range(format!("bytes={start}-"));
+        match end {
+            Some(end) if end > start => req = req.range(format!("bytes={start}-{}", end - 1)),
+            _ if start > 0 => req = req.range(format!("bytes={start}-")),
+            _ => {}
         }
         if let Some(e) = etag {
             req = req.if_match(e);

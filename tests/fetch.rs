@@ -397,19 +397,55 @@ async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<Atomi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropped_connection_resumes_with_a_range_request() {
+async fn large_objects_are_fetched_as_parallel_ranged_gets() {
     let bed = Bed::new().await;
-    let c = sha(9);
-    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(901, &c, THEROCK, WF))]).await;
-    // ~2 MB of incompressible content, so the archive is big enough to be cut mid-body.
-    let mut noise = vec![0u8; 2 << 20];
+    let c = sha(10);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1001, &c, THEROCK, WF))]).await;
+    let noise = noise(2 << 20);
+    let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise, 0o644)]));
+    bed.s3.put_artifact(BUCKET, "1001-linux/", "big_lib_gfx942.tar.zst", &big, true);
+    let part = 300_000usize;
+    // The first connection is cut too: a part resumes from where it broke.
+    let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 450_000).await;
+    let out = bed.home.path().join("o");
+    let mut cmd = bed.cmd();
+    cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_PART_SIZE", part.to_string()).args(fetch_args(&c, out.to_str().unwrap(), &["--no-cache"]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(cut.load(Ordering::SeqCst), "the proxy never cut a connection");
+    assert_eq!(std::fs::read(out.join("blob.bin")).unwrap(), noise);
+    assert_eq!(stdout_json(&o)["archives"][0]["verified"], true);
+    let gets: Vec<String> = bed.s3.requests().into_iter().filter(|r| r.contains("big_lib_gfx942.tar.zst?")).collect();
+    let parts = big.len().div_ceil(part);
+    for i in 0..parts {
+        let (s, e) = (i * part, ((i + 1) * part).min(big.len()) - 1);
+        assert!(gets.iter().any(|r| r.ends_with(&format!("range=bytes={s}-{e}"))), "part {i} ({s}-{e}) missing: {gets:?}");
+    }
+    assert!(gets.iter().all(|r| r.contains("range=bytes=")), "every GET is ranged: {gets:?}");
+    // The cut part resumed from where it broke: a range starting inside a part.
+    let starts: Vec<usize> = gets.iter().filter_map(|r| r.split("range=bytes=").nth(1)?.split('-').next()?.parse().ok()).collect();
+    assert!(starts.iter().any(|s| s % part != 0), "a part resumed mid-way: {gets:?}");
+}
+
+fn noise(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
     let mut x: u64 = 0x9E3779B97F4A7C15;
-    for b in noise.iter_mut() {
+    for b in v.iter_mut() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         *b = x as u8;
     }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connection_resumes_with_a_range_request() {
+    let bed = Bed::new().await;
+    let c = sha(9);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(901, &c, THEROCK, WF))]).await;
+    // ~2 MB of incompressible content, so the archive is big enough to be cut mid-body.
+    let noise = noise(2 << 20);
     let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise, 0o644)]));
     bed.s3.put_artifact(BUCKET, "901-linux/", "big_lib_gfx942.tar.zst", &big, true);
     let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 600_000).await;

@@ -243,30 +243,119 @@ struct Consumed {
     extracted: u64,
 }
 
-/// Streams an object into `tx`, resuming with a Range request when the connection breaks.
-pub async fn download(s3: S3, p: Planned, tx: tokio::sync::mpsc::Sender<io::Result<bytes::Bytes>>, counters: Arc<Counters>) {
-    let mut offset = 0u64;
-    let mut etag = p.etag.clone();
+/// Objects larger than this are fetched as parallel ranged GETs of this size.
+fn part_size() -> u64 {
+    std::env::var("THEROCK_ARTIFACTS_PART_SIZE").ok().and_then(|v| v.parse().ok()).filter(|n: &u64| *n > 0).unwrap_or(8 << 20)
+}
+
+/// Parts of one object in flight at once (each held in memory until its turn): with 8 MiB
+/// parts, at most 32 MiB per archive, whatever its size.
+const PARTS_IN_FLIGHT: usize = 4;
+
+type Chunks = tokio::sync::mpsc::Sender<io::Result<bytes::Bytes>>;
+
+/// Where `fetch_range` puts the bytes: straight to the consumer, or into a buffered part.
+enum Sink {
+    Chan(Chunks),
+    Buf(Vec<bytes::Bytes>),
+}
+
+impl Sink {
+    /// False when the consumer has gone away.
+    async fn put(&mut self, b: bytes::Bytes) -> bool {
+        match self {
+            Sink::Chan(tx) => tx.send(Ok(b)).await.is_ok(),
+            Sink::Buf(v) => {
+                v.push(b);
+                true
+            }
+        }
+    }
+}
+
+/// A spawned part, aborted when the download that spawned it is dropped.
+struct PartTask(tokio::task::JoinHandle<Result<Vec<bytes::Bytes>, String>>);
+
+impl Drop for PartTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Streams an object into `tx`, in order. Objects larger than one part are fetched as parallel
+/// ranged GETs, pinned to the listing's ETag; every GET resumes with a Range request from where
+/// its connection broke instead of starting over.
+pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
+    let part = part_size();
+    if p.etag.is_none() || p.size <= part {
+        let mut etag = p.etag.clone();
+        let mut sink = Sink::Chan(tx.clone());
+        if let Err(e) = fetch_range(&s3, &p, 0, p.size, &mut etag, &counters, &mut sink).await {
+            let _ = tx.send(Err(io::Error::other(e))).await;
+        }
+        return;
+    }
+    let mut pending: std::collections::VecDeque<PartTask> = std::collections::VecDeque::new();
+    let mut next = 0u64;
+    loop {
+        while pending.len() < PARTS_IN_FLIGHT && next < p.size {
+            let (start, end) = (next, (next + part).min(p.size));
+            next = end;
+            let (s3, p, counters) = (s3.clone(), p.clone(), counters.clone());
+            pending.push_back(PartTask(tokio::spawn(async move {
+                let mut etag = p.etag.clone();
+                let mut sink = Sink::Buf(Vec::new());
+                fetch_range(&s3, &p, start, end, &mut etag, &counters, &mut sink).await?;
+                Ok(match sink {
+                    Sink::Buf(v) => v,
+                    Sink::Chan(_) => Vec::new(),
+                })
+            })));
+        }
+        let Some(mut task) = pending.pop_front() else { return };
+        let res = (&mut task.0).await;
+        match res {
+            Ok(Ok(chunks)) => {
+                for c in chunks {
+                    if tx.send(Ok(c)).await.is_err() {
+                        return; // the consumer gave up; dropping `pending` aborts the rest
+                    }
+                }
+            }
+            Ok(Err(e)) => {
+                let _ = tx.send(Err(io::Error::other(e))).await;
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Err(io::Error::other(format!("a download task failed: {e}")))).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Fetches bytes `[start, end)` of an object into `sink`, resuming with a Range request when the
+/// connection breaks or stalls. `Err` after repeated failures or on a fatal S3 error.
+async fn fetch_range(s3: &S3, p: &Planned, start: u64, end: u64, etag: &mut Option<String>, counters: &Counters, sink: &mut Sink) -> Result<(), String> {
+    let mut offset = start;
     let mut failures = 0u32;
     let max_failures = 6;
     let stall = Duration::from_secs(std::env::var("THEROCK_ARTIFACTS_STALL_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60));
     loop {
-        let body = match s3.get_from(&p.bucket, &p.key, offset, etag.as_deref()).await {
+        // The whole object: a plain GET; anything else: a Range request.
+        let range_end = (start > 0 || offset > 0 || end < p.size).then_some(end);
+        let body = match s3.get_range(&p.bucket, &p.key, offset, range_end, etag.as_deref()).await {
             Ok((body, e)) => {
                 if etag.is_none() {
-                    etag = e;
+                    *etag = e;
                 }
                 body
             }
-            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_))) => {
-                let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
-                return;
-            }
+            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_))) => return Err(e.to_string()),
             Err(e) => {
                 failures += 1;
                 if failures >= max_failures {
-                    let _ = tx.send(Err(io::Error::other(format!("download failed after {failures} attempts: {e}")))).await;
-                    return;
+                    return Err(format!("download failed after {failures} attempts: {e}"));
                 }
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(failures))).await;
                 continue;
@@ -278,8 +367,11 @@ pub async fn download(s3: S3, p: Planned, tx: tokio::sync::mpsc::Sender<io::Resu
                 Ok(Some(Ok(chunk))) => {
                     offset += chunk.len() as u64;
                     counters.downloaded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    if tx.send(Ok(chunk)).await.is_err() {
-                        return; // the consumer gave up
+                    if offset > end {
+                        return Err(format!("the server sent more than bytes {start}-{end} of {} (it ignored the Range request, or the object changed)", p.name.filename));
+                    }
+                    if !sink.put(chunk).await {
+                        return Ok(()); // the consumer gave up
                     }
                 }
                 Ok(None) => break None,
@@ -288,19 +380,17 @@ pub async fn download(s3: S3, p: Planned, tx: tokio::sync::mpsc::Sender<io::Resu
             }
         };
         match broke {
-            None if offset >= p.size || p.size == 0 => return,
+            None if offset >= end || p.size == 0 => return Ok(()),
             None => {
                 failures += 1;
                 if failures >= max_failures {
-                    let _ = tx.send(Err(io::Error::other(format!("the object ended early at byte {offset} of {}", p.size)))).await;
-                    return;
+                    return Err(format!("the object ended early at byte {offset} of {}", p.size));
                 }
             }
             Some(why) => {
                 failures += 1;
                 if failures >= max_failures {
-                    let _ = tx.send(Err(io::Error::other(format!("download broke {failures} times, last: {why}")))).await;
-                    return;
+                    return Err(format!("download broke {failures} times, last: {why}"));
                 }
                 eprintln!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
             }
