@@ -14,6 +14,8 @@ pub enum S3Error {
     NoSuchBucket(String),
     #[error("s3://{bucket}/{key} does not exist")]
     NoSuchKey { bucket: String, key: String },
+    #[error("s3://{bucket}/{key} changed on S3 while it was being fetched (its ETag no longer matches the listing); run the command again")]
+    Changed { bucket: String, key: String },
     #[error("S3 request for s3://{bucket}/{key} failed: {detail}")]
     Failed { bucket: String, key: String, detail: String },
 }
@@ -84,6 +86,7 @@ impl S3 {
                 S3Error::AccessDenied { bucket: bucket.into(), key: key.into(), code: if code.is_empty() { "HTTP 403".into() } else { code } }
             }
             ("NoSuchBucket", _) => S3Error::NoSuchBucket(bucket.into()),
+            ("PreconditionFailed", _) | (_, Some(412)) => S3Error::Changed { bucket: bucket.into(), key: key.into() },
             ("NoSuchKey", _) | (_, Some(404)) => S3Error::NoSuchKey { bucket: bucket.into(), key: key.into() },
             _ => S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: DisplayErrorContext(&e).to_string() },
         }

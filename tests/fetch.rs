@@ -354,6 +354,11 @@ async fn two_concurrent_fetches_share_one_cache() {
 /// A TCP proxy to the S3 server that cuts the first connection after `cut_after` bytes of
 /// response have passed.
 async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<AtomicBool>) {
+    cutting_proxy_with(upstream, cut_after, Arc::new(|| {})).await
+}
+
+/// Like `cutting_proxy`, running `on_cut` right after the cut, before any resume can arrive.
+async fn cutting_proxy_with(upstream: String, cut_after: usize, on_cut: Arc<dyn Fn() + Send + Sync>) -> (String, Arc<AtomicBool>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -365,6 +370,7 @@ async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<Atomi
             let Ok((mut client, _)) = listener.accept().await else { return };
             let up = up.clone();
             let cut = cut2.clone();
+            let on_cut = on_cut.clone();
             tokio::spawn(async move {
                 let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
                 let (mut cr, mut cw) = client.split();
@@ -382,6 +388,7 @@ async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<Atomi
                         if n_total > cut_after && !cut.swap(true, Ordering::SeqCst) {
                             let keep = n - (n_total - cut_after);
                             let _ = cw.write_all(&buf[..keep]).await;
+                            on_cut();
                             break; // drop the connection mid-body
                         }
                         if cw.write_all(&buf[..n]).await.is_err() {
@@ -425,6 +432,30 @@ async fn large_objects_are_fetched_as_parallel_ranged_gets() {
     // The cut part resumed from where it broke: a range starting inside a part.
     let starts: Vec<usize> = gets.iter().filter_map(|r| r.split("range=bytes=").nth(1)?.split('-').next()?.parse().ok()).collect();
     assert!(starts.iter().any(|s| s % part != 0), "a part resumed mid-way: {gets:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_replaced_mid_download_is_an_error_not_a_mix() {
+    let bed = Bed::new().await;
+    let c = sha(11);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1101, &c, THEROCK, WF))]).await;
+    let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise(2 << 20), 0o644)]));
+    bed.s3.put_artifact(BUCKET, "1101-linux/", "big_lib_gfx942.tar.zst", &big, true);
+    // When the connection breaks, a new upload replaces the object: the resumed GET must not
+    // splice the new version's tail onto the old one's head.
+    let file = bed.s3.root.path().join(BUCKET).join("1101-linux/big_lib_gfx942.tar.zst");
+    let newer = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise(3 << 20), 0o644)]));
+    let (proxy, cut) = cutting_proxy_with(bed.s3.endpoint.clone(), 600_000, Arc::new(move || std::fs::write(&file, &newer).unwrap())).await;
+    let out = bed.home.path().join("o");
+    let mut cmd = bed.cmd();
+    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &["--no-verify"]));
+    let o = run_cmd(cmd).await;
+    assert!(cut.load(Ordering::SeqCst));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("changed on S3 while it was being fetched"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("attempts"), "a changed object is not retried: {}", stderr(&o));
+    assert!(walk(&out).is_empty(), "{:?}", walk(&out));
+    no_partials(&bed.cache_dir());
 }
 
 fn noise(n: usize) -> Vec<u8> {

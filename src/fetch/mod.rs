@@ -351,7 +351,7 @@ async fn fetch_range(s3: &S3, p: &Planned, start: u64, end: u64, etag: &mut Opti
                 }
                 body
             }
-            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_))) => return Err(e.to_string()),
+            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_) | S3Error::Changed { .. })) => return Err(e.to_string()),
             Err(e) => {
                 failures += 1;
                 if failures >= max_failures {

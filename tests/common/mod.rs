@@ -45,7 +45,19 @@ impl s3s::S3 for EtagFs {
         }
         Ok(resp)
     }
+    /// With `If-Match` honoured as S3 does (s3s-fs ignores it on GET): 412 when the object's
+    /// ETag differs.
     async fn get_object(&self, req: s3s::S3Request<s3s::dto::GetObjectInput>) -> s3s::S3Result<s3s::S3Response<s3s::dto::GetObjectOutput>> {
+        if let Some(s3s::dto::ETagCondition::ETag(want)) = &req.input.if_match {
+            let path = self.root.join(&req.input.bucket).join(&req.input.key);
+            if let Ok(data) = std::fs::read(&path) {
+                use md5::Digest;
+                let have = s3s::dto::ETag::Strong(hex_lower(&md5::Md5::digest(&data)));
+                if !have.strong_cmp(want) {
+                    return Err(s3s::s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+                }
+            }
+        }
         self.fs.get_object(req).await
     }
     async fn head_object(&self, req: s3s::S3Request<s3s::dto::HeadObjectInput>) -> s3s::S3Result<s3s::S3Response<s3s::dto::HeadObjectOutput>> {
