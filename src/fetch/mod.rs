@@ -168,6 +168,22 @@ impl Read for ChannelReader {
     }
 }
 
+/// A reader that fails once the fetch is cancelled (another archive failed), so every worker
+/// stops promptly and cleans up after itself before the staging tree is removed.
+struct Cancellable<R> {
+    inner: R,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<R: Read> Read for Cancellable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(io::Error::other("cancelled: another archive failed"));
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Hashes everything read, and copies it to `sink` (the cache's temporary file) if any.
 struct Tee<R> {
     inner: R,
@@ -406,6 +422,7 @@ struct Job {
     verify: bool,
     staging: PathBuf,
     counters: Arc<Counters>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn layout_for(mode: ExtractMode) -> Option<Layout> {
@@ -453,9 +470,11 @@ impl Job {
         let (consumed, cached, tmp) = if let Some(blob) = cached_blob.clone() {
             let st = staged.clone();
             let name2 = name.clone();
+            let cancel = self.cancel.clone();
             let c = tokio::task::spawn_blocking(move || {
                 let f = std::fs::File::open(&blob).map_err(|e| ExtractError::Read { archive: name2.clone(), err: e.to_string() })?;
-                consume(io::BufReader::with_capacity(1 << 20, f), None, compression, st.as_ref().map(|(d, l)| (d.as_path(), *l)), &name2)
+                let f = Cancellable { inner: io::BufReader::with_capacity(1 << 20, f), cancel };
+                consume(f, None, compression, st.as_ref().map(|(d, l)| (d.as_path(), *l)), &name2)
             })
             .await??;
             self.counters.from_cache.fetch_add(c.n, Ordering::Relaxed);
@@ -478,8 +497,9 @@ impl Job {
             let dl = tokio::spawn(download(self.s3.clone(), p.clone(), tx, self.counters.clone()));
             let st = staged.clone();
             let name2 = name.clone();
+            let cancel = self.cancel.clone();
             let res = tokio::task::spawn_blocking(move || {
-                consume(ChannelReader { rx, cur: bytes::Bytes::new() }, sink, compression, st.as_ref().map(|(d, l)| (d.as_path(), *l)), &name2)
+                consume(Cancellable { inner: ChannelReader { rx, cur: bytes::Bytes::new() }, cancel }, sink, compression, st.as_ref().map(|(d, l)| (d.as_path(), *l)), &name2)
             })
             .await?;
             dl.abort();
@@ -754,6 +774,7 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
         verify: opts.verify,
         staging: staging.clone(),
         counters: counters.clone(),
+        cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
     });
     let (progress, stop) = progress_task(counters.clone(), total, planned.len());
     let sem = Arc::new(tokio::sync::Semaphore::new(jobs() + 1));
@@ -763,6 +784,9 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
         let sem = sem.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
+            if job.cancel.load(Ordering::Relaxed) {
+                return (i, Err(anyhow!("cancelled")));
+            }
             (i, job.fetch_one(i, p).await)
         });
     }
@@ -772,9 +796,12 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
         match r {
             Ok((i, Ok(d))) => results[i] = Some(d),
             Ok((_, Err(e))) => {
+                // Not abort_all(): an aborted task would leave its blocking extraction running
+                // and its temporary files behind. Cancelled workers fail at their next read,
+                // clean up, and are joined here before the staging tree is removed.
                 if first_err.is_none() {
                     first_err = Some(e);
-                    tasks.abort_all();
+                    job.cancel.store(true, Ordering::Relaxed);
                 }
             }
             Err(e) if e.is_cancelled() => {}
