@@ -413,7 +413,7 @@ async fn large_objects_are_fetched_as_parallel_ranged_gets() {
     bed.s3.put_artifact(BUCKET, "1001-linux/", "big_lib_gfx942.tar.zst", &big, true);
     let part = 300_000usize;
     // The first connection is cut too: a part resumes from where it broke.
-    let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 450_000).await;
+    let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 200_000).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
     cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_PART_SIZE", part.to_string()).args(fetch_args(&c, out.to_str().unwrap(), &["--no-cache"]));
