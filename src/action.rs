@@ -324,10 +324,7 @@ pub async fn main() -> ExitCode {
     }
     if let Some(s) = &env.summary {
         let mut md = outcome.summary.clone();
-        if md.len() > 900 * 1024 {
-            md.truncate(900 * 1024);
-            md.push_str("\n\n(truncated)\n");
-        }
+        clamp_summary(&mut md, 900 * 1024);
         if let Err(e) = append(s, &md, "GITHUB_STEP_SUMMARY") {
             println!("::warning::{}", escape_data(&format!("{e:#}")));
         }
@@ -392,6 +389,23 @@ fn summary_head(f: &Found, b: Option<&Baseline>) -> String {
     md
 }
 
+/// Keeps a step summary far under GitHub's 1 MiB limit, cutting at a line (or at least a
+/// character) boundary.
+fn clamp_summary(md: &mut String, limit: usize) {
+    if md.len() <= limit {
+        return;
+    }
+    let mut cut = limit;
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if let Some(nl) = md[..cut].rfind('\n') {
+        cut = nl + 1;
+    }
+    md.truncate(cut);
+    md.push_str("\n(truncated)\n");
+}
+
 pub fn summary_found(f: &Found, b: Option<&Baseline>) -> String {
     let mut md = summary_head(f, b);
     let mut rows = Vec::new();
@@ -428,6 +442,14 @@ pub fn summary_fetch(f: &Found, b: Option<&Baseline>, done: &[Done], downloaded:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries_are_clamped_at_a_boundary() {
+        let mut md = "| é |\n".repeat(100_000);
+        clamp_summary(&mut md, 1001);
+        assert!(md.len() <= 1001 + 20 && md.ends_with("(truncated)\n"), "{}", md.len());
+        assert!(md.trim_end_matches("\n(truncated)\n").ends_with("| é |\n"));
+    }
 
     #[test]
     fn escaping_and_blocks() {
