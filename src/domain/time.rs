@@ -25,8 +25,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         "Z" | "z" | "" => 0,
         r if (r.starts_with('+') || r.starts_with('-')) && r.len() == 6 => {
             let sign = if r.starts_with('-') { -1 } else { 1 };
-            let oh: i64 = r[1..3].parse().ok()?;
-            let om: i64 = r[4..6].parse().ok()?;
+            let oh: i64 = r.get(1..3)?.parse().ok()?;
+            let om: i64 = r.get(4..6)?.parse().ok()?;
             sign * (oh * 3600 + om * 60)
         }
         _ => return None,
@@ -44,5 +44,6 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-01-02T05:04:05+02:00"), Some(1767323045));
         assert_eq!(parse_rfc3339("2026-01-02T03:04:05.123Z"), Some(1767323045));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2026-01-02T03:04:05+1é00"), None, "no panic on a byte slice inside a character");
     }
 }
