@@ -264,16 +264,25 @@ fn part_size() -> u64 {
     std::env::var("THEROCK_ARTIFACTS_PART_SIZE").ok().and_then(|v| v.parse().ok()).filter(|n: &u64| *n > 0).unwrap_or(8 << 20)
 }
 
-/// Parts of one object in flight at once (each held in memory until its turn): with 8 MiB
-/// parts, at most 32 MiB per archive, whatever its size.
+/// Parts of one object in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
+
+/// Parts fetched ahead of the one being consumed, across every archive of the process: with
+/// 8 MiB parts, 32 MiB. The part being consumed streams straight through; only parts ahead are
+/// buffered, and only with this budget, so memory stays bounded whatever the number of cores,
+/// archives or their sizes.
+fn ahead_budget() -> Arc<tokio::sync::Semaphore> {
+    static BUDGET: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    BUDGET.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(4))).clone()
+}
 
 type Chunks = tokio::sync::mpsc::Sender<io::Result<bytes::Bytes>>;
 
-/// Where `fetch_range` puts the bytes: straight to the consumer, or into a buffered part.
+/// Where `fetch_range` puts the bytes: straight to the consumer, or into a part's buffer
+/// (allocated once at the part's size).
 enum Sink {
     Chan(Chunks),
-    Buf(Vec<bytes::Bytes>),
+    Buf(bytes::BytesMut),
 }
 
 impl Sink {
@@ -282,19 +291,23 @@ impl Sink {
         match self {
             Sink::Chan(tx) => tx.send(Ok(b)).await.is_ok(),
             Sink::Buf(v) => {
-                v.push(b);
+                v.extend_from_slice(&b);
                 true
             }
         }
     }
 }
 
-/// A spawned part, aborted when the download that spawned it is dropped.
-struct PartTask(tokio::task::JoinHandle<Result<Vec<bytes::Bytes>, String>>);
+/// A spawned part, aborted when the download that spawned it is dropped; its share of the
+/// read-ahead budget is returned when it is dropped after being forwarded.
+struct PartTask {
+    handle: tokio::task::JoinHandle<Result<bytes::Bytes, String>>,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
 
 impl Drop for PartTask {
     fn drop(&mut self) {
-        self.0.abort();
+        self.handle.abort();
     }
 }
 
@@ -311,41 +324,61 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
         }
         return;
     }
-    let mut pending: std::collections::VecDeque<PartTask> = std::collections::VecDeque::new();
-    let mut next = 0u64;
-    loop {
-        while pending.len() < PARTS_IN_FLIGHT && next < p.size {
-            let (start, end) = (next, (next + part).min(p.size));
-            next = end;
+    let budget = ahead_budget();
+    let parts: Vec<(u64, u64)> = (0..p.size.div_ceil(part)).map(|k| (k * part, ((k + 1) * part).min(p.size))).collect();
+    // `ahead` holds the buffered parts [i, next) (or nothing); part i is delivered from there,
+    // or streamed straight to the consumer when nobody fetched it ahead.
+    let mut ahead: std::collections::VecDeque<PartTask> = std::collections::VecDeque::new();
+    let mut next = 0usize;
+    for i in 0..parts.len() {
+        // Part i was fetched ahead exactly when `ahead` is not empty (it then holds [i, next)).
+        let buffered = !ahead.is_empty();
+        if !buffered {
+            next = next.max(i + 1);
+        }
+        while next < parts.len() && next < i + PARTS_IN_FLIGHT {
+            let Ok(permit) = budget.clone().try_acquire_owned() else { break };
+            let (start, end) = parts[next];
+            next += 1;
             let (s3, p, counters) = (s3.clone(), p.clone(), counters.clone());
-            pending.push_back(PartTask(tokio::spawn(async move {
+            let handle = tokio::spawn(async move {
                 let mut etag = p.etag.clone();
-                let mut sink = Sink::Buf(Vec::new());
+                let mut sink = Sink::Buf(bytes::BytesMut::with_capacity((end - start) as usize));
                 fetch_range(&s3, &p, start, end, &mut etag, &counters, &mut sink).await?;
                 Ok(match sink {
-                    Sink::Buf(v) => v,
-                    Sink::Chan(_) => Vec::new(),
+                    Sink::Buf(v) => v.freeze(),
+                    Sink::Chan(_) => bytes::Bytes::new(),
                 })
-            })));
+            });
+            ahead.push_back(PartTask { handle, _permit: Some(permit) });
         }
-        let Some(mut task) = pending.pop_front() else { return };
-        let res = (&mut task.0).await;
-        match res {
-            Ok(Ok(chunks)) => {
-                for c in chunks {
-                    if tx.send(Ok(c)).await.is_err() {
-                        return; // the consumer gave up; dropping `pending` aborts the rest
+        let res = match if buffered { ahead.pop_front() } else { None } {
+            Some(mut task) => match (&mut task.handle).await {
+                Ok(Ok(mut data)) => {
+                    // In slices, so the channel's 32 slots hold at most a few MiB.
+                    while !data.is_empty() {
+                        let chunk = data.split_to(data.len().min(256 << 10));
+                        if tx.send(Ok(chunk)).await.is_err() {
+                            return; // the consumer gave up; dropping `ahead` aborts the rest
+                        }
                     }
+                    Ok(())
                 }
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(format!("a download task failed: {e}")),
+            },
+            None => {
+                let (start, end) = parts[i];
+                let mut etag = p.etag.clone();
+                fetch_range(&s3, &p, start, end, &mut etag, &counters, &mut Sink::Chan(tx.clone())).await
             }
-            Ok(Err(e)) => {
-                let _ = tx.send(Err(io::Error::other(e))).await;
-                return;
-            }
-            Err(e) => {
-                let _ = tx.send(Err(io::Error::other(format!("a download task failed: {e}")))).await;
-                return;
-            }
+        };
+        if let Err(e) = res {
+            let _ = tx.send(Err(io::Error::other(e))).await;
+            return;
+        }
+        if tx.is_closed() {
+            return;
         }
     }
 }
