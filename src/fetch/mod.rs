@@ -302,7 +302,7 @@ impl Sink {
 /// read-ahead budget is returned when it is dropped after being forwarded.
 struct PartTask {
     handle: tokio::task::JoinHandle<Result<bytes::Bytes, String>>,
-    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Drop for PartTask {
@@ -350,7 +350,7 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
                     Sink::Chan(_) => bytes::Bytes::new(),
                 })
             });
-            ahead.push_back(PartTask { handle, _permit: Some(permit) });
+            ahead.push_back(PartTask { handle, _permit: permit });
         }
         let res = match if buffered { ahead.pop_front() } else { None } {
             Some(mut task) => match (&mut task.handle).await {
