@@ -518,3 +518,27 @@ async fn fetch_baseline_of_a_super_repo_pin() {
     assert_eq!(d["output_dir"], std::fs::canonicalize(&out).unwrap().to_str().unwrap());
     assert!(out.join("lib/llvm/bin/clang").is_file());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_already_in_the_output_is_replaced_not_followed() {
+    let bed = Bed::new().await;
+    let c = sha(12);
+    setup(&bed, 1201, &c).await;
+    let outside = bed.home.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("librocblas.so.4"), "precious").unwrap();
+    let out = bed.home.path().join("o");
+    std::fs::create_dir_all(&out).unwrap();
+    // `lib` (a directory in the archives) and `share/overlap.txt` (a file) are symlinks leading out.
+    std::os::unix::fs::symlink(&outside, out.join("lib")).unwrap();
+    std::fs::create_dir_all(out.join("share")).unwrap();
+    std::os::unix::fs::symlink(outside.join("librocblas.so.4"), out.join("share/overlap.txt")).unwrap();
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(outside.join("librocblas.so.4")).unwrap(), "precious");
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1, "nothing written outside");
+    assert!(!std::fs::symlink_metadata(out.join("lib")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(out.join("lib/librocblas.so.4")).unwrap(), b"ELF rocblas");
+    assert!(!std::fs::symlink_metadata(out.join("share/overlap.txt")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(out.join("share/overlap.txt")).unwrap(), "from blas");
+}
