@@ -128,6 +128,12 @@ impl S3 {
         Ok(out)
     }
 
+    /// The current size and ETag of an object (after it changed under a download).
+    pub async fn head(&self, bucket: &str, key: &str) -> Result<(u64, Option<String>), S3Error> {
+        let resp = self.client.head_object().bucket(bucket).key(key).send().await.map_err(|e| Self::map_err(bucket, key, e))?;
+        Ok((resp.content_length().unwrap_or(0).max(0) as u64, resp.e_tag().map(String::from)))
+    }
+
     /// A whole small object (sidecars); `Ok(None)` when it does not exist.
     pub async fn get_small(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
         let resp = match self.client.get_object().bucket(bucket).key(key).send().await {

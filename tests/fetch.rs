@@ -354,22 +354,25 @@ async fn two_concurrent_fetches_share_one_cache() {
 /// A TCP proxy to the S3 server that cuts the first connection after `cut_after` bytes of
 /// response have passed.
 async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<AtomicBool>) {
-    cutting_proxy_with(upstream, cut_after, Arc::new(|| {})).await
+    cutting_proxy_with(upstream, cut_after, 1, Arc::new(|| {})).await
 }
 
-/// Like `cutting_proxy`, running `on_cut` right after the cut, before any resume can arrive.
-async fn cutting_proxy_with(upstream: String, cut_after: usize, on_cut: Arc<dyn Fn() + Send + Sync>) -> (String, Arc<AtomicBool>) {
+/// Like `cutting_proxy`, cutting the first `times` connections that get that far, and running
+/// `on_cut` right after each cut, before any resume can arrive.
+async fn cutting_proxy_with(upstream: String, cut_after: usize, times: usize, on_cut: Arc<dyn Fn() + Send + Sync>) -> (String, Arc<AtomicBool>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let cut = Arc::new(AtomicBool::new(false));
     let cut2 = cut.clone();
+    let cuts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let up = upstream.trim_start_matches("http://").to_string();
     tokio::spawn(async move {
         loop {
             let Ok((mut client, _)) = listener.accept().await else { return };
             let up = up.clone();
             let cut = cut2.clone();
+            let cuts = cuts.clone();
             let on_cut = on_cut.clone();
             tokio::spawn(async move {
                 let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
@@ -385,7 +388,8 @@ async fn cutting_proxy_with(upstream: String, cut_after: usize, on_cut: Arc<dyn 
                             Ok(n) => n,
                         };
                         n_total += n;
-                        if n_total > cut_after && !cut.swap(true, Ordering::SeqCst) {
+                        if n_total > cut_after && cuts.fetch_add(1, Ordering::SeqCst) < times {
+                            cut.store(true, Ordering::SeqCst);
                             let keep = n - (n_total - cut_after);
                             let _ = cw.write_all(&buf[..keep]).await;
                             on_cut();
@@ -434,26 +438,71 @@ async fn large_objects_are_fetched_as_parallel_ranged_gets() {
     assert!(starts.iter().any(|s| s % part != 0), "a part resumed mid-way: {gets:?}");
 }
 
+/// Sets up a run with one 2 MiB archive and a proxy that cuts the first `times` downloads at
+/// 600 kB; at each cut a new upload replaces the archive and its sidecar (version 2, 3, ...).
+async fn replaced_on_cut(bed: &Bed, run: u64, c: &str, times: usize) -> (String, Arc<AtomicBool>) {
+    mount_commit_runs(&bed.gh, THEROCK, WF, c, &[run_json(&RunSpec::ok(run, c, THEROCK, WF))]).await;
+    bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), "big_lib_gfx942.tar.zst", &version(1), true);
+    let file = bed.s3.root.path().join(BUCKET).join(format!("{run}-linux/big_lib_gfx942.tar.zst"));
+    let n = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    cutting_proxy_with(
+        bed.s3.endpoint.clone(),
+        600_000,
+        times,
+        Arc::new(move || {
+            let v = version(n.fetch_add(1, Ordering::SeqCst) + 1);
+            std::fs::write(&file, &v).unwrap();
+            std::fs::write(file.with_extension("zst.sha256sum"), format!("{}\n", sha256_hex(&v))).unwrap();
+        }),
+    )
+    .await
+}
+
+/// Version `v` of the replaced archive: one member of (v + 1) MiB of noise.
+fn version(v: usize) -> Vec<u8> {
+    zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise((v + 1) << 20), 0o644)]))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_object_replaced_mid_download_is_an_error_not_a_mix() {
+async fn an_object_replaced_mid_download_is_fetched_again_whole_not_mixed() {
     let bed = Bed::new().await;
     let c = sha(11);
-    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1101, &c, THEROCK, WF))]).await;
-    let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise(2 << 20), 0o644)]));
-    bed.s3.put_artifact(BUCKET, "1101-linux/", "big_lib_gfx942.tar.zst", &big, true);
     // When the connection breaks, a new upload replaces the object: the resumed GET must not
-    // splice the new version's tail onto the old one's head.
-    let file = bed.s3.root.path().join(BUCKET).join("1101-linux/big_lib_gfx942.tar.zst");
-    let newer = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise(3 << 20), 0o644)]));
-    let (proxy, cut) = cutting_proxy_with(bed.s3.endpoint.clone(), 600_000, Arc::new(move || std::fs::write(&file, &newer).unwrap())).await;
+    // splice the new version's tail onto the old one's head; the new version is fetched whole.
+    let (proxy, cut) = replaced_on_cut(&bed, 1101, &c, 1).await;
+    let out = bed.home.path().join("o");
+    let mut cmd = bed.cmd();
+    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &[]));
+    let o = run_cmd(cmd).await;
+    assert!(cut.load(Ordering::SeqCst));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("was replaced on S3 while it was being fetched"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(out.join("blob.bin")).unwrap(), noise(3 << 20), "the new version, whole");
+    let d = stdout_json(&o);
+    assert_eq!(d["archives"][0]["verified"], true);
+    assert_eq!(d["archives"][0]["sha256"], sha256_hex(&version(2)));
+    no_partials(&bed.cache_dir());
+    // The cache holds the new version only, and a second fetch is served from it.
+    let blobs: Vec<_> = std::fs::read_dir(bed.cache_dir().join("blobs/sha256")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(blobs, vec![std::ffi::OsString::from(sha256_hex(&version(2)))]);
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["downloaded_bytes"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_replaced_twice_mid_download_is_an_error_not_a_mix() {
+    let bed = Bed::new().await;
+    let c = sha(12);
+    let (proxy, cut) = replaced_on_cut(&bed, 1201, &c, 2).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
     cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &["--no-verify"]));
     let o = run_cmd(cmd).await;
     assert!(cut.load(Ordering::SeqCst));
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(stderr(&o).contains("changed on S3 while it was being fetched"), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("attempts"), "a changed object is not retried: {}", stderr(&o));
+    assert!(stderr(&o).contains("changed on S3 twice while it was being fetched"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("attempts"), "a changed object is not retried as a network error: {}", stderr(&o));
     assert!(walk(&out).is_empty(), "{:?}", walk(&out));
     no_partials(&bed.cache_dir());
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,7 +64,7 @@ pub fn open_stream(s3: &S3, p: &Planned, cache: Option<&Cache>, counters: Arc<Co
         }
     }
     let (tx, rx) = tokio::sync::mpsc::channel(32);
-    tokio::spawn(download(s3.clone(), p.clone(), tx, counters));
+    tokio::spawn(download(s3.clone(), p.clone(), tx, counters, Arc::default()));
     Box::new(ChannelReader { rx, cur: bytes::Bytes::new() })
 }
 
@@ -313,13 +313,14 @@ impl Drop for PartTask {
 
 /// Streams an object into `tx`, in order. Objects larger than one part are fetched as parallel
 /// ranged GETs, pinned to the listing's ETag; every GET resumes with a Range request from where
-/// its connection broke instead of starting over.
-pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
+/// its connection broke instead of starting over. `changed` is set when the object no longer
+/// has the listing's ETag (replaced on S3 since it was listed, or while being fetched).
+pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>, changed: Arc<AtomicBool>) {
     let part = part_size();
     if p.etag.is_none() || p.size <= part {
         let mut etag = p.etag.clone();
         let mut sink = Sink::Chan(tx.clone());
-        if let Err(e) = fetch_range(&s3, &p, 0, p.size, &mut etag, &counters, &mut sink).await {
+        if let Err(e) = fetch_range(&s3, &p, 0, p.size, &mut etag, &counters, &changed, &mut sink).await {
             let _ = tx.send(Err(io::Error::other(e))).await;
         }
         return;
@@ -340,11 +341,11 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
             let Ok(permit) = budget.clone().try_acquire_owned() else { break };
             let (start, end) = parts[next];
             next += 1;
-            let (s3, p, counters) = (s3.clone(), p.clone(), counters.clone());
+            let (s3, p, counters, changed) = (s3.clone(), p.clone(), counters.clone(), changed.clone());
             let handle = tokio::spawn(async move {
                 let mut etag = p.etag.clone();
                 let mut sink = Sink::Buf(bytes::BytesMut::with_capacity((end - start) as usize));
-                fetch_range(&s3, &p, start, end, &mut etag, &counters, &mut sink).await?;
+                fetch_range(&s3, &p, start, end, &mut etag, &counters, &changed, &mut sink).await?;
                 Ok(match sink {
                     Sink::Buf(v) => v.freeze(),
                     Sink::Chan(_) => bytes::Bytes::new(),
@@ -370,7 +371,7 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
             None => {
                 let (start, end) = parts[i];
                 let mut etag = p.etag.clone();
-                fetch_range(&s3, &p, start, end, &mut etag, &counters, &mut Sink::Chan(tx.clone())).await
+                fetch_range(&s3, &p, start, end, &mut etag, &counters, &changed, &mut Sink::Chan(tx.clone())).await
             }
         };
         if let Err(e) = res {
@@ -385,7 +386,17 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>) {
 
 /// Fetches bytes `[start, end)` of an object into `sink`, resuming with a Range request when the
 /// connection breaks or stalls. `Err` after repeated failures or on a fatal S3 error.
-async fn fetch_range(s3: &S3, p: &Planned, start: u64, end: u64, etag: &mut Option<String>, counters: &Counters, sink: &mut Sink) -> Result<(), String> {
+#[allow(clippy::too_many_arguments)]
+async fn fetch_range(
+    s3: &S3,
+    p: &Planned,
+    start: u64,
+    end: u64,
+    etag: &mut Option<String>,
+    counters: &Counters,
+    changed: &AtomicBool,
+    sink: &mut Sink,
+) -> Result<(), String> {
     let mut offset = start;
     let mut failures = 0u32;
     let max_failures = 6;
@@ -400,7 +411,11 @@ async fn fetch_range(s3: &S3, p: &Planned, start: u64, end: u64, etag: &mut Opti
                 }
                 body
             }
-            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_) | S3Error::Changed { .. })) => return Err(e.to_string()),
+            Err(e @ S3Error::Changed { .. }) => {
+                changed.store(true, Ordering::SeqCst);
+                return Err(e.to_string());
+            }
+            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_))) => return Err(e.to_string()),
             Err(e) => {
                 failures += 1;
                 if failures >= max_failures {
@@ -527,7 +542,8 @@ impl Job {
                 None => None,
             };
             let (tx, rx) = tokio::sync::mpsc::channel(32);
-            let dl = tokio::spawn(download(self.s3.clone(), p.clone(), tx, self.counters.clone()));
+            let changed = Arc::new(AtomicBool::new(false));
+            let dl = tokio::spawn(download(self.s3.clone(), p.clone(), tx, self.counters.clone(), changed.clone()));
             let st = staged.clone();
             let name2 = name.clone();
             let cancel = self.cancel.clone();
@@ -541,6 +557,9 @@ impl Job {
                 Err(e) => {
                     if let Some(t) = &tmp {
                         let _ = std::fs::remove_file(t);
+                    }
+                    if changed.load(Ordering::SeqCst) {
+                        return Err(Replaced { archive: name, detail: e.to_string() }.into());
                     }
                     return Err(e.into());
                 }
@@ -591,8 +610,10 @@ impl Job {
     }
 
     /// Verified fetch of one archive: a mismatch is retried once from S3 (the archive and
-    /// its sidecar are separate uploads and may have been caught mid-way).
-    async fn fetch_one(&self, idx: usize, p: Planned) -> Result<Done> {
+    /// its sidecar are separate uploads and may have been caught mid-way), and so is an
+    /// archive replaced on S3 since the listing (a re-run job uploading into the same run):
+    /// then the new version is fetched whole, with its new ETag, size and sidecar.
+    async fn fetch_one(&self, idx: usize, mut p: Planned) -> Result<Done> {
         let expected = self.expected_sha(&p).await?;
         match self.attempt(idx, &p, expected.as_deref()).await {
             Ok(d) => Ok(d),
@@ -603,6 +624,16 @@ impl Job {
                 }
                 let expected = self.expected_sha(&p).await?;
                 self.attempt(idx, &p, expected.as_deref()).await
+            }
+            Err(e) if e.downcast_ref::<Replaced>().is_some() => {
+                eprintln!("warning: {} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version", p.name.filename);
+                let (size, etag) = self.s3.head(&p.bucket, &p.key).await?;
+                (p.size, p.etag) = (size, etag);
+                let expected = self.expected_sha(&p).await?;
+                self.attempt(idx, &p, expected.as_deref()).await.map_err(|e| match e.downcast::<Replaced>() {
+                    Ok(r) => anyhow!("archive {} changed on S3 twice while it was being fetched; run the command again when the run's uploads have finished", r.archive),
+                    Err(e) => e,
+                })
             }
             Err(e) => Err(e),
         }
@@ -616,6 +647,14 @@ pub struct Mismatch {
     expected: String,
     actual: String,
     cached: bool,
+}
+
+/// The object no longer had the listing's ETag during the download.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{detail}")]
+pub struct Replaced {
+    archive: String,
+    detail: String,
 }
 
 fn jobs() -> usize {
