@@ -1,7 +1,12 @@
 //! Fetch benchmark (not a test): a realistic run (~60 archives, >= 1.5 GB extracted, zstd -3,
-//! a few 100-400 MB archives, one .tar.xz) on a local SeaweedFS S3 server, measured as
-//!   1. this tool, cold cache;  2. s5cmd cp + tar (two at a time);  3. tar from local disk
-//!   (the floor);  4. this tool, warm cache;  5. items 1 and 2 through a ~100 MB/s proxy.
+//! a few 100-400 MB archives, one .tar.xz) on a local SeaweedFS S3 server, measured as:
+//!
+//! 1. this tool, cold cache;
+//! 2. s5cmd cp + tar (two at a time);
+//! 3. tar from local disk (the floor);
+//! 4. this tool, warm cache;
+//! 5. items 1 and 2 through a ~100 MB/s proxy.
+//!
 //! Prints wall time and peak RSS of each, then the ratios. Run with `bash benches/run.sh`.
 
 use std::io::Write;
@@ -30,7 +35,7 @@ fn content(size: usize, seed: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(size);
     let words: [&[u8]; 8] = [b"hipBLASLt ", b"kernel_", b"gfx942 ", b"rocm::", b"0x7f3a ", b"tensile ", b"\x00\x00\x00\x01", b"__device__ "];
     while out.len() < size {
-        if r.next() % 3 == 0 {
+        if r.next().is_multiple_of(3) {
             for _ in 0..64 {
                 out.extend_from_slice(&r.next().to_le_bytes());
             }
@@ -140,7 +145,8 @@ fn make_fixture(dir: &Path) -> (u64, u64) {
         std::fs::write(&done, "").unwrap();
     }
     let extracted: u64 = specs().iter().map(|s| s.files.iter().sum::<usize>() as u64).sum();
-    let compressed: u64 = std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".tar.")).map(|e| e.metadata().unwrap().len()).sum();
+    let compressed: u64 =
+        std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".tar.")).map(|e| e.metadata().unwrap().len()).sum();
     (extracted, compressed)
 }
 
@@ -231,7 +237,11 @@ async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
                             let refill = now.duration_since(b.0).as_secs_f64() * bytes_per_sec as f64;
                             b.1 = (b.1 + refill).min(bytes_per_sec as f64 / 10.0) - n as f64;
                             b.0 = now;
-                            if b.1 < 0.0 { Duration::from_secs_f64(-b.1 / bytes_per_sec as f64) } else { Duration::ZERO }
+                            if b.1 < 0.0 {
+                                Duration::from_secs_f64(-b.1 / bytes_per_sec as f64)
+                            } else {
+                                Duration::ZERO
+                            }
                         };
                         tokio::time::sleep(wait).await;
                         if cw.write_all(&buf[..n]).await.is_err() {
@@ -261,7 +271,17 @@ fn main() {
     let s3_port = free_port();
     let weed = Killer(
         Command::new("weed")
-            .args(["mini", &format!("-dir={}", weed_dir.display()), "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0", &format!("-s3.port={s3_port}")])
+            .args([
+                "mini",
+                &format!("-dir={}", weed_dir.display()),
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                "-admin.ui=false",
+                "-webdav=false",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                &format!("-s3.port={s3_port}"),
+            ])
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
             .stdout(Stdio::null())
@@ -308,10 +328,17 @@ fn main() {
         p.display().to_string()
     };
     let tool_env = |endpoint: &str, cache: &str| {
-        vec![("GITHUB_API_URL", gh.uri()), ("GITHUB_TOKEN", "x".into()), ("AWS_ENDPOINT_URL", endpoint.to_string()), ("THEROCK_ARTIFACTS_CACHE", cache.to_string())]
+        vec![
+            ("GITHUB_API_URL", gh.uri()),
+            ("GITHUB_TOKEN", "x".into()),
+            ("AWS_ENDPOINT_URL", endpoint.to_string()),
+            ("THEROCK_ARTIFACTS_CACHE", cache.to_string()),
+        ]
     };
     let fetch = |o: &str| format!("{tool} fetch --repo ROCm/TheRock --run-id {RUN_ID} --artifact-group gfx94X-dcgpu --platform linux --output-dir {o} --json");
-    let untar2 = |src: &str, o: &str| format!("mkdir -p {o} && ls {src}/*.tar.zst {src}/*.tar.xz | xargs -P2 -I{{}} tar --exclude=artifact_manifest.txt -xf {{}} -C {o}");
+    let untar2 = |src: &str, o: &str| {
+        format!("mkdir -p {o} && ls {src}/*.tar.zst {src}/*.tar.xz | xargs -P2 -I{{}} tar --exclude=artifact_manifest.txt -xf {{}} -C {o}")
+    };
     let s5get = |endpoint: &str, dst: &str| format!("s5cmd --no-sign-request --endpoint-url {endpoint} cp '{prefix}*' {dst}/ >/dev/null");
 
     // Each item runs BENCH_REPS times (default 3) from the same starting state; the median wall

@@ -430,7 +430,11 @@ pub fn summary_found(f: &Found, b: Option<&Baseline>) -> String {
 
 pub fn summary_fetch(f: &Found, b: Option<&Baseline>, done: &[Done], downloaded: u64, secs: f64) -> String {
     let mut md = summary_head(f, b);
-    md.push_str(&format!("\nFetched {} archives in {secs:.1} s ({} downloaded).\n\n| archive | size | verified | cached |\n|---|---:|:-:|:-:|\n", done.len(), human_bytes(downloaded)));
+    md.push_str(&format!(
+        "\nFetched {} archives in {secs:.1} s ({} downloaded).\n\n| archive | size | verified | cached |\n|---|---:|:-:|:-:|\n",
+        done.len(),
+        human_bytes(downloaded)
+    ));
     for d in done.iter().take(2000) {
         let (n, s, v, c) = d.row();
         md.push_str(&format!("| `{n}` | {} | {} | {} |\n", human_bytes(s), if v { "yes" } else { "no" }, if c { "yes" } else { "no" }));

@@ -152,7 +152,15 @@ fn table(rows: &[Row], title: &str, limit: usize) -> String {
     out.push_str(&format!("  {:<w$}  {:>12}  {:>12}  {:>12}  {:>9}  {}\n", "name", "from", "to", "delta", "delta %", "change"));
     let opt = |v: Option<u64>| v.map(human_bytes).unwrap_or_else(|| "-".into());
     for r in rows.iter().take(limit) {
-        out.push_str(&format!("  {:<w$}  {:>12}  {:>12}  {:>12}  {:>9}  {}\n", r.name, opt(r.from), opt(r.to), fmt_delta(r.delta), fmt_pct(r.delta_percent), r.change));
+        out.push_str(&format!(
+            "  {:<w$}  {:>12}  {:>12}  {:>12}  {:>9}  {}\n",
+            r.name,
+            opt(r.from),
+            opt(r.to),
+            fmt_delta(r.delta),
+            fmt_pct(r.delta_percent),
+            r.change
+        ));
     }
     if rows.len() > limit {
         out.push_str(&format!("  ... {} more\n", rows.len() - limit));
@@ -198,7 +206,12 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
             doc.insert("status".into(), json!("not_found"));
             doc.insert("results".into(), json!([]));
             doc.insert("missing_side".into(), json!(side));
-            let msg = format!("the '{side}' side ({}) has no artifacts for {}{}", side_name(s), missing.join(", "), f.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default());
+            let msg = format!(
+                "the '{side}' side ({}) has no artifacts for {}{}",
+                side_name(s),
+                missing.join(", "),
+                f.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+            );
             doc.insert("message".into(), json!(msg));
             return Ok(Outcome { found: false, doc, human: String::new(), summary: format!("## TheRock artifact comparison\n\n{msg}\n"), message: Some(msg) });
         }
@@ -221,11 +234,18 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
         "total": {"from": total_from, "to": total_to, "delta": total_delta,
                   "delta_percent": if total_from > 0 { Some(((total_delta as f64 / total_from as f64) * 10000.0).round() / 100.0) } else { None }},
     });
-    let mut human = format!("Artifact sizes {title} ({}): total {} -> {} ({})\n\n", ctx.cfg.platform, human_bytes(total_from), human_bytes(total_to), fmt_delta(total_delta));
+    let mut human = format!(
+        "Artifact sizes {title} ({}): total {} -> {} ({})\n\n",
+        ctx.cfg.platform,
+        human_bytes(total_from),
+        human_bytes(total_to),
+        fmt_delta(total_delta)
+    );
     human.push_str(&table(&rows, "Archives (compressed):", usize::MAX));
     human.push('\n');
     human.push_str(&table(&by_name, "Totals per artifact name:", usize::MAX));
-    let mut md = format!("## TheRock artifact comparison {title}\n\nTotal: {} -> {} ({})\n\n", human_bytes(total_from), human_bytes(total_to), fmt_delta(total_delta));
+    let mut md =
+        format!("## TheRock artifact comparison {title}\n\nTotal: {} -> {} ({})\n\n", human_bytes(total_from), human_bytes(total_to), fmt_delta(total_delta));
     md.push_str(&markdown(&rows, "Archives", 200));
     md.push_str(&markdown(&by_name, "Totals per artifact name", 200));
     if opts.deep {

@@ -61,7 +61,10 @@ pub struct Raw {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
     /// 7 to 40 lower-case hex digits; `local_only` when the checkout has it but no remote does.
-    Commit { sha: String, local_only: bool },
+    Commit {
+        sha: String,
+        local_only: bool,
+    },
     RunId(u64),
     Pr(u64),
 }
@@ -158,7 +161,7 @@ fn parse_regexes(list: &[String], what: &str) -> Result<Vec<Regex>, String> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_string()
 }
 
 fn parse_u64(s: &str, what: &str) -> Result<u64, String> {
@@ -291,7 +294,11 @@ impl Config {
             .require_artifact
             .iter()
             .filter(|s| !s.trim().is_empty())
-            .map(|s| Regex::new(s.trim()).map(|r| (s.trim().to_string(), r)).map_err(|e| format!("invalid --require-artifact regex '{}': {}", s.trim(), first_line(&e.to_string()))))
+            .map(|s| {
+                Regex::new(s.trim())
+                    .map(|r| (s.trim().to_string(), r))
+                    .map_err(|e| format!("invalid --require-artifact regex '{}': {}", s.trim(), first_line(&e.to_string())))
+            })
             .collect::<Result<Vec<_>, _>>()?;
 
         let max_commits = match nonempty(&raw.max_commits) {

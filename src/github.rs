@@ -205,11 +205,7 @@ pub async fn discover_token(explicit: Option<String>) -> Option<String> {
     }
     let out = tokio::time::timeout(
         Duration::from_secs(10),
-        tokio::process::Command::new("gh")
-            .args(["auth", "token"])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output(),
+        tokio::process::Command::new("gh").args(["auth", "token"]).stdin(std::process::Stdio::null()).stderr(std::process::Stdio::null()).output(),
     )
     .await;
     match out {
@@ -333,7 +329,7 @@ impl GitHub {
         }
         eprintln!("GitHub {kind} reached; waiting {} s before retrying", wait.as_secs());
         *self.gate.lock().await = Some(Instant::now() + wait);
-        Attempt::Retry(format!("{kind}"), Some(Duration::ZERO))
+        Attempt::Retry(kind.to_string(), Some(Duration::ZERO))
     }
 
     async fn get_page(&self, url: &str, what: &str) -> Result<Page, GhError> {
@@ -385,22 +381,14 @@ impl GitHub {
 
     /// Runs of a workflow, newest first. `filters` are extra query pairs (`head_sha`, `branch`,
     /// `status`, `event`).
-    pub async fn workflow_runs(
-        &self,
-        repo: &Repo,
-        workflow: &str,
-        filters: &[(&str, &str)],
-        max_items: usize,
-    ) -> Result<Vec<Run>, GhError> {
+    pub async fn workflow_runs(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)], max_items: usize) -> Result<Vec<Run>, GhError> {
         let mut q = String::from("per_page=100");
         for (k, v) in filters {
             q.push_str(&format!("&{k}={}", urlencode(v)));
         }
         let path = format!("/repos/{}/actions/workflows/{}/runs?{q}", repo.full(), urlencode(workflow));
         let what = format!("workflow '{workflow}' runs of {repo}");
-        let mut runs = self
-            .get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs))
-            .await?;
+        let mut runs = self.get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs)).await?;
         runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         Ok(runs)
     }
@@ -422,9 +410,7 @@ impl GitHub {
     pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
         let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
         let page = self.get_page(&url, &pager.what).await?;
-        let runs = serde_json::from_slice::<RunsPage>(&page.body)
-            .map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?
-            .workflow_runs;
+        let runs = serde_json::from_slice::<RunsPage>(&page.body).map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?.workflow_runs;
         pager.pages += 1;
         pager.next = if runs.is_empty() { None } else { page.next };
         Ok(runs)
@@ -460,10 +446,7 @@ impl GitHub {
 
     pub async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
         let c: Compare = self
-            .get_json(
-                &format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)),
-                &format!("comparison of {base}...{head} in {repo}"),
-            )
+            .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
             .await?;
         Ok(c.merge_base_commit.sha)
     }
@@ -481,9 +464,7 @@ impl GitHub {
         }
         use base64::Engine;
         let clean: String = c.content.chars().filter(|ch| !ch.is_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(clean)
-            .map_err(|e| GhError::BadJson { what: what.clone(), err: e.to_string() })?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| GhError::BadJson { what: what.clone(), err: e.to_string() })?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 

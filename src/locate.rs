@@ -61,24 +61,14 @@ impl Locator {
     }
 
     /// The group's hit in this run, if the run holds at least one target-specific archive of it.
-    pub async fn group_in_run(
-        &self,
-        repo: &Repo,
-        run: &Run,
-        group: &ArtifactGroup,
-        required: &[(String, regex::Regex)],
-    ) -> Result<Option<Hit>, S3Error> {
+    pub async fn group_in_run(&self, repo: &Repo, run: &Run, group: &ArtifactGroup, required: &[(String, regex::Regex)]) -> Result<Option<Hit>, S3Error> {
         let location = self.location(repo, run);
         let listing = self.listing(&location).await?;
         if !listing.has_group(group) {
             return Ok(None);
         }
         let archives: Vec<(ArtifactName, u64)> = listing.for_group(group).into_iter().cloned().collect();
-        let missing = required
-            .iter()
-            .filter(|(_, re)| !archives.iter().any(|(a, _)| re.is_match(&a.filename)))
-            .map(|(s, _)| s.clone())
-            .collect();
+        let missing = required.iter().filter(|(_, re)| !archives.iter().any(|(a, _)| re.is_match(&a.filename))).map(|(s, _)| s.clone()).collect();
         Ok(Some(Hit {
             group: group.clone(),
             repo: repo.clone(),

@@ -131,13 +131,7 @@ fn human_hit(h: &Hit) -> String {
 pub fn human_baseline(b: &Baseline) -> String {
     let mut out = String::new();
     if let Some(pin) = &b.therock_ref {
-        out.push_str(&format!(
-            "{} pins {} {} (from {})\n",
-            short_sha(&b.commit),
-            b.found.repo.full(),
-            pin,
-            b.pin_source.as_deref().unwrap_or("?")
-        ));
+        out.push_str(&format!("{} pins {} {} (from {})\n", short_sha(&b.commit), b.found.repo.full(), pin, b.pin_source.as_deref().unwrap_or("?")));
     }
     if let Some(mb) = &b.merge_base {
         out.push_str(&format!("Merge-base of {} with the base branch: {}\n", short_sha(&b.commit), mb));

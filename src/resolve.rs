@@ -192,7 +192,11 @@ impl Ctx {
         let note = if runs.is_empty() {
             Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}"))
         } else if considered.is_empty() {
-            Some(format!("none of the {} runs of {workflow} for commit {commit} completed successfully ({})", runs.len(), walk::reject_reason(&runs.iter().collect::<Vec<_>>())))
+            Some(format!(
+                "none of the {} runs of {workflow} for commit {commit} completed successfully ({})",
+                runs.len(),
+                walk::reject_reason(&runs.iter().collect::<Vec<_>>())
+            ))
         } else {
             None
         };

@@ -38,9 +38,7 @@ fn credentials_configured() -> bool {
     if let Ok(f) = std::env::var("AWS_SHARED_CREDENTIALS_FILE") {
         return std::path::Path::new(&f).is_file();
     }
-    std::env::var_os("HOME")
-        .map(|h| std::path::Path::new(&h).join(".aws/credentials").is_file())
-        .unwrap_or(false)
+    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials").is_file()).unwrap_or(false)
 }
 
 impl S3 {
@@ -61,9 +59,7 @@ impl S3 {
             loader = loader.no_credentials();
         }
         let shared = loader.load().await;
-        let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+        let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
         let mut conf = aws_sdk_s3::config::Builder::from(&shared);
         if let Some(ep) = endpoint {
             conf = conf.endpoint_url(ep.trim()).force_path_style(true);
@@ -114,11 +110,7 @@ impl S3 {
                 if name.is_empty() || name.contains('/') {
                     continue;
                 }
-                out.push(ListedObject {
-                    filename: name.to_string(),
-                    size: o.size().unwrap_or(0).max(0) as u64,
-                    etag: o.e_tag().map(String::from),
-                });
+                out.push(ListedObject { filename: name.to_string(), size: o.size().unwrap_or(0).max(0) as u64, etag: o.e_tag().map(String::from) });
             }
             match (resp.is_truncated(), resp.next_continuation_token()) {
                 (Some(true), Some(t)) => token = Some(t.to_string()),
@@ -145,11 +137,7 @@ impl S3 {
                 }
             }
         };
-        let data = resp
-            .body
-            .collect()
-            .await
-            .map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: e.to_string() })?;
+        let data = resp.body.collect().await.map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: e.to_string() })?;
         Ok(Some(data.into_bytes().to_vec()))
     }
 

@@ -327,7 +327,8 @@ fn actionlint_passes_on_action_and_examples() {
         eprintln!("actionlint is not installed; skipped outside CI");
         return;
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yml")).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yml")).collect();
     files.extend(std::fs::read_dir(root.join(".github/workflows")).unwrap().map(|e| e.unwrap().path()));
     assert!(files.len() >= 6);
     let o = std::process::Command::new("actionlint").current_dir(root).args(&files).output().unwrap();

@@ -22,7 +22,12 @@ async fn mount_history(gh: &MockServer, repo: &str, shas: &[String], from: usize
             commit_json(&shas[i], &parents, &format!("2026-08-15T{:02}:{:02}:00Z", 20 - i / 60, 59 - i % 60))
         })
         .collect();
-    Mock::given(method("GET")).and(path(format!("/repos/{repo}/commits"))).and(query_param("sha", shas[from].as_str())).respond_with(ok_json(json!(commits))).mount(gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/commits")))
+        .and(query_param("sha", shas[from].as_str()))
+        .respond_with(ok_json(json!(commits)))
+        .mount(gh)
+        .await;
 }
 
 /// A run of main created just after commit `i` of `history`.
@@ -46,7 +51,9 @@ async fn mount_branch_runs(gh: &MockServer, repo: &str, workflow: &str, runs: &[
 async fn mount_compare(gh: &MockServer, repo: &str, head: &str, merge_base: &str) {
     Mock::given(method("GET"))
         .and(path(format!("/repos/{repo}/compare/main...{head}")))
-        .respond_with(ok_json(json!({"status": "ahead", "ahead_by": 1, "behind_by": 3, "merge_base_commit": commit_json(merge_base, &[], "2026-08-15T20:59:00Z"), "commits": []})))
+        .respond_with(ok_json(
+            json!({"status": "ahead", "ahead_by": 1, "behind_by": 3, "merge_base_commit": commit_json(merge_base, &[], "2026-08-15T20:59:00Z"), "commits": []}),
+        ))
         .mount(gh)
         .await;
 }
@@ -161,7 +168,8 @@ async fn retriggered_pair_on_the_baseline_commit_accumulates() {
     // The re-trigger (5002) uploaded gfx94X; the first attempt uploaded gfx110X.
     bed.s3.put_artifact("therock-ci-artifacts", "5002-linux/", "blas_lib_gfx942.tar.zst", b"x", true);
     bed.s3.put_artifact("therock-ci-artifacts", "5001-linux/", "blas_lib_gfx1100.tar.zst", b"x", true);
-    let o = bed.run(&["baseline", "--repo", THEROCK, "--commit", &head, "--artifact-group", "gfx94X-dcgpu", "gfx110X-all", "--platform", "linux", "--json"]).await;
+    let o =
+        bed.run(&["baseline", "--repo", THEROCK, "--commit", &head, "--artifact-group", "gfx94X-dcgpu", "gfx110X-all", "--platform", "linux", "--json"]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert_eq!(d["baseline_commit"], main[1]);
@@ -311,7 +319,9 @@ async fn walk_that_runs_out_of_max_commits() {
     mount_history(&bed.gh, THEROCK, &main, 0).await;
     mount_branch_runs(&bed.gh, THEROCK, WF, &[run_json(&main_run(9401, &main, 6, "completed", Some("success")))]).await;
     put_group(&bed, 9401);
-    let o = bed.run(&["baseline", "--repo", THEROCK, "--commit", &head, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--max-commits", "4", "--json"]).await;
+    let o = bed
+        .run(&["baseline", "--repo", THEROCK, "--commit", &head, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--max-commits", "4", "--json"])
+        .await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert_eq!(d["status"], "not_found");
@@ -328,7 +338,11 @@ async fn walk_that_runs_out_of_max_commits() {
 async fn bad_input_names_the_culprit() {
     let bed = Bed::new().await;
     // Unknown pull request.
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/pulls/4242"))).respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/pulls/4242")))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .mount(&bed.gh)
+        .await;
     let o = bed.run(&["baseline", "--repo", THEROCK, "--pr", "4242", "--artifact-group", "gfx94X-dcgpu"]).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("pull request #4242"), "{}", stderr(&o));
@@ -336,8 +350,16 @@ async fn bad_input_names_the_culprit() {
     // A commit GitHub does not know.
     let ghost = sha(0xdead);
     mount_commit_runs(&bed.gh, THEROCK, WF, &ghost, &[]).await;
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/compare/main...{ghost}"))).respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))).mount(&bed.gh).await;
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/commits/{ghost}"))).respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "No commit found for SHA"}))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/compare/main...{ghost}")))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .mount(&bed.gh)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits/{ghost}")))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "No commit found for SHA"})))
+        .mount(&bed.gh)
+        .await;
     let o = bed.run(&["baseline", "--repo", THEROCK, "--commit", &ghost, "--artifact-group", "gfx94X-dcgpu"]).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains(&format!("commit {ghost} is not known")), "{}", stderr(&o));
@@ -345,8 +367,16 @@ async fn bad_input_names_the_culprit() {
     // A base branch that does not exist.
     let c = sha(0xbeef);
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[]).await;
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/compare/release/9.9...{c}"))).respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))).mount(&bed.gh).await;
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/commits/{c}"))).respond_with(ok_json(commit_json(&c, &[], "2026-08-01T00:00:00Z"))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/compare/release/9.9...{c}")))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .mount(&bed.gh)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits/{c}")))
+        .respond_with(ok_json(commit_json(&c, &[], "2026-08-01T00:00:00Z")))
+        .mount(&bed.gh)
+        .await;
     let o = bed.run(&["baseline", "--repo", THEROCK, "--commit", &c, "--base-branch", "release/9.9", "--artifact-group", "gfx94X-dcgpu"]).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("base branch release/9.9"), "{}", stderr(&o));

@@ -66,8 +66,10 @@ async fn shallow_and_deep_comparison() {
     let llvm = by("amd-llvm_lib_generic");
     assert_eq!(llvm["from"], size_of(&bed, "101-linux/amd-llvm_lib_generic.tar.zst"));
     assert_eq!(llvm["to"], size_of(&bed, "202-linux/amd-llvm_lib_generic.tar.zst"));
-    let total_from: i64 = ["amd-llvm_lib_generic", "rocBLAS_lib_gfx942", "gone_lib_gfx942"].iter().map(|n| size_of(&bed, &format!("101-linux/{n}.tar.zst"))).sum();
-    let total_to: i64 = ["amd-llvm_lib_generic", "rocBLAS_lib_gfx942", "fresh_lib_gfx942"].iter().map(|n| size_of(&bed, &format!("202-linux/{n}.tar.zst"))).sum();
+    let total_from: i64 =
+        ["amd-llvm_lib_generic", "rocBLAS_lib_gfx942", "gone_lib_gfx942"].iter().map(|n| size_of(&bed, &format!("101-linux/{n}.tar.zst"))).sum();
+    let total_to: i64 =
+        ["amd-llvm_lib_generic", "rocBLAS_lib_gfx942", "fresh_lib_gfx942"].iter().map(|n| size_of(&bed, &format!("202-linux/{n}.tar.zst"))).sum();
     assert_eq!(c["total"]["from"], total_from);
     assert_eq!(c["total"]["to"], total_to);
     assert_eq!(c["total"]["delta"], total_to - total_from);
@@ -75,10 +77,12 @@ async fn shallow_and_deep_comparison() {
     assert!(names.contains(&"amd-llvm") && names.contains(&"rocBLAS"), "{names:?}");
 
     // --deep: inner files, uncompressed sizes from tar headers.
-    let o = bed.run(&["compare", "--repo", THEROCK, "--from", &a, "--to", &b, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--deep", "--json"]).await;
+    let o =
+        bed.run(&["compare", "--repo", THEROCK, "--from", &a, "--to", &b, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--deep", "--json"]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let files: Vec<Value> = stdout_json(&o)["comparison"]["files"].as_array().unwrap().clone();
-    let summary: Vec<(String, i64, String)> = files.iter().map(|f| (f["name"].as_str().unwrap().to_string(), f["delta"].as_i64().unwrap(), f["change"].as_str().unwrap().to_string())).collect();
+    let summary: Vec<(String, i64, String)> =
+        files.iter().map(|f| (f["name"].as_str().unwrap().to_string(), f["delta"].as_i64().unwrap(), f["change"].as_str().unwrap().to_string())).collect();
     assert_eq!(
         summary,
         vec![
@@ -91,7 +95,25 @@ async fn shallow_and_deep_comparison() {
         "unchanged files (clang) are left out; ordered by absolute delta"
     );
     // --filter on member paths (shared libraries).
-    let o = bed.run(&["compare", "--repo", THEROCK, "--from", &a, "--to", &b, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--deep", "--filter", r"\.so$", "--json"]).await;
+    let o = bed
+        .run(&[
+            "compare",
+            "--repo",
+            THEROCK,
+            "--from",
+            &a,
+            "--to",
+            &b,
+            "--artifact-group",
+            "gfx94X-dcgpu",
+            "--platform",
+            "linux",
+            "--deep",
+            "--filter",
+            r"\.so$",
+            "--json",
+        ])
+        .await;
     let files = stdout_json(&o)["comparison"]["files"].as_array().unwrap().len();
     assert_eq!(files, 2);
 
@@ -117,7 +139,9 @@ async fn missing_side_and_platform_mismatch() {
     let o = bed.run(&["compare", "--repo", THEROCK, "--from", &ghost, "--to", &a, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"]).await;
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("'from' side"), "{}", stderr(&o));
-    let o = bed.run(&["compare", "--repo", THEROCK, "--from", &a, "--to", &a, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--to-platform", "windows"]).await;
+    let o = bed
+        .run(&["compare", "--repo", THEROCK, "--from", &a, "--to", &a, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--to-platform", "windows"])
+        .await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("both sides must be of one platform"), "{}", stderr(&o));
 }
@@ -128,7 +152,9 @@ async fn compare_by_run_ids() {
     let (a, b) = two_runs(&bed).await;
     mount_run(&bed.gh, THEROCK, &run_json(&RunSpec::ok(101, &a, THEROCK, WF))).await;
     mount_run(&bed.gh, THEROCK, &run_json(&RunSpec::ok(202, &b, THEROCK, WF))).await;
-    let o = bed.run(&["compare", "--repo", THEROCK, "--from-run-id", "101", "--to-run-id", "202", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed
+        .run(&["compare", "--repo", THEROCK, "--from-run-id", "101", "--to-run-id", "202", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"])
+        .await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let c = &stdout_json(&o)["comparison"];
     assert_eq!(c["from"]["commit"], a);

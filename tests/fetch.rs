@@ -205,7 +205,12 @@ async fn corrupted_sidecar_fails_and_leaves_nothing() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("checksum mismatch") && e.contains("rocBLAS_lib_gfx942.tar.xz"), "{e}");
-    let gets = bed.s3.requests().iter().filter(|r| r.starts_with("GET") && r.contains("rocBLAS_lib_gfx942.tar.xz?") || r.ends_with("rocBLAS_lib_gfx942.tar.xz")).count();
+    let gets = bed
+        .s3
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET") && r.contains("rocBLAS_lib_gfx942.tar.xz?") || r.ends_with("rocBLAS_lib_gfx942.tar.xz"))
+        .count();
     assert_eq!(gets, 2, "downloaded once more before failing: {:?}", bed.s3.requests());
     assert!(walk(&out).is_empty(), "nothing half-written in the output: {:?}", walk(&out));
     assert!(!bed.cache_dir().join("blobs/sha256").join("0".repeat(64)).exists());
@@ -246,7 +251,11 @@ async fn missing_sidecar_is_a_warning() {
     let o = bed.run(&fetch_args(&c, out2.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read(out2.join("lib/llvm/bin/clang")).unwrap(), b"#!clang\n");
-    assert!(bed.s3.requests().iter().any(|r| r.starts_with("GET") && r.contains("amd-llvm_lib_generic.tar.zst") && !r.contains("sha256sum")), "{:?}", bed.s3.requests());
+    assert!(
+        bed.s3.requests().iter().any(|r| r.starts_with("GET") && r.contains("amd-llvm_lib_generic.tar.zst") && !r.contains("sha256sum")),
+        "{:?}",
+        bed.s3.requests()
+    );
     assert_eq!(std::fs::read(&blob).unwrap(), self::llvm());
 }
 
@@ -254,7 +263,10 @@ async fn missing_sidecar_is_a_warning() {
 async fn truncated_and_hostile_archives_are_refused() {
     let bed = Bed::new().await;
     let evil: Vec<(&str, Vec<u8>)> = vec![
-        ("truncated", { let a = llvm(); a[..a.len() / 2].to_vec() }),
+        ("truncated", {
+            let a = llvm();
+            a[..a.len() / 2].to_vec()
+        }),
         ("not-zstd", b"this is not a zstd stream at all".to_vec()),
         ("absolute", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("/tmp/evil-abs", b'0', "x", "")]))),
         ("dotdot", zst(&raw_tar(&[("artifact_manifest.txt", b'0', "x/stage\n", ""), ("x/stage/../../../evil", b'0', "x", "")]))),
@@ -560,7 +572,23 @@ async fn fetch_baseline_of_a_super_repo_pin() {
         .await;
     setup(&bed, 1001, &pin).await;
     let out = bed.home.path().join("o");
-    let o = bed.run(&["fetch", "--repo", lib, "--commit", &c, "--baseline", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out.to_str().unwrap(), "--json"]).await;
+    let o = bed
+        .run(&[
+            "fetch",
+            "--repo",
+            lib,
+            "--commit",
+            &c,
+            "--baseline",
+            "--artifact-group",
+            "gfx94X-dcgpu",
+            "--platform",
+            "linux",
+            "--output-dir",
+            out.to_str().unwrap(),
+            "--json",
+        ])
+        .await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert_eq!(d["reason"], "therock-pin");

@@ -11,10 +11,25 @@ const THEROCK: &str = "ROCm/TheRock";
 const WF: &str = "multi_arch_ci.yml";
 
 const RESULT_KEYS: &[&str] = &[
-    "git_commit_sha", "git_commit_url", "github_repository_name", "external_repo", "platform",
-    "artifact_group", "amdgpu_targets", "workflow_file_name", "workflow_run_id", "workflow_run_status",
-    "workflow_run_conclusion", "workflow_run_html_url", "s3_bucket", "s3_path", "s3_uri", "s3_index_url",
-    "artifact_filenames", "required_artifact_patterns", "missing_required_artifact_patterns",
+    "git_commit_sha",
+    "git_commit_url",
+    "github_repository_name",
+    "external_repo",
+    "platform",
+    "artifact_group",
+    "amdgpu_targets",
+    "workflow_file_name",
+    "workflow_run_id",
+    "workflow_run_status",
+    "workflow_run_conclusion",
+    "workflow_run_html_url",
+    "s3_bucket",
+    "s3_path",
+    "s3_uri",
+    "s3_index_url",
+    "artifact_filenames",
+    "required_artifact_patterns",
+    "missing_required_artifact_patterns",
 ];
 
 /// A realistic TheRock run: generic archives, a gfx942 set, sidecars, an index and log noise.
@@ -180,7 +195,13 @@ async fn fork_pr_run_uses_the_external_bucket_and_the_base_repo_prefix() {
     r.event = "pull_request";
     r.branch = "my-feature";
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&r)]).await;
-    bed.s3.put_artifact("therock-ci-artifacts-external", "ROCm-TheRock/20384488184-windows/", "blas_lib_gfx1151.tar.zst", &simple_artifact("blas", "gfx1151", "x"), true);
+    bed.s3.put_artifact(
+        "therock-ci-artifacts-external",
+        "ROCm-TheRock/20384488184-windows/",
+        "blas_lib_gfx1151.tar.zst",
+        &simple_artifact("blas", "gfx1151", "x"),
+        true,
+    );
     let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx1151", "--platform", "windows", "--json"]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let r = &stdout_json(&o)["results"][0];
@@ -219,7 +240,9 @@ async fn january_2026_ci_yml_layout_and_zst_preference() {
         bed.s3.put_artifact("therock-ci-artifacts", p, f, b"x", true);
     }
     bed.s3.put("therock-ci-artifacts", &format!("{p}index-gfx94X-dcgpu.html"), b"<html/>");
-    let o = bed.run(&["find", "--repo", THEROCK, "--workflow", "ci.yml", "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed
+        .run(&["find", "--repo", THEROCK, "--workflow", "ci.yml", "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"])
+        .await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let r = &stdout_json(&o)["results"][0];
     assert_eq!(r["artifact_filenames"], json!(["base_lib_generic.tar.xz", "core-runtime_lib_gfx94X-dcgpu.tar.zst"]));
@@ -299,7 +322,13 @@ async fn server_errors_and_rate_limits_are_retried() {
     let body = runs_page(&[run_json(&RunSpec::ok(1201, &c, THEROCK, WF))], 1);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     // 502, then a primary rate limit resetting now, then a secondary one, then the answer.
-    Mock::given(method("GET")).and(path(p.clone())).respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway")).up_to_n_times(1).with_priority(1).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(p.clone()))
+        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&bed.gh)
+        .await;
     Mock::given(method("GET"))
         .and(path(p.clone()))
         .respond_with(
@@ -339,7 +368,12 @@ async fn far_rate_limit_reset_fails_with_a_clear_message() {
     let c = sha(13);
     let reset = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3000;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "API rate limit exceeded"})).insert_header("x-ratelimit-remaining", "0").insert_header("x-ratelimit-reset", reset.to_string().as_str()))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"message": "API rate limit exceeded"}))
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.to_string().as_str()),
+        )
         .mount(&bed.gh)
         .await;
     let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--json"]).await;
@@ -373,13 +407,21 @@ async fn persistent_5xx_and_unreachable_github_fail_after_retries() {
 async fn malformed_json_and_404s_name_the_culprit() {
     let bed = Bed::new().await;
     let c = sha(15);
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs"))).respond_with(ResponseTemplate::new(200).set_body_string("{\"workflow_runs\": [")).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs")))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"workflow_runs\": ["))
+        .mount(&bed.gh)
+        .await;
     let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu"]).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("malformed JSON"), "{}", stderr(&o));
 
     // Unknown workflow in a known repository.
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}"))).respond_with(ok_json(json!({"full_name": THEROCK, "default_branch": "main"}))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}")))
+        .respond_with(ok_json(json!({"full_name": THEROCK, "default_branch": "main"})))
+        .mount(&bed.gh)
+        .await;
     let o = bed.run(&["find", "--repo", THEROCK, "--workflow", "nope.yml", "--commit", &c, "--artifact-group", "gfx94X-dcgpu"]).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("workflow file 'nope.yml'"), "{}", stderr(&o));
@@ -409,7 +451,10 @@ async fn bad_input_exits_2_naming_the_culprit() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["find", "--repo", THEROCK, "--commit", "not-a-sha", "--artifact-group", "gfx94X-dcgpu"], "not-a-sha"),
         (vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx999-bogus"], "gfx999-bogus"),
-        (vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "gfx110X-all", "--amdgpu-target", "gfx1100"], "single artifact group"),
+        (
+            vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "gfx110X-all", "--amdgpu-target", "gfx1100"],
+            "single artifact group",
+        ),
         (vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--require-artifact", "blas_(lib"], "blas_(lib"),
         (vec!["find", "--repo", "not a repo", "--commit", &c, "--artifact-group", "gfx94X-dcgpu"], "not a repo"),
         (vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "macos"], "macos"),
@@ -469,8 +514,17 @@ async fn latest_skips_unsuccessful_commits_within_budget() {
             commit_json(&shas[i], &parents, &format!("2026-08-20T{:02}:{:02}:00Z", 12 - i / 60, 59 - i % 60))
         })
         .collect();
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}"))).respond_with(ok_json(json!({"full_name": THEROCK, "default_branch": "main"}))).mount(&bed.gh).await;
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/commits"))).and(query_param("sha", "main")).respond_with(ok_json(json!(commits))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}")))
+        .respond_with(ok_json(json!({"full_name": THEROCK, "default_branch": "main"})))
+        .mount(&bed.gh)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits")))
+        .and(query_param("sha", "main"))
+        .respond_with(ok_json(json!(commits)))
+        .mount(&bed.gh)
+        .await;
     let mut runs = Vec::new();
     for (i, id) in [(2usize, 2002u64), (3, 2003)] {
         let mut r = RunSpec::ok(id, &shas[i], THEROCK, WF);

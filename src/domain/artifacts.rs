@@ -43,13 +43,7 @@ impl ArtifactName {
         if [name, component, target].iter().any(|p| p.contains('.')) {
             return None;
         }
-        Some(ArtifactName {
-            filename: filename.to_string(),
-            name: name.to_string(),
-            component: component.to_string(),
-            target: target.to_string(),
-            compression,
-        })
+        Some(ArtifactName { filename: filename.to_string(), name: name.to_string(), component: component.to_string(), target: target.to_string(), compression })
     }
 
     /// `{name}_{component}_{target}`: the archive without its compression suffix.
@@ -110,10 +104,7 @@ impl RunListing {
 
     /// Archives belonging to a group: generic ones and those whose target is in the group.
     pub fn for_group<'a>(&'a self, group: &ArtifactGroup) -> Vec<&'a (ArtifactName, u64)> {
-        self.archives
-            .iter()
-            .filter(|(a, _)| a.is_generic() || group.matches_target(&a.target))
-            .collect()
+        self.archives.iter().filter(|(a, _)| a.is_generic() || group.matches_target(&a.target)).collect()
     }
 
     /// A group is present only when at least one target-specific archive matched.

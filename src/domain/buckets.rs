@@ -54,9 +54,7 @@ impl ReleaseType {
             "dev" | "dev-bkc" => Ok(ReleaseType::Release("dev")),
             "nightly" | "nightly-bkc" => Ok(ReleaseType::Release("nightly")),
             "prerelease" => Ok(ReleaseType::Release("prerelease")),
-            other => Err(format!(
-                "unknown RELEASE_TYPE '{other}': expected ci, dev, dev-bkc, nightly, nightly-bkc or prerelease"
-            )),
+            other => Err(format!("unknown RELEASE_TYPE '{other}': expected ci, dev, dev-bkc, nightly, nightly-bkc or prerelease")),
         }
     }
 }
@@ -74,9 +72,7 @@ impl Repo {
         let s = s.strip_suffix(".git").unwrap_or(s);
         let mut it = s.split('/');
         match (it.next(), it.next(), it.next()) {
-            (Some(o), Some(n), None) if valid_part(o) && valid_part(n) => {
-                Ok(Repo { owner: o.to_string(), name: n.to_string() })
-            }
+            (Some(o), Some(n), None) if valid_part(o) && valid_part(n) => Ok(Repo { owner: o.to_string(), name: n.to_string() }),
             _ => Err(format!("invalid repository '{s}': expected OWNER/NAME, e.g. ROCm/TheRock")),
         }
     }
@@ -100,8 +96,7 @@ impl Repo {
 }
 
 fn valid_part(p: &str) -> bool {
-    !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && p != "." && p != ".."
+    !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) && p != "." && p != ".."
 }
 
 impl fmt::Display for Repo {
@@ -120,12 +115,7 @@ pub struct RunBucket {
 /// Picks the bucket for a run of `repo` (the repository the workflow ran in).
 /// `head_repository` is the run's `head_repository.full_name` (None: deleted fork, not a fork);
 /// `updated_at` is the run's RFC 3339 `updated_at`.
-pub fn run_bucket(
-    repo: &Repo,
-    head_repository: Option<&str>,
-    updated_at: Option<&str>,
-    release: &ReleaseType,
-) -> RunBucket {
+pub fn run_bucket(repo: &Repo, head_repository: Option<&str>, updated_at: Option<&str>, release: &ReleaseType) -> RunBucket {
     if let ReleaseType::Release(kind) = release {
         return RunBucket { bucket: format!("therock-{kind}-artifacts"), external_repo: String::new() };
     }
@@ -134,10 +124,7 @@ pub fn run_bucket(
     let legacy = updated_at.is_some_and(|u| is_on_or_before(u, LEGACY_CUTOFF));
     match (external, legacy) {
         (false, false) => RunBucket { bucket: "therock-ci-artifacts".into(), external_repo: String::new() },
-        (true, false) => RunBucket {
-            bucket: "therock-ci-artifacts-external".into(),
-            external_repo: format!("{}-{}/", repo.owner, repo.name),
-        },
+        (true, false) => RunBucket { bucket: "therock-ci-artifacts-external".into(), external_repo: format!("{}-{}/", repo.owner, repo.name) },
         (false, true) => RunBucket { bucket: "therock-artifacts".into(), external_repo: String::new() },
         (true, true) => RunBucket { bucket: "therock-artifacts-external".into(), external_repo: String::new() },
     }
@@ -227,10 +214,7 @@ mod tests {
         };
         assert_eq!(loc.prefix(), "ROCm-TheRock/20384488184-windows/");
         assert_eq!(loc.s3_uri(), "s3://therock-ci-artifacts-external/ROCm-TheRock/20384488184-windows/");
-        assert_eq!(
-            loc.index_url(),
-            "https://therock-ci-artifacts-external.s3.amazonaws.com/ROCm-TheRock/20384488184-windows/index.html"
-        );
+        assert_eq!(loc.index_url(), "https://therock-ci-artifacts-external.s3.amazonaws.com/ROCm-TheRock/20384488184-windows/index.html");
     }
 
     #[test]

@@ -2,10 +2,8 @@
 
 /// Every gfx target TheRock knows; each is also a family of its own.
 pub const TARGETS: &[&str] = &[
-    "gfx900", "gfx906", "gfx908", "gfx90a", "gfx90c", "gfx942", "gfx950", "gfx1010", "gfx1011",
-    "gfx1012", "gfx1030", "gfx1031", "gfx1032", "gfx1033", "gfx1034", "gfx1035", "gfx1036",
-    "gfx1100", "gfx1101", "gfx1102", "gfx1103", "gfx1150", "gfx1151", "gfx1152", "gfx1153",
-    "gfx1200", "gfx1201", "gfx1250",
+    "gfx900", "gfx906", "gfx908", "gfx90a", "gfx90c", "gfx942", "gfx950", "gfx1010", "gfx1011", "gfx1012", "gfx1030", "gfx1031", "gfx1032", "gfx1033",
+    "gfx1034", "gfx1035", "gfx1036", "gfx1100", "gfx1101", "gfx1102", "gfx1103", "gfx1150", "gfx1151", "gfx1152", "gfx1153", "gfx1200", "gfx1201", "gfx1250",
 ];
 
 /// Named family bundles, current (August 2026) and January 2026 names.
@@ -39,14 +37,11 @@ pub const FAMILIES: &[(&str, &[&str])] = &[
     (
         "dgpu-all",
         &[
-            "gfx900", "gfx906", "gfx1010", "gfx1011", "gfx1012", "gfx1030", "gfx1031", "gfx1032",
-            "gfx1034", "gfx1100", "gfx1101", "gfx1102", "gfx1200", "gfx1201",
+            "gfx900", "gfx906", "gfx1010", "gfx1011", "gfx1012", "gfx1030", "gfx1031", "gfx1032", "gfx1034", "gfx1100", "gfx1101", "gfx1102", "gfx1200",
+            "gfx1201",
         ],
     ),
-    (
-        "igpu-all",
-        &["gfx90c", "gfx1033", "gfx1035", "gfx1036", "gfx1103", "gfx1150", "gfx1151", "gfx1152", "gfx1153"],
-    ),
+    ("igpu-all", &["gfx90c", "gfx1033", "gfx1035", "gfx1036", "gfx1103", "gfx1150", "gfx1151", "gfx1152", "gfx1153"]),
 ];
 
 /// A validated artifact group: a family (or single target), optionally with a variant suffix
@@ -66,18 +61,13 @@ fn family_targets(name: &str) -> Option<(String, Vec<String>)> {
         return Some((fam.to_string(), targets.iter().map(|t| t.to_string()).collect()));
     }
     let base = name.split(':').next().unwrap_or(name);
-    TARGETS
-        .iter()
-        .find(|t| t.eq_ignore_ascii_case(base))
-        .map(|t| (name.to_ascii_lowercase(), vec![t.to_string()]))
+    TARGETS.iter().find(|t| t.eq_ignore_ascii_case(base)).map(|t| (name.to_ascii_lowercase(), vec![t.to_string()]))
 }
 
 /// Is `t` a gfx target name (known or plausibly new, e.g. `gfx1153`, `gfx942:xnack+`)?
 pub fn is_target_syntax(t: &str) -> bool {
     let base = t.split(':').next().unwrap_or(t).to_ascii_lowercase();
-    base.len() > 3
-        && base.starts_with("gfx")
-        && base[3..].chars().all(|c| c.is_ascii_hexdigit())
+    base.len() > 3 && base.starts_with("gfx") && base[3..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 impl ArtifactGroup {
@@ -113,9 +103,7 @@ impl ArtifactGroup {
     /// Does an archive's target field (`generic` excluded) belong to this group?
     pub fn matches_target(&self, target: &str) -> bool {
         let base = target.split(':').next().unwrap_or(target);
-        base.eq_ignore_ascii_case(&self.name)
-            || base.eq_ignore_ascii_case(&self.family)
-            || self.targets.iter().any(|t| t.eq_ignore_ascii_case(base))
+        base.eq_ignore_ascii_case(&self.name) || base.eq_ignore_ascii_case(&self.family) || self.targets.iter().any(|t| t.eq_ignore_ascii_case(base))
     }
 }
 

@@ -4,11 +4,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The files read for a pin, in order.
-pub const PIN_SOURCES: &[&str] = &[
-    ".github/actions/ci-env/action.yml",
-    ".github/workflows/therock-ci.yml",
-    ".github/workflows/therock-ci-linux.yml",
-];
+pub const PIN_SOURCES: &[&str] = &[".github/actions/ci-env/action.yml", ".github/workflows/therock-ci.yml", ".github/workflows/therock-ci-linux.yml"];
 
 pub const CHECKOUT_STEP: &str = "Checkout TheRock repository";
 
@@ -108,11 +104,7 @@ pub fn parse_ci_env(yaml: &str) -> Result<PinRead, String> {
     };
     let mut read = classify(&value.text(), "output therock-ref");
     if let PinRead::Pin { baseline_run_id, .. } = &mut read {
-        *baseline_run_id = action
-            .outputs
-            .get("baseline-run-id")
-            .and_then(|o| o.value.as_ref())
-            .and_then(|v| v.text().trim().parse().ok());
+        *baseline_run_id = action.outputs.get("baseline-run-id").and_then(|o| o.value.as_ref()).and_then(|v| v.text().trim().parse().ok());
     }
     Ok(read)
 }
@@ -161,10 +153,7 @@ mod tests {
         let y = format!(
             "name: ci-env\noutputs:\n  therock-ref:\n    description: TheRock commit\n    value: \"{SHA}\" # 2026-07-01 commit\n  baseline-run-id:\n    value: \"123456\"\nruns:\n  using: composite\n  steps: []\n"
         );
-        assert_eq!(
-            parse_ci_env(&y).unwrap(),
-            PinRead::Pin { sha: SHA.into(), baseline_run_id: Some(123456) }
-        );
+        assert_eq!(parse_ci_env(&y).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: Some(123456) });
         let y = "outputs:\n  therock-ref:\n    value: ${{ inputs.ref }}\n";
         assert!(matches!(parse_ci_env(y).unwrap(), PinRead::NoPin(_)));
         let y = "outputs:\n  therock-ref:\n    value: abc1234\n";

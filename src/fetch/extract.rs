@@ -104,16 +104,10 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str) -
     let mut entries = ar.entries().map_err(rd)?;
     let mut out = Extracted::default();
 
-    let first = entries
-        .next()
-        .ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: "the archive is empty".into() })?
-        .map_err(rd)?;
+    let first = entries.next().ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: "the archive is empty".into() })?.map_err(rd)?;
     let first_path = first.path().map_err(rd)?.to_path_buf();
     if clean_components(&first_path).map(|c| c.join("/")) != Some(MANIFEST.to_string()) {
-        return Err(ExtractError::Malformed {
-            archive: archive.into(),
-            why: format!("its first member is '{}', not {MANIFEST}", first_path.display()),
-        });
+        return Err(ExtractError::Malformed { archive: archive.into(), why: format!("its first member is '{}', not {MANIFEST}", first_path.display()) });
     }
     let mut text = String::new();
     first.take(16 << 20).read_to_string(&mut text).map_err(rd)?;
@@ -368,21 +362,36 @@ mod tests {
         assert!(d.path().join("full/compiler/amd-llvm/stage/bin/clang").is_file());
     }
 
+    /// A member: path, type, contents, link target.
+    type Entry<'a> = (&'a str, tar::EntryType, &'a [u8], Option<&'a str>);
+
     #[test]
     fn hostile_members_are_refused() {
-        let cases: Vec<Vec<(&str, tar::EntryType, &[u8], Option<&str>)>> = vec![
+        let cases: Vec<Vec<Entry>> = vec![
             vec![("compiler/amd-llvm/stage/x", tar::EntryType::Regular, b"x", None)],
             vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("/etc/passwd", tar::EntryType::Regular, b"x", None)],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("compiler/amd-llvm/stage/../../../x", tar::EntryType::Regular, b"x", None)],
+            vec![
+                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+                ("compiler/amd-llvm/stage/../../../x", tar::EntryType::Regular, b"x", None),
+            ],
             vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("other/x", tar::EntryType::Regular, b"x", None)],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("../../../../etc"))],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("/etc"))],
+            vec![
+                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+                ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("../../../../etc")),
+            ],
+            vec![
+                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+                ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("/etc")),
+            ],
             vec![
                 ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
                 ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("sub")),
                 ("compiler/amd-llvm/stage/l/x", tar::EntryType::Regular, b"x", None),
             ],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("compiler/amd-llvm/stage/h", tar::EntryType::Link, b"", Some("/etc/passwd"))],
+            vec![
+                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+                ("compiler/amd-llvm/stage/h", tar::EntryType::Link, b"", Some("/etc/passwd")),
+            ],
             vec![("artifact_manifest.txt", tar::EntryType::Regular, b"../escape\n", None)],
         ];
         for (i, c) in cases.iter().enumerate() {

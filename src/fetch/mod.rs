@@ -432,7 +432,10 @@ async fn fetch_range(
                     offset += chunk.len() as u64;
                     counters.downloaded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     if offset > end {
-                        return Err(format!("the server sent more than bytes {start}-{end} of {} (it ignored the Range request, or the object changed)", p.name.filename));
+                        return Err(format!(
+                            "the server sent more than bytes {start}-{end} of {} (it ignored the Range request, or the object changed)",
+                            p.name.filename
+                        ));
                     }
                     if !sink.put(chunk).await {
                         return Ok(()); // the consumer gave up
@@ -496,7 +499,9 @@ impl Job {
                 eprintln!("warning: the sidecar of {} disappeared; it cannot be verified", p.name.filename);
                 Ok(None)
             }
-            Some(b) => parse_sidecar(&b).map(Some).ok_or_else(|| anyhow!("the checksum sidecar of archive {} is malformed (expected a SHA-256 hex digest)", p.name.filename)),
+            Some(b) => parse_sidecar(&b)
+                .map(Some)
+                .ok_or_else(|| anyhow!("the checksum sidecar of archive {} is malformed (expected a SHA-256 hex digest)", p.name.filename)),
         }
     }
 
@@ -548,7 +553,13 @@ impl Job {
             let name2 = name.clone();
             let cancel = self.cancel.clone();
             let res = tokio::task::spawn_blocking(move || {
-                consume(Cancellable { inner: ChannelReader { rx, cur: bytes::Bytes::new() }, cancel }, sink, compression, st.as_ref().map(|(d, l)| (d.as_path(), *l)), &name2)
+                consume(
+                    Cancellable { inner: ChannelReader { rx, cur: bytes::Bytes::new() }, cancel },
+                    sink,
+                    compression,
+                    st.as_ref().map(|(d, l)| (d.as_path(), *l)),
+                    &name2,
+                )
             })
             .await?;
             dl.abort();
@@ -626,12 +637,18 @@ impl Job {
                 self.attempt(idx, &p, expected.as_deref()).await
             }
             Err(e) if e.downcast_ref::<Replaced>().is_some() => {
-                eprintln!("warning: {} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version", p.name.filename);
+                eprintln!(
+                    "warning: {} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version",
+                    p.name.filename
+                );
                 let (size, etag) = self.s3.head(&p.bucket, &p.key).await?;
                 (p.size, p.etag) = (size, etag);
                 let expected = self.expected_sha(&p).await?;
                 self.attempt(idx, &p, expected.as_deref()).await.map_err(|e| match e.downcast::<Replaced>() {
-                    Ok(r) => anyhow!("archive {} changed on S3 twice while it was being fetched; run the command again when the run's uploads have finished", r.archive),
+                    Ok(r) => anyhow!(
+                        "archive {} changed on S3 twice while it was being fetched; run the command again when the run's uploads have finished",
+                        r.archive
+                    ),
                     Err(e) => e,
                 })
             }
@@ -775,7 +792,11 @@ fn progress_task(counters: Arc<Counters>, total: u64, count: usize) -> (tokio::t
                     b.set_position((dl + cached).min(total));
                     b.set_message(format!("{done}/{count} archives"));
                 }
-                None => eprintln!("progress: {done}/{count} archives, {} downloaded, {} from cache", crate::report::human_bytes(dl), crate::report::human_bytes(cached)),
+                None => eprintln!(
+                    "progress: {done}/{count} archives, {} downloaded, {} from cache",
+                    crate::report::human_bytes(dl),
+                    crate::report::human_bytes(cached)
+                ),
             }
         }
         if let Some(b) = bar {
@@ -797,13 +818,7 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
     };
     if !found.found() {
         let message = crate::not_found_message(&found);
-        return Ok(Outcome {
-            found: false,
-            human: String::new(),
-            summary: crate::action::summary_found(&found, baseline.as_ref()),
-            doc,
-            message,
-        });
+        return Ok(Outcome { found: false, human: String::new(), summary: crate::action::summary_found(&found, baseline.as_ref()), doc, message });
     }
     let planned = plan(&found, &opts);
     let total: u64 = planned.iter().map(|p| p.size).sum();
@@ -831,7 +846,10 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
         doc.insert("total_bytes".into(), json!(total));
         doc.insert(
             "archives".into(),
-            json!(planned.iter().map(|p| json!({"filename": p.name.filename, "size": p.size, "sha256": null, "verified": false, "cached": false})).collect::<Vec<_>>()),
+            json!(planned
+                .iter()
+                .map(|p| json!({"filename": p.name.filename, "size": p.size, "sha256": null, "verified": false, "cached": false}))
+                .collect::<Vec<_>>()),
         );
         return Ok(Outcome { found: true, human, summary: crate::action::summary_found(&found, baseline.as_ref()), doc, message: None });
     }

@@ -328,11 +328,7 @@ pub async fn mount_commit_runs(gh: &MockServer, repo: &str, workflow: &str, sha:
 }
 
 pub async fn mount_run(gh: &MockServer, repo: &str, run: &Value) {
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{repo}/actions/runs/{}", run["id"])))
-        .respond_with(ok_json(run.clone()))
-        .mount(gh)
-        .await;
+    Mock::given(method("GET")).and(path(format!("/repos/{repo}/actions/runs/{}", run["id"]))).respond_with(ok_json(run.clone())).mount(gh).await;
 }
 
 pub async fn request_count(gh: &MockServer) -> usize {
@@ -367,7 +363,14 @@ impl Bed {
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("AWS_") || k.starts_with("GITHUB_") || k.starts_with("INPUT_") || k.starts_with("RUNNER_") || k == "GH_TOKEN" || k.starts_with("THEROCK_") || k == "RELEASE_TYPE" {
+            if k.starts_with("AWS_")
+                || k.starts_with("GITHUB_")
+                || k.starts_with("INPUT_")
+                || k.starts_with("RUNNER_")
+                || k == "GH_TOKEN"
+                || k.starts_with("THEROCK_")
+                || k == "RELEASE_TYPE"
+            {
                 c.env_remove(&k);
             }
         }
