@@ -20,7 +20,7 @@ rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 || skip "$mode" "the
 cargo build --release --locked --target x86_64-unknown-linux-musl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp target/x86_64-unknown-linux-musl/release/therock-artifacts /etc/ssl/certs/ca-certificates.crt "$work/"
+cp "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-musl/release/therock-artifacts" /etc/ssl/certs/ca-certificates.crt "$work/"
 # The Dockerfile's final stage, fed from the local build.
 sed -n '/^FROM scratch/,$p' Dockerfile \
   | sed -e 's#COPY --from=build /etc/ssl/certs/ca-certificates.crt#COPY ca-certificates.crt#' \
