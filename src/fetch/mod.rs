@@ -327,16 +327,13 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>, c
     }
     let budget = ahead_budget();
     let parts: Vec<(u64, u64)> = (0..p.size.div_ceil(part)).map(|k| (k * part, ((k + 1) * part).min(p.size))).collect();
-    // `ahead` holds the buffered parts [i, next) (or nothing); part i is delivered from there,
-    // or streamed straight to the consumer when nobody fetched it ahead.
+    // `ahead` holds the parts fetched ahead, [i, next), or nothing: part i is then streamed
+    // straight to the consumer. Either way it is no longer to be spawned.
     let mut ahead: std::collections::VecDeque<PartTask> = std::collections::VecDeque::new();
     let mut next = 0usize;
     for i in 0..parts.len() {
-        // Part i was fetched ahead exactly when `ahead` is not empty (it then holds [i, next)).
-        let buffered = !ahead.is_empty();
-        if !buffered {
-            next = next.max(i + 1);
-        }
+        let buffered = ahead.pop_front();
+        next = next.max(i + 1);
         while next < parts.len() && next < i + PARTS_IN_FLIGHT {
             let Ok(permit) = budget.clone().try_acquire_owned() else { break };
             let (start, end) = parts[next];
@@ -353,7 +350,7 @@ pub async fn download(s3: S3, p: Planned, tx: Chunks, counters: Arc<Counters>, c
             });
             ahead.push_back(PartTask { handle, _permit: permit });
         }
-        let res = match if buffered { ahead.pop_front() } else { None } {
+        let res = match buffered {
             Some(mut task) => match (&mut task.handle).await {
                 Ok(Ok(mut data)) => {
                     // In slices, so the channel's 32 slots hold at most a few MiB.
