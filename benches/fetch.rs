@@ -320,7 +320,9 @@ fn main() {
     let proxy = rt.block_on(throttle_proxy(format!("127.0.0.1:{s3_port}"), 100 * 1000 * 1000));
     let _guard = rt.enter();
 
-    let tool = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/therock-artifacts");
+    // BENCH_TOOL measures another build of the tool (an A/B against an older binary).
+    let tool = std::env::var("BENCH_TOOL").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/therock-artifacts").to_string());
+    let tool = tool.as_str();
     assert!(Path::new(tool).exists(), "build the release binary first (benches/run.sh does)");
     let out = |n: &str| {
         let p = root.join(n);

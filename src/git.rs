@@ -64,12 +64,6 @@ impl Checkout {
         git(&self.dir, &["merge-base", a, b])
     }
 
-    /// First-parent history from `rev`, newest first, at most `n` commits.
-    pub fn first_parents(&self, rev: &str, n: usize) -> Option<Vec<String>> {
-        let out = git(&self.dir, &["rev-list", "--first-parent", &format!("--max-count={n}"), rev])?;
-        Some(out.lines().map(str::to_string).collect())
-    }
-
     pub fn is_shallow(&self) -> bool {
         git(&self.dir, &["rev-parse", "--is-shallow-repository"]).as_deref() != Some("false")
     }

@@ -129,6 +129,7 @@ async fn per_artifact_archives_and_bootstrap_modes() {
     let pa = bed.home.path().join("pa");
     let o = bed.run(&fetch_args(&c, pa.to_str().unwrap(), &["--extract", "per-artifact"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["extract"], "per-artifact", "the mode as users write it");
     assert!(pa.join("amd-llvm_lib_generic/compiler/amd-llvm/stage/lib/llvm/bin/clang").is_file());
     assert_eq!(std::fs::read_link(pa.join("rocBLAS_lib_gfx942/math-libs/BLAS/rocBLAS/stage/lib/librocblas.so")).unwrap(), Path::new("librocblas.so.4"));
 

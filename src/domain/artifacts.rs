@@ -10,6 +10,15 @@ pub enum Compression {
     Xz,
 }
 
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Compression::Zst => "zstd",
+            Compression::Xz => "xz",
+        })
+    }
+}
+
 /// `{name}_{component}_{target}.tar.{zst|xz}`; `name` and the others never contain `_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactName {

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::time::parse_rfc3339;
+
 /// Runs last updated on or before this instant live in the legacy buckets.
 pub const LEGACY_CUTOFF: &str = "2025-11-11T16:18:48Z";
 
@@ -130,15 +132,9 @@ pub fn run_bucket(repo: &Repo, head_repository: Option<&str>, updated_at: Option
     }
 }
 
-/// Compares two RFC 3339 UTC timestamps (`YYYY-MM-DDTHH:MM:SSZ`, optional fraction).
-/// GitHub always answers in that form; anything else counts as "not before".
+/// Is RFC 3339 timestamp `t` on or before `cutoff`? Anything unreadable counts as "not before".
 fn is_on_or_before(t: &str, cutoff: &str) -> bool {
-    let norm = |s: &str| -> Option<String> {
-        let s = s.trim();
-        let (main, _) = s.split_once(['.', 'Z', '+']).unwrap_or((s, ""));
-        (main.len() == 19 && main.as_bytes()[10] == b'T').then(|| main.to_string())
-    };
-    match (norm(t), norm(cutoff)) {
+    match (parse_rfc3339(t), parse_rfc3339(cutoff)) {
         (Some(a), Some(b)) => a <= b,
         _ => false,
     }

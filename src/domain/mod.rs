@@ -4,5 +4,8 @@ pub mod artifacts;
 pub mod buckets;
 pub mod families;
 pub mod pins;
+pub mod run;
+pub mod select;
 pub mod time;
+pub mod units;
 pub mod walk;

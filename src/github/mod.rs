@@ -1,11 +1,14 @@
 //! GitHub REST client: octocrab transport, our own retry and rate-limit policy, `Link` paging.
+//! The endpoints and GitHub's JSON shapes live in `api`; they hand the rest of the tool the
+//! domain's own run and commit types.
+
+mod api;
+
+pub use api::RunPager;
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use crate::domain::buckets::Repo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GhError {
@@ -21,130 +24,6 @@ pub enum GhError {
     BadJson { what: String, err: String },
 }
 
-/// A run object, with the fields the tool reads (GitHub sends many more).
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-pub struct Run {
-    pub id: u64,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub head_branch: Option<String>,
-    pub head_sha: String,
-    #[serde(default)]
-    pub event: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub conclusion: Option<String>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default)]
-    pub run_attempt: Option<u64>,
-    #[serde(default)]
-    pub html_url: Option<String>,
-    #[serde(default)]
-    pub head_repository: Option<HeadRepository>,
-}
-
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-pub struct HeadRepository {
-    #[serde(default)]
-    pub full_name: Option<String>,
-}
-
-impl Run {
-    pub fn head_repo_name(&self) -> Option<&str> {
-        self.head_repository.as_ref().and_then(|h| h.full_name.as_deref())
-    }
-    pub fn is_completed_success(&self) -> bool {
-        self.status.as_deref() == Some("completed") && self.conclusion.as_deref() == Some("success")
-    }
-    pub fn is_from_fork_of(&self, repo: &Repo) -> bool {
-        self.head_repo_name().is_some_and(|h| !h.eq_ignore_ascii_case(&repo.full()))
-    }
-    pub fn status_text(&self) -> String {
-        match (&self.status, &self.conclusion) {
-            (Some(s), Some(c)) => format!("{s} ({c})"),
-            (Some(s), None) => s.clone(),
-            _ => "unknown".into(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct RunsPage {
-    #[serde(default)]
-    workflow_runs: Vec<Run>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommitRef {
-    pub sha: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Commit {
-    pub sha: String,
-    #[serde(default)]
-    pub parents: Vec<CommitRef>,
-    #[serde(default)]
-    pub commit: Option<CommitDetail>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommitDetail {
-    #[serde(default)]
-    pub committer: Option<Signature>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Signature {
-    #[serde(default)]
-    pub date: Option<String>,
-}
-
-impl Commit {
-    pub fn date(&self) -> Option<i64> {
-        let d = self.commit.as_ref()?.committer.as_ref()?.date.as_deref()?;
-        crate::domain::time::parse_rfc3339(d)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Compare {
-    merge_base_commit: CommitRef,
-}
-
-#[derive(Debug, Deserialize)]
-struct Contents {
-    #[serde(default)]
-    content: String,
-    #[serde(default)]
-    encoding: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct RepoInfo {
-    default_branch: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullRequest {
-    pub head: PullEnd,
-    pub base: PullEnd,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullEnd {
-    pub sha: String,
-    #[serde(rename = "ref")]
-    pub git_ref: String,
-}
-
 /// Retry settings. Environment knobs exist so tests and impatient users can shorten waits.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -155,32 +34,11 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub fn from_env() -> Self {
-        let num = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(d);
-        RetryPolicy {
-            attempts: num("THEROCK_ARTIFACTS_RETRIES", 5).max(1) as u32,
-            backoff: Duration::from_millis(num("THEROCK_ARTIFACTS_BACKOFF_MS", 1000)),
-            max_wait: Duration::from_secs(num("THEROCK_ARTIFACTS_MAX_RATE_WAIT", 300)),
-        }
-    }
-
     /// Exponential backoff with jitter (0.5x to 1.5x), capped at 60 s.
     pub fn delay(&self, attempt: u32) -> Duration {
         let base = self.backoff.as_millis() as f64 * 2f64.powi(attempt.min(10) as i32);
         let jittered = base * (0.5 + fastrand::f64());
         Duration::from_millis(jittered.min(60_000.0) as u64)
-    }
-}
-
-pub struct RunPager {
-    next: Option<String>,
-    what: String,
-    pub pages: u32,
-}
-
-impl RunPager {
-    pub fn complete(&self) -> bool {
-        self.next.is_none()
     }
 }
 
@@ -377,99 +235,6 @@ impl GitHub {
         }
         out.truncate(max_items);
         Ok(out)
-    }
-
-    /// Runs of a workflow, newest first. `filters` are extra query pairs (`head_sha`, `branch`,
-    /// `status`, `event`).
-    pub async fn workflow_runs(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)], max_items: usize) -> Result<Vec<Run>, GhError> {
-        let mut q = String::from("per_page=100");
-        for (k, v) in filters {
-            q.push_str(&format!("&{k}={}", urlencode(v)));
-        }
-        let path = format!("/repos/{}/actions/workflows/{}/runs?{q}", repo.full(), urlencode(workflow));
-        let what = format!("workflow '{workflow}' runs of {repo}");
-        let mut runs = self.get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs)).await?;
-        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        Ok(runs)
-    }
-
-    /// A lazily paged listing of runs, for walks that may not need more than the first page.
-    pub fn run_pager(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> RunPager {
-        let mut q = String::from("per_page=100");
-        for (k, v) in filters {
-            q.push_str(&format!("&{k}={}", urlencode(v)));
-        }
-        RunPager {
-            next: Some(self.url(&format!("/repos/{}/actions/workflows/{}/runs?{q}", repo.full(), urlencode(workflow)))),
-            what: format!("workflow '{workflow}' runs of {repo}"),
-            pages: 0,
-        }
-    }
-
-    /// The next page of a pager; empty when the listing is complete.
-    pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
-        let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
-        let page = self.get_page(&url, &pager.what).await?;
-        let runs = serde_json::from_slice::<RunsPage>(&page.body).map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?.workflow_runs;
-        pager.pages += 1;
-        pager.next = if runs.is_empty() { None } else { page.next };
-        Ok(runs)
-    }
-
-    pub async fn run(&self, repo: &Repo, run_id: u64) -> Result<Run, GhError> {
-        self.get_json(&format!("/repos/{}/actions/runs/{run_id}", repo.full()), &format!("run {run_id} of {repo}")).await
-    }
-
-    pub async fn default_branch(&self, repo: &Repo) -> Result<String, GhError> {
-        let info: RepoInfo = self.get_json(&format!("/repos/{}", repo.full()), &format!("repository {repo}")).await?;
-        Ok(info.default_branch)
-    }
-
-    /// Distinguishes "no such repository" from "no such workflow" after a 404.
-    pub async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError {
-        match self.default_branch(repo).await {
-            Err(GhError::NotFound(_)) => GhError::NotFound(format!("repository {repo} (or it is private and the token cannot see it)")),
-            Err(e) => e,
-            Ok(_) => GhError::NotFound(format!("workflow file '{workflow}' in {repo}")),
-        }
-    }
-
-    /// Ancestors of `rev` (a branch or SHA), newest first.
-    pub async fn commits(&self, repo: &Repo, rev: &str, max_items: usize) -> Result<Vec<Commit>, GhError> {
-        let path = format!("/repos/{}/commits?sha={}&per_page=100", repo.full(), urlencode(rev));
-        self.get_paged(&path, &format!("commit history of {rev} in {repo}"), max_items, |b| serde_json::from_slice(&b)).await
-    }
-
-    pub async fn commit(&self, repo: &Repo, rev: &str) -> Result<Commit, GhError> {
-        self.get_json(&format!("/repos/{}/commits/{}", repo.full(), urlencode(rev)), &format!("commit {rev} in {repo}")).await
-    }
-
-    pub async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
-        let c: Compare = self
-            .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
-            .await?;
-        Ok(c.merge_base_commit.sha)
-    }
-
-    /// A file's text at a commit; `Ok(None)` when the file does not exist there.
-    pub async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
-        let what = format!("{path} at {rev} in {repo}");
-        let c: Contents = match self.get_json(&format!("/repos/{}/contents/{path}?ref={}", repo.full(), urlencode(rev)), &what).await {
-            Ok(c) => c,
-            Err(GhError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if c.encoding != "base64" {
-            return Err(GhError::BadJson { what, err: format!("unexpected encoding '{}'", c.encoding) });
-        }
-        use base64::Engine;
-        let clean: String = c.content.chars().filter(|ch| !ch.is_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| GhError::BadJson { what: what.clone(), err: e.to_string() })?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-    }
-
-    pub async fn pull(&self, repo: &Repo, number: u64) -> Result<PullRequest, GhError> {
-        self.get_json(&format!("/repos/{}/pulls/{number}", repo.full()), &format!("pull request #{number} of {repo}")).await
     }
 }
 

@@ -1,0 +1,147 @@
+//! Action mode: translates the runner's environment (INPUT_*, GITHUB_*) into the same `Raw`
+//! the CLI builds, runs the same app, and reports the typed outcome through the runner's file
+//! commands.
+
+mod commands;
+mod inputs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::app::App;
+use crate::config::{Config, Facts, Front};
+use crate::outcome::Outcome;
+use crate::report;
+use commands::{append, chown_like_workspace, clamp_summary, escape_data, output_block};
+use inputs::{read_event, IfNotFound, Inputs, RunnerEnv};
+
+fn fail(msg: &str) -> ExitCode {
+    println!("::error::{}", escape_data(msg));
+    ExitCode::from(2)
+}
+
+/// The step's outputs, from the outcome's typed fields.
+fn outputs(o: &Outcome, doc: &serde_json::Value) -> Vec<(&'static str, String)> {
+    let results = o.results();
+    let first = results.first();
+    let of_first = |f: &dyn Fn(&crate::domain::select::Hit) -> String| first.map(|h| f(h)).unwrap_or_default();
+    let mut v = vec![
+        ("found", o.found().to_string()),
+        ("commit", o.commit().unwrap_or_default()),
+        ("run-id", of_first(&|h| h.run.id.to_string())),
+        ("run-url", of_first(&|h| h.run.html_url.clone().unwrap_or_default())),
+        ("bucket", of_first(&|h| h.location.bucket.clone())),
+        ("s3-prefix", of_first(&|h| h.location.prefix())),
+        ("s3-uri", of_first(&|h| h.location.s3_uri())),
+        ("s3-index-url", of_first(&|h| h.location.index_url())),
+        ("artifacts", serde_json::to_string(&o.artifact_names()).unwrap_or_else(|_| "[]".into())),
+        ("results", doc.to_string()),
+    ];
+    if let Some(d) = o.output_dir() {
+        v.push(("output-dir", d.display().to_string()));
+    }
+    if let Some(c) = doc.get("comparison") {
+        v.push(("comparison", c.to_string()));
+    }
+    v
+}
+
+pub async fn main() -> ExitCode {
+    let inputs: Inputs = match envy::prefixed("INPUT_").from_env() {
+        Ok(i) => i,
+        Err(e) => return fail(&format!("cannot read the action inputs: {e}")),
+    };
+    // Mask the token before anything else is printed.
+    for t in [inputs::given(&inputs.github_token), std::env::var("GITHUB_TOKEN").ok(), std::env::var("GH_TOKEN").ok()].into_iter().flatten() {
+        if !t.trim().is_empty() {
+            println!("::add-mask::{}", t.trim());
+        }
+    }
+    let env = RunnerEnv::from_env();
+    let event_name = std::env::var("GITHUB_EVENT_NAME").unwrap_or_default();
+    let ev = match read_event(&event_name, std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from).as_deref()) {
+        Ok(e) => e,
+        Err(e) => return fail(&format!("{e:#}")),
+    };
+    let (raw, choices) = match inputs::to_raw(&inputs, &ev, &env) {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let facts = Facts::gather(&raw, None);
+    let cfg = match Config::build(raw, facts) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.worded(Front::Action)),
+    };
+    if let Some(o) = &env.output {
+        if let Err(e) = append(o, "", "GITHUB_OUTPUT") {
+            return fail(&format!("{e:#}"));
+        }
+    }
+    if std::env::var("RUNNER_DEBUG").as_deref() == Ok("1") {
+        let groups: Vec<&str> = cfg.query.groups.iter().map(|g| g.name.as_str()).collect();
+        println!("::debug::{}", escape_data(&format!("repository {} command {:?} groups {groups:?}", cfg.query.repo, cfg.command)));
+    }
+    if let Some(h) = ev.head_repo.as_deref().filter(|h| !h.eq_ignore_ascii_case(&cfg.query.repo.full())) {
+        println!("Pull request from fork {h}");
+    }
+    println!("::group::therock-artifacts {} for {}", cfg.command.name(), cfg.query.repo);
+    let server_url = cfg.server_url.clone();
+    let result = match App::new(cfg).await {
+        Ok(app) => app.run().await,
+        Err(e) => Err(e),
+    };
+    println!("::endgroup::");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            if let Some(o) = &env.output {
+                let _ = append(o, &output_block("found", "false"), "GITHUB_OUTPUT");
+            }
+            return fail(&format!("{e:#}"));
+        }
+    };
+    report_outcome(&outcome, &env, &server_url, choices.if_not_found)
+}
+
+fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_found: IfNotFound) -> ExitCode {
+    print!("{}", report::human::text(outcome));
+    if let (Outcome::Fetched { result: crate::outcome::FetchResult::Done(r), .. }, Some(ws)) = (outcome, &env.workspace) {
+        if r.output_dir.exists() {
+            if let Err(e) = chown_like_workspace(&r.output_dir, ws) {
+                println!("::warning::{}", escape_data(&format!("{e:#}")));
+            }
+        }
+    }
+    let doc = report::json::document(outcome, server_url);
+    if let Some(o) = &env.output {
+        let text: String = outputs(outcome, &doc).iter().map(|(k, v)| output_block(k, v)).collect();
+        if let Err(e) = append(o, &text, "GITHUB_OUTPUT") {
+            return fail(&format!("{e:#}"));
+        }
+    }
+    if let Some(s) = &env.summary {
+        let mut md = report::markdown::summary(outcome);
+        clamp_summary(&mut md, 900 * 1024);
+        if let Err(e) = append(s, &md, "GITHUB_STEP_SUMMARY") {
+            println!("::warning::{}", escape_data(&format!("{e:#}")));
+        }
+    }
+    if outcome.found() {
+        return ExitCode::SUCCESS;
+    }
+    let msg = report::message(outcome).unwrap_or_else(|| "no artifacts found".into());
+    match if_not_found {
+        IfNotFound::Fail => {
+            println!("::error::{}", escape_data(&msg));
+            ExitCode::from(1)
+        }
+        IfNotFound::Warn => {
+            println!("::warning::{}", escape_data(&msg));
+            ExitCode::SUCCESS
+        }
+        IfNotFound::Ignore => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+    }
+}

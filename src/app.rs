@@ -1,0 +1,93 @@
+//! The app: builds the clients once and runs a command as resolve -> locate -> fetch | compare,
+//! returning a typed outcome. Nothing here renders.
+
+use anyhow::{Context, Result};
+
+use crate::compare;
+use crate::config::{Command, CompareOptions, Config, FetchOptions, Source, Subject};
+use crate::fetch::{self, Filters, Settings};
+use crate::github::{self, GitHub, RetryPolicy};
+use crate::locate::Locator;
+use crate::outcome::{Compared, FetchResult, Outcome, Resolved};
+use crate::resolve::Resolver;
+use crate::s3::S3;
+
+pub struct App {
+    cfg: Config,
+    gh: GitHub,
+    loc: Locator,
+}
+
+impl App {
+    pub async fn new(cfg: Config) -> Result<App> {
+        let token = github::discover_token(cfg.token.clone()).await;
+        if token.is_none() {
+            eprintln!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
+        }
+        let t = &cfg.tunables;
+        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait };
+        let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
+        let s3 = S3::from_env().await.context("could not set up the S3 client")?;
+        let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
+        Ok(App { cfg, gh, loc })
+    }
+
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver { gh: &self.gh, loc: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
+    }
+
+    fn settings(&self) -> Settings {
+        Settings { part_size: self.cfg.tunables.part_size, stall: self.cfg.tunables.stall }
+    }
+
+    pub async fn run(&self) -> Result<Outcome> {
+        let r = self.resolver();
+        let out = match &self.cfg.command {
+            Command::Find(subject) => Outcome::Found(r.find(subject).await?),
+            Command::Latest { branch, max_commits } => Outcome::Found(r.latest(branch.as_deref(), *max_commits).await?),
+            Command::Baseline(subject, walk) => Outcome::Baseline(r.baseline(subject, walk).await?),
+            Command::Fetch(source, opts) => self.fetch(source, opts).await?,
+            Command::Compare { from, to, options } => self.compare(from, to, options).await?,
+        };
+        if self.cfg.tunables.debug_requests {
+            eprintln!("github requests: {}, s3 listings: {}", self.gh.requests_made(), self.loc.listings_made());
+        }
+        Ok(out)
+    }
+
+    async fn compare(&self, from: &Subject, to: &Subject, options: &CompareOptions) -> Result<Outcome> {
+        let r = self.resolver();
+        let (from_found, to_found) = (r.find(from).await?, r.find(to).await?);
+        for (side, found, subject) in [("from", &from_found, from), ("to", &to_found, to)] {
+            if !found.found() {
+                return Ok(Outcome::Compared(Compared::MissingSide { side, subject: subject.clone(), found: found.clone() }));
+            }
+        }
+        let c = compare::compare(from_found, to_found, &self.loc.s3, options, self.cfg.query.platform, self.settings()).await?;
+        Ok(Outcome::Compared(Compared::Done(Box::new(c))))
+    }
+
+    async fn fetch(&self, source: &Source, opts: &FetchOptions) -> Result<Outcome> {
+        let r = self.resolver();
+        let resolved = match source {
+            Source::Find(subject) => Resolved::Found(r.find(subject).await?),
+            Source::Baseline(subject, walk) => Resolved::Baseline(r.baseline(subject, walk).await?),
+        };
+        let found = resolved.found();
+        if !found.found() {
+            return Ok(Outcome::Fetched { resolved, result: FetchResult::NotFound });
+        }
+        let planned = fetch::plan(found, &Filters { include: opts.include.clone(), exclude: opts.exclude.clone() });
+        let result = if planned.is_empty() {
+            FetchResult::NothingSelected
+        } else if opts.dry_run {
+            FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
+        } else {
+            let out_dir = fetch::prepare_output(&opts.output_dir)?;
+            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, self.cfg.tunables.jobs, self.settings()).await?;
+            eprintln!("{}", crate::report::closing_line(&report));
+            FetchResult::Done(report)
+        };
+        Ok(Outcome::Fetched { resolved, result })
+    }
+}

@@ -1,0 +1,120 @@
+//! A configuration error names the setting at fault; each front end words it in its own terms
+//! (`--artifact-group` on the command line, input `artifact-group` in the action).
+
+use super::raw::Front;
+
+/// A setting a user can get wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Repo,
+    Commit,
+    RunId,
+    Pr,
+    ArtifactGroup,
+    AmdgpuTarget,
+    Platform,
+    Workflow,
+    RequireArtifact,
+    Branch,
+    BaseBranch,
+    MaxCommits,
+    TherockRepo,
+    OutputDir,
+    Include,
+    Exclude,
+    Extract,
+    From,
+    To,
+    ToPlatform,
+    Filter,
+    Top,
+    ReleaseType,
+}
+
+impl Field {
+    /// The command-line flag.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Field::Repo => "--repo",
+            Field::Commit => "--commit",
+            Field::RunId => "--run-id",
+            Field::Pr => "--pr",
+            Field::ArtifactGroup => "--artifact-group",
+            Field::AmdgpuTarget => "--amdgpu-target",
+            Field::Platform => "--platform",
+            Field::Workflow => "--workflow",
+            Field::RequireArtifact => "--require-artifact",
+            Field::Branch => "--branch",
+            Field::BaseBranch => "--base-branch",
+            Field::MaxCommits => "--max-commits",
+            Field::TherockRepo => "--therock-repo",
+            Field::OutputDir => "--output-dir",
+            Field::Include => "--include",
+            Field::Exclude => "--exclude",
+            Field::Extract => "--extract",
+            Field::From => "--from",
+            Field::To => "--to",
+            Field::ToPlatform => "--to-platform",
+            Field::Filter => "--filter",
+            Field::Top => "--top",
+            Field::ReleaseType => "RELEASE_TYPE",
+        }
+    }
+
+    /// The action input (`action.yml`), where there is one.
+    pub fn input(self) -> Option<&'static str> {
+        Some(match self {
+            Field::Repo => "repository",
+            Field::Commit | Field::From => "commit",
+            Field::RunId => "run-id",
+            Field::ArtifactGroup => "artifact-group",
+            Field::AmdgpuTarget => "amdgpu-targets",
+            Field::Platform => "platform",
+            Field::Workflow => "workflow",
+            Field::BaseBranch => "base-branch",
+            Field::MaxCommits => "max-commits",
+            Field::TherockRepo => "therock-repository",
+            Field::OutputDir => "output-dir",
+            Field::Include => "include",
+            Field::Exclude => "exclude",
+            Field::Extract => "extract",
+            Field::To => "compare-to",
+            _ => return None,
+        })
+    }
+}
+
+/// A setting that cannot be used, and why (`why` never names the flag or input itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: Field,
+    pub why: String,
+}
+
+impl ConfigError {
+    pub fn new(field: Field, why: impl Into<String>) -> Self {
+        ConfigError { field, why: why.into() }
+    }
+
+    /// One sentence in the terms of the front end the setting came from.
+    pub fn worded(&self, front: Front) -> String {
+        match (front, self.field.input()) {
+            (Front::Action, Some(input)) => format!("input '{input}': {}", self.why),
+            _ => format!("{}: {}", self.field.flag(), self.why),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_front_end_names_the_setting_its_own_way() {
+        let e = ConfigError::new(Field::ArtifactGroup, "unknown artifact group 'gfx999'");
+        assert_eq!(e.worded(Front::Cli), "--artifact-group: unknown artifact group 'gfx999'");
+        assert_eq!(e.worded(Front::Action), "input 'artifact-group': unknown artifact group 'gfx999'");
+        let e = ConfigError::new(Field::Top, "x");
+        assert_eq!(e.worded(Front::Action), "--top: x", "a setting the action lacks keeps its flag name");
+    }
+}

@@ -1,0 +1,186 @@
+//! One validated configuration. Both front ends fill a `Raw`; `Config::build(raw, facts)` is
+//! the only place that parses, defaults and rejects input, and it does no I/O: what it needs
+//! from git and the environment is gathered into `Facts` first.
+
+mod error;
+mod facts;
+mod parse;
+pub mod raw;
+
+use regex::Regex;
+use std::path::PathBuf;
+
+pub use error::{ConfigError, Field};
+pub use facts::{Facts, Tunables};
+pub use parse::given;
+pub use raw::{Front, Raw, RawCommand};
+
+use crate::domain::buckets::{Platform, ReleaseType, Repo};
+use crate::domain::families::ArtifactGroup;
+use crate::git::Checkout;
+
+/// What is asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// 7 to 40 lower-case hex digits; `local_only` when the checkout has it but no remote does.
+    Commit {
+        sha: String,
+        local_only: bool,
+    },
+    RunId(u64),
+    Pr(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtractMode {
+    Flatten,
+    PerArtifact,
+    Archives,
+    Bootstrap,
+}
+
+impl ExtractMode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "flatten" => Ok(ExtractMode::Flatten),
+            "per-artifact" => Ok(ExtractMode::PerArtifact),
+            "archives" => Ok(ExtractMode::Archives),
+            "bootstrap" => Ok(ExtractMode::Bootstrap),
+            o => Err(format!("unknown extract mode '{o}': expected flatten, per-artifact, archives or bootstrap")),
+        }
+    }
+
+    /// The name users write (`per-artifact`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtractMode::Flatten => "flatten",
+            ExtractMode::PerArtifact => "per-artifact",
+            ExtractMode::Archives => "archives",
+            ExtractMode::Bootstrap => "bootstrap",
+        }
+    }
+}
+
+/// What to look for, shared by every command: where, which groups, which runs count.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub repo: Repo,
+    /// The workflow given with `--workflow`, if any.
+    pub workflow_flag: Option<String>,
+    pub platform: Platform,
+    pub groups: Vec<ArtifactGroup>,
+    /// `--require-artifact` patterns, as written and compiled.
+    pub required: Vec<(String, Regex)>,
+    pub single_run: bool,
+    pub successful_run: bool,
+}
+
+impl Query {
+    /// The workflow to query for `repo`: the flag, else the repository's default.
+    pub fn workflow_for(&self, repo: &Repo) -> String {
+        self.workflow_flag.clone().unwrap_or_else(|| repo.default_workflow().to_string())
+    }
+}
+
+/// How a baseline walk goes.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub base_branch: Option<String>,
+    pub max_commits: usize,
+    pub therock_repo: Repo,
+}
+
+/// Which filters and where to put the archives.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub output_dir: PathBuf,
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+    pub extract: ExtractMode,
+    pub verify: bool,
+    pub dry_run: bool,
+    /// `None` with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    pub deep: bool,
+    pub filter: Vec<Regex>,
+    pub markdown: bool,
+    pub top: usize,
+    /// Where `--deep` finds (and leaves) archives.
+    pub cache_dir: PathBuf,
+}
+
+/// How `fetch` finds its commit.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Find(Subject),
+    Baseline(Subject, WalkOptions),
+}
+
+/// A command with its options.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Find(Subject),
+    Latest { branch: Option<String>, max_commits: usize },
+    Baseline(Subject, WalkOptions),
+    Fetch(Source, FetchOptions),
+    Compare { from: Subject, to: Subject, options: CompareOptions },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Find(_) => "find",
+            Command::Latest { .. } => "latest",
+            Command::Baseline(..) => "baseline",
+            Command::Fetch(..) => "fetch",
+            Command::Compare { .. } => "compare",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub query: Query,
+    pub command: Command,
+    pub release: ReleaseType,
+    pub checkout: Option<Checkout>,
+    pub token: Option<String>,
+    pub tunables: Tunables,
+    pub server_url: String,
+}
+
+impl Config {
+    pub fn build(raw: Raw, facts: Facts) -> Result<Config, ConfigError> {
+        let groups = parse::groups(&raw.common.artifact_group, &raw.common.amdgpu_target)?;
+        let repo = parse::repo(&raw, &facts);
+        // The checkout only speaks for the commit when it is a checkout of that repository
+        // (or of a fork: same repository name).
+        let checkout = match &repo {
+            Ok(r) => facts.checkout.clone().filter(|c| c.origin.as_ref().is_some_and(|o| o.name.eq_ignore_ascii_case(&r.name))),
+            Err(_) => None,
+        };
+        let platform = parse::platform(&raw, &facts)?;
+        // Without a checkout the commit's own syntax is judged before a missing repository.
+        let command = parse::command(&raw, checkout.as_ref(), &facts.env.cache_dir, platform);
+        let (repo, command) = match (repo, command) {
+            (Ok(r), Ok(c)) => (r, c),
+            (Err(e), _) if facts.checkout.is_some() => return Err(e),
+            (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
+        };
+        let query = parse::query(&raw, groups, repo, platform)?;
+        let release = ReleaseType::parse(facts.env.release_type.as_deref()).map_err(|e| ConfigError::new(Field::ReleaseType, e))?;
+        Ok(Config {
+            query,
+            command,
+            release,
+            checkout: checkout.map(|c| c.checkout),
+            token: raw.token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+            tunables: facts.tunables,
+            server_url: facts.env.server_url,
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! What either front end can say, as text, before validation. The command line parses straight
+//! into these structs (they are clap argument groups); the action fills the same structs from
+//! `INPUT_*`. `Config::build` is the only place that turns them into typed values.
+
+use clap::Args;
+
+/// Flags every lookup command shares.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Common {
+    /// Repository OWNER/NAME (default: the origin remote of the current git checkout).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Artifact groups (GPU families such as gfx94X-dcgpu; one or more values; repeatable).
+    #[arg(long = "artifact-group", num_args = 1.., required = true)]
+    pub artifact_group: Vec<String>,
+    /// Extra gfx targets for a single artifact group (repeatable).
+    #[arg(long = "amdgpu-target")]
+    pub amdgpu_target: Vec<String>,
+    /// linux or windows (default: the host OS).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Workflow file (default: multi_arch_ci.yml for TheRock and forks, therock-ci.yml otherwise).
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How far and where a baseline walk goes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WalkRaw {
+    /// Branch for the merge-base walk (default: main for TheRock, else the default branch).
+    #[arg(long = "base-branch")]
+    pub base_branch: Option<String>,
+    /// How many first-parent commits to walk back at most.
+    #[arg(long = "max-commits")]
+    pub max_commits: Option<String>,
+    /// The TheRock repository super-repos pin (default ROCm/TheRock).
+    #[arg(long = "therock-repo")]
+    pub therock_repo: Option<String>,
+    /// A pull request number: its head commit and base branch.
+    #[arg(long)]
+    pub pr: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FindRaw {
+    /// Commit SHA (default: HEAD of the current checkout).
+    #[arg(long, conflicts_with = "run_id")]
+    pub commit: Option<String>,
+    /// Use this workflow run directly.
+    #[arg(long = "run-id")]
+    pub run_id: Option<String>,
+    /// A regex every group's archive list must match (repeatable).
+    #[arg(long = "require-artifact")]
+    pub require_artifact: Vec<String>,
+    /// All groups must come from one run (no accumulation across re-triggered runs).
+    #[arg(long = "require-single-run")]
+    pub require_single_run: bool,
+    /// Only completed, successful runs count.
+    #[arg(long = "require-successful-run")]
+    pub require_successful_run: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct LatestRaw {
+    /// Branch (default: the repository's default branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// How many commits to look at at most.
+    #[arg(long = "max-commits")]
+    pub max_commits: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct BaselineRaw {
+    /// Commit SHA (default: HEAD of the current checkout).
+    #[arg(long, conflicts_with = "run_id")]
+    pub commit: Option<String>,
+    /// The commit of this workflow run.
+    #[arg(long = "run-id")]
+    pub run_id: Option<String>,
+    #[command(flatten)]
+    pub walk: WalkRaw,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FetchRaw {
+    /// Commit SHA (default: HEAD of the current checkout).
+    #[arg(long, conflicts_with = "run_id")]
+    pub commit: Option<String>,
+    /// Use this workflow run directly.
+    #[arg(long = "run-id")]
+    pub run_id: Option<String>,
+    /// Resolve the baseline commit first (as `baseline` does).
+    #[arg(long)]
+    pub baseline: bool,
+    #[command(flatten)]
+    pub walk: WalkRaw,
+    /// Where to put the artifacts.
+    #[arg(long = "output-dir", required = true)]
+    pub output_dir: Option<String>,
+    #[command(flatten)]
+    pub fetch: FetchOptsRaw,
+}
+
+/// Fetch settings shared by `fetch` and the commands that fetch on their way.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FetchOptsRaw {
+    /// Keep archives whose filename matches (repeatable).
+    #[arg(long)]
+    pub include: Vec<String>,
+    /// Drop archives whose filename matches (repeatable).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// flatten (default), per-artifact, archives or bootstrap.
+    #[arg(long)]
+    pub extract: Option<String>,
+    /// Skip the .sha256sum check.
+    #[arg(long = "no-verify")]
+    pub no_verify: bool,
+    /// List what would be fetched, with sizes; download nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Stream straight to extraction without keeping archives in the cache.
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CompareRaw {
+    #[arg(long, conflicts_with = "from_run_id")]
+    pub from: Option<String>,
+    #[arg(long = "from-run-id")]
+    pub from_run_id: Option<String>,
+    #[arg(long, conflicts_with = "to_run_id")]
+    pub to: Option<String>,
+    #[arg(long = "to-run-id")]
+    pub to_run_id: Option<String>,
+    /// The platform of the 'to' side (it must equal --platform; refused otherwise).
+    #[arg(long = "to-platform")]
+    pub to_platform: Option<String>,
+    /// Compare file sizes inside the archives (reads tar headers only).
+    #[arg(long)]
+    pub deep: bool,
+    /// With --deep: only member paths matching this regex (repeatable).
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Print a Markdown table.
+    #[arg(long)]
+    pub markdown: bool,
+    /// How many rows of files to show with --deep.
+    #[arg(long)]
+    pub top: Option<String>,
+}
+
+/// One command's own flags.
+#[derive(Debug, Clone)]
+pub enum RawCommand {
+    Find(FindRaw),
+    Latest(LatestRaw),
+    Baseline(BaselineRaw),
+    Fetch(FetchRaw),
+    Compare(CompareRaw),
+}
+
+/// Which front end the values came from (it words errors in its own terms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Front {
+    #[default]
+    Cli,
+    Action,
+}
+
+/// Everything a front end said.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub common: Common,
+    pub command: RawCommand,
+    /// Token given explicitly (the action's `github-token` input).
+    pub token: Option<String>,
+}
+
+impl Raw {
+    /// The revisions the command names, which a local checkout may resolve.
+    pub fn revisions(&self) -> Vec<String> {
+        let given = |o: &Option<String>| o.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        match &self.command {
+            RawCommand::Find(f) => given(&f.commit).into_iter().collect(),
+            RawCommand::Latest(_) => Vec::new(),
+            RawCommand::Baseline(b) => given(&b.commit).into_iter().collect(),
+            RawCommand::Fetch(f) => given(&f.commit).into_iter().collect(),
+            RawCommand::Compare(c) => given(&c.from).into_iter().chain(given(&c.to)).collect(),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Workflow runs and commits as the rules see them. `github` maps GitHub's JSON into these;
+//! nothing here knows where they came from.
+
+use super::buckets::Repo;
+
+/// One workflow run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Run {
+    pub id: u64,
+    pub name: Option<String>,
+    /// `.github/workflows/multi_arch_ci.yml` (sometimes with `@ref`).
+    pub path: Option<String>,
+    pub head_branch: Option<String>,
+    pub head_sha: String,
+    pub event: Option<String>,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
+    /// RFC 3339, as GitHub writes it.
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub run_attempt: Option<u64>,
+    pub html_url: Option<String>,
+    /// `head_repository.full_name`; `None` for a deleted fork.
+    pub head_repo: Option<String>,
+    /// `repository.full_name`: the repository the workflow ran in, spelled as GitHub does.
+    pub repo: Option<String>,
+}
+
+impl Run {
+    pub fn is_completed(&self) -> bool {
+        self.status.as_deref() == Some("completed")
+    }
+    pub fn is_completed_success(&self) -> bool {
+        self.is_completed() && self.conclusion.as_deref() == Some("success")
+    }
+    /// A run from a fork: its head repository differs from `repo` (a deleted fork is not one).
+    pub fn is_from_fork_of(&self, repo: &Repo) -> bool {
+        self.head_repo.as_deref().is_some_and(|h| !h.eq_ignore_ascii_case(&repo.full()))
+    }
+    pub fn status_text(&self) -> String {
+        match (&self.status, &self.conclusion) {
+            (Some(s), Some(c)) => format!("{s} ({c})"),
+            (Some(s), None) => s.clone(),
+            _ => "unknown".into(),
+        }
+    }
+    /// Unix seconds of `created_at`.
+    pub fn created(&self) -> Option<i64> {
+        self.created_at.as_deref().and_then(super::time::parse_rfc3339)
+    }
+    /// The workflow file name (`multi_arch_ci.yml`) from `path`.
+    pub fn workflow_file(&self) -> Option<String> {
+        let p = self.path.as_deref()?;
+        let p = p.split('@').next().unwrap_or(p);
+        p.rsplit('/').next().map(String::from)
+    }
+}
+
+/// One commit of a history listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Commit {
+    pub sha: String,
+    pub parents: Vec<String>,
+    /// Unix seconds of the committer date, when known.
+    pub date: Option<i64>,
+    /// The first line of the message, when known.
+    pub subject: Option<String>,
+    /// The author date as written (RFC 3339), when known.
+    pub author_date: Option<String>,
+}
+
+/// First 12 characters of a SHA (or the whole string when shorter).
+pub fn short_sha(s: &str) -> &str {
+    s.get(..12).unwrap_or(s)
+}
+
+/// A commit SHA as a user may write one: 7 to 40 hexadecimal digits.
+pub fn is_sha_like(s: &str) -> bool {
+    (7..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deleted_fork_is_not_a_fork() {
+        let r = Repo::parse("ROCm/TheRock").unwrap();
+        let mut run = Run { head_repo: None, ..Run::default() };
+        assert!(!run.is_from_fork_of(&r));
+        run.head_repo = Some("rocm/therock".into());
+        assert!(!run.is_from_fork_of(&r), "letter case does not make a fork");
+        run.head_repo = Some("someone/TheRock".into());
+        assert!(run.is_from_fork_of(&r));
+    }
+
+    #[test]
+    fn workflow_file_drops_the_directory_and_the_ref() {
+        let run = Run { path: Some(".github/workflows/therock-ci.yml@refs/heads/develop".into()), ..Run::default() };
+        assert_eq!(run.workflow_file().as_deref(), Some("therock-ci.yml"));
+    }
+
+    #[test]
+    fn short_shas_never_panic() {
+        assert_eq!(short_sha("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_sha("abc"), "abc");
+        assert!(is_sha_like("abcdef0") && !is_sha_like("abcdef") && !is_sha_like("main"));
+    }
+}

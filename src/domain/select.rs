@@ -1,0 +1,275 @@
+//! Which runs supply which artifact group: a group's hit in one run listing, and the rule that
+//! combines the runs of one commit (newest first) into one answer per requested group.
+
+use std::sync::Arc;
+
+use super::artifacts::{ArtifactName, RunListing};
+use super::buckets::{Repo, RunLocation};
+use super::families::ArtifactGroup;
+use super::run::Run;
+
+/// A group found in one run.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub group: ArtifactGroup,
+    pub repo: Repo,
+    pub run: Run,
+    pub location: RunLocation,
+    pub listing: Arc<RunListing>,
+    /// The group's archives (generic and target-specific), sorted by filename.
+    pub archives: Vec<(ArtifactName, u64)>,
+    /// The `--require-artifact` patterns, and those no archive of the group matched.
+    pub required: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+impl Hit {
+    /// The group's hit in a run listing, if the listing holds at least one target-specific
+    /// archive of it (a generic-only listing proves nothing about a GPU group).
+    pub fn in_listing(
+        group: &ArtifactGroup,
+        repo: &Repo,
+        run: &Run,
+        location: &RunLocation,
+        listing: &Arc<RunListing>,
+        required: &[(String, regex::Regex)],
+    ) -> Option<Hit> {
+        if !listing.has_group(group) {
+            return None;
+        }
+        let archives: Vec<(ArtifactName, u64)> = listing.for_group(group).into_iter().cloned().collect();
+        let missing = required.iter().filter(|(_, re)| !archives.iter().any(|(a, _)| re.is_match(&a.filename))).map(|(s, _)| s.clone()).collect();
+        Some(Hit {
+            group: group.clone(),
+            repo: repo.clone(),
+            run: run.clone(),
+            location: location.clone(),
+            listing: listing.clone(),
+            archives,
+            required: required.iter().map(|(s, _)| s.clone()).collect(),
+            missing,
+        })
+    }
+
+    /// Every required pattern matched.
+    pub fn complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// One requested group: its complete hit, or the best partial one (required patterns missing).
+#[derive(Debug, Clone)]
+pub struct Slot {
+    pub group: ArtifactGroup,
+    pub hit: Option<Hit>,
+    pub partial: Option<Hit>,
+}
+
+/// What was found for one commit (or nothing, with the reason in `note`).
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub repo: Repo,
+    pub workflow: String,
+    /// The commit whose artifacts these are (None: nothing resolved, e.g. `latest` found none).
+    pub commit: Option<String>,
+    pub slots: Vec<Slot>,
+    /// Why nothing was found, for the human message.
+    pub note: Option<String>,
+}
+
+impl Found {
+    pub fn found(&self) -> bool {
+        !self.slots.is_empty() && self.slots.iter().all(|s| s.hit.is_some())
+    }
+    /// Nothing found for `groups`, for the reason `note`.
+    pub fn none(repo: Repo, workflow: String, commit: Option<String>, groups: &[ArtifactGroup], note: Option<String>) -> Found {
+        Found { repo, workflow, commit, slots: empty_slots(groups), note }
+    }
+    /// The hit (or partial hit) of each group, in the order requested.
+    pub fn results(&self) -> impl Iterator<Item = &Hit> {
+        self.slots.iter().filter_map(|s| s.hit.as_ref().or(s.partial.as_ref()))
+    }
+    pub fn missing_groups(&self) -> Vec<&str> {
+        self.slots.iter().filter(|s| s.hit.is_none()).map(|s| s.group.name.as_str()).collect()
+    }
+}
+
+pub fn empty_slots(groups: &[ArtifactGroup]) -> Vec<Slot> {
+    groups.iter().map(|g| Slot { group: g.clone(), hit: None, partial: None }).collect()
+}
+
+/// Combines the runs of one commit, offered newest first, into one slot per group.
+///
+/// Accumulating (the default): a group takes its hit from the newest run that has it complete,
+/// so a group found in a newer run is never replaced by an older one, and runs stop being
+/// asked about once every group has a hit. Single run (`--require-single-run`): every group
+/// must come from the same run; the newest run that has them all wins.
+pub struct Selection {
+    slots: Vec<Slot>,
+    single_run: bool,
+    done: bool,
+}
+
+impl Selection {
+    pub fn new(groups: &[ArtifactGroup], single_run: bool) -> Self {
+        Selection { slots: empty_slots(groups), single_run, done: groups.is_empty() }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The groups worth looking up in the next run (indices into the requested groups).
+    pub fn wanted(&self) -> Vec<(usize, &ArtifactGroup)> {
+        if self.done {
+            return Vec::new();
+        }
+        self.slots.iter().enumerate().filter(|(_, s)| self.single_run || s.hit.is_none()).map(|(i, s)| (i, &s.group)).collect()
+    }
+
+    /// Offers the next (older) run's hits for the groups `wanted()` named; returns true when
+    /// every group has its hit.
+    pub fn offer(&mut self, hits: Vec<(usize, Option<Hit>)>) -> bool {
+        if self.done {
+            return true;
+        }
+        if self.single_run {
+            let mut these = empty_slots(&self.slots.iter().map(|s| s.group.clone()).collect::<Vec<_>>());
+            for (i, h) in hits {
+                if let Some(h) = h {
+                    if h.complete() {
+                        these[i].hit = Some(h);
+                    } else {
+                        these[i].partial = Some(h);
+                    }
+                }
+            }
+            if these.iter().all(|s| s.hit.is_some()) {
+                self.slots = these;
+                self.done = true;
+                return true;
+            }
+            for (s, t) in self.slots.iter_mut().zip(these) {
+                if s.partial.is_none() {
+                    s.partial = t.hit.or(t.partial);
+                }
+            }
+            return false;
+        }
+        for (i, h) in hits {
+            let s = &mut self.slots[i];
+            match h {
+                Some(h) if s.hit.is_none() && h.complete() => s.hit = Some(h),
+                Some(h) if s.hit.is_none() && s.partial.is_none() => s.partial = Some(h),
+                _ => {}
+            }
+        }
+        self.done = self.slots.iter().all(|s| s.hit.is_some());
+        self.done
+    }
+
+    pub fn into_slots(self) -> Vec<Slot> {
+        self.slots
+    }
+}
+
+/// Why a commit whose candidate `runs` were listed is still not a baseline.
+pub fn missing_reason(slots: &[Slot], runs: &[&Run]) -> String {
+    let ids: Vec<String> = runs.iter().map(|r| r.id.to_string()).collect();
+    let mut parts = Vec::new();
+    for s in slots.iter().filter(|s| s.hit.is_none()) {
+        match &s.partial {
+            Some(p) => parts.push(format!("group {} lacks required artifacts {}", s.group.name, p.missing.join(", "))),
+            None => parts.push(format!("group {} missing", s.group.name)),
+        }
+    }
+    format!("{} in successful run(s) {}", parts.join(", "), ids.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::artifacts::ListedObject;
+    use super::super::buckets::Platform;
+    use super::*;
+
+    fn listing(names: &[&str]) -> Arc<RunListing> {
+        let objs: Vec<ListedObject> = names.iter().map(|n| ListedObject { filename: n.to_string(), size: 1, etag: None }).collect();
+        Arc::new(RunListing::from_objects(&objs))
+    }
+
+    fn hits(sel: &Selection, run_id: u64, l: &Arc<RunListing>, required: &[(String, regex::Regex)]) -> Vec<(usize, Option<Hit>)> {
+        let repo = Repo::parse("ROCm/TheRock").unwrap();
+        let run = Run { id: run_id, head_sha: "c".into(), ..Run::default() };
+        let loc = RunLocation { bucket: "b".into(), external_repo: String::new(), run_id, platform: Platform::Linux };
+        sel.wanted().into_iter().map(|(i, g)| (i, Hit::in_listing(g, &repo, &run, &loc, l, required))).collect()
+    }
+
+    fn groups(names: &[&str]) -> Vec<ArtifactGroup> {
+        names.iter().map(|n| ArtifactGroup::parse(n).unwrap()).collect()
+    }
+
+    fn run_ids(slots: &[Slot]) -> Vec<Option<u64>> {
+        slots.iter().map(|s| s.hit.as_ref().map(|h| h.run.id)).collect()
+    }
+
+    #[test]
+    fn accumulating_keeps_the_newest_runs_hit_and_asks_older_runs_only_for_what_is_missing() {
+        let g = groups(&["gfx94X-dcgpu", "gfx110X-all"]);
+        let newer = listing(&["blas_lib_gfx942.tar.zst"]);
+        let older = listing(&["blas_lib_gfx942.tar.zst", "blas_lib_gfx1100.tar.zst"]);
+        let mut sel = Selection::new(&g, false);
+        let h = hits(&sel, 2, &newer, &[]);
+        assert!(!sel.offer(h));
+        assert_eq!(sel.wanted().len(), 1, "only the missing group is looked up in the older run");
+        let h = hits(&sel, 1, &older, &[]);
+        assert!(sel.offer(h));
+        assert_eq!(run_ids(&sel.into_slots()), vec![Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn single_run_demands_every_group_from_one_run() {
+        let g = groups(&["gfx94X-dcgpu", "gfx110X-all"]);
+        let newer = listing(&["blas_lib_gfx942.tar.zst"]);
+        let older = listing(&["blas_lib_gfx1100.tar.zst"]);
+        let mut sel = Selection::new(&g, true);
+        let h = hits(&sel, 2, &newer, &[]);
+        assert!(!sel.offer(h));
+        let h = hits(&sel, 1, &older, &[]);
+        assert!(!sel.offer(h), "two runs each holding one group do not make one run holding both");
+        let slots = sel.into_slots();
+        assert_eq!(run_ids(&slots), vec![None, None]);
+        assert_eq!(slots[0].partial.as_ref().map(|h| h.run.id), Some(2), "the best partial answer is kept for the report");
+        let both = listing(&["blas_lib_gfx942.tar.zst", "blas_lib_gfx1100.tar.zst"]);
+        let mut sel = Selection::new(&g, true);
+        let h = hits(&sel, 3, &both, &[]);
+        assert!(sel.offer(h));
+        assert_eq!(run_ids(&sel.into_slots()), vec![Some(3), Some(3)]);
+    }
+
+    #[test]
+    fn a_hit_missing_a_required_pattern_is_only_partial_and_a_complete_older_hit_wins() {
+        let g = groups(&["gfx94X-dcgpu"]);
+        let req = vec![("^rocprim_".to_string(), regex::Regex::new("^rocprim_").unwrap())];
+        let newer = listing(&["blas_lib_gfx942.tar.zst"]);
+        let older = listing(&["blas_lib_gfx942.tar.zst", "rocprim_lib_generic.tar.zst"]);
+        let mut sel = Selection::new(&g, false);
+        let h = hits(&sel, 2, &newer, &req);
+        assert!(!sel.offer(h));
+        let h = hits(&sel, 1, &older, &req);
+        assert!(sel.offer(h));
+        let slots = sel.into_slots();
+        assert_eq!(run_ids(&slots), vec![Some(1)]);
+        assert_eq!(slots[0].partial.as_ref().unwrap().missing, vec!["^rocprim_"]);
+    }
+
+    #[test]
+    fn a_generic_only_listing_is_no_hit_and_the_missing_reason_names_the_group() {
+        let g = groups(&["gfx94X-dcgpu"]);
+        let mut sel = Selection::new(&g, false);
+        let h = hits(&sel, 7, &listing(&["base_lib_generic.tar.zst"]), &[]);
+        assert!(!sel.offer(h));
+        let slots = sel.into_slots();
+        let run = Run { id: 7, ..Run::default() };
+        assert_eq!(missing_reason(&slots, &[&run]), "group gfx94X-dcgpu missing in successful run(s) 7");
+    }
+}

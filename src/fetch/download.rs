@@ -1,0 +1,305 @@
+//! Downloads one object as an ordered byte stream for a blocking consumer: objects larger than
+//! one part come as parallel ranged GETs pinned to the listing's ETag; every GET resumes with a
+//! Range request from where its connection broke or stalled. Transient failures are invisible
+//! to the consumer; a final one is kept, typed, for the caller.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::error::FetchError;
+use super::plan::Planned;
+use super::progress::Counters;
+use crate::s3::{S3Error, S3};
+
+/// Parts of one object in flight at once.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// Parts fetched ahead of the one being consumed, across every archive of the process: with
+/// 8 MiB parts, 32 MiB. The part being consumed streams straight through; only parts ahead are
+/// buffered, and only with this budget, so memory stays bounded whatever the number of cores,
+/// archives or their sizes.
+fn ahead_budget() -> Arc<tokio::sync::Semaphore> {
+    static BUDGET: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    BUDGET.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(4))).clone()
+}
+
+/// How downloads behave (from the tunables).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub part_size: u64,
+    pub stall: Duration,
+}
+
+type Chunks = tokio::sync::mpsc::Sender<io::Result<Bytes>>;
+
+/// Why a byte range could not be fetched.
+enum RangeError {
+    /// The object no longer has the listing's ETag.
+    Changed(S3Error),
+    /// S3 refused for good (denied, gone).
+    Fatal(S3Error),
+    /// Retries ran out.
+    Failed(String),
+}
+
+impl RangeError {
+    fn into_fetch(self, archive: &str) -> FetchError {
+        match self {
+            RangeError::Changed(e) => FetchError::Replaced { archive: archive.into(), detail: e.to_string() },
+            RangeError::Fatal(e) => FetchError::S3(e),
+            RangeError::Failed(why) => FetchError::Download { archive: archive.into(), why },
+        }
+    }
+}
+
+/// A running download: read its bytes with `reader`; when reading fails, `failure()` says why
+/// in type (an object replaced mid-way, a denied request, retries exhausted).
+pub struct Download {
+    pub reader: ChannelReader,
+    failure: Arc<Mutex<Option<FetchError>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Download {
+    /// Starts downloading `p` on the async runtime (call from within it).
+    pub fn start(s3: S3, p: Planned, counters: Arc<Counters>, settings: Settings) -> Download {
+        let (tx, rx) = tokio::sync::mpsc::channel(32);
+        let failure = Arc::new(Mutex::new(None));
+        let slot = failure.clone();
+        let task = tokio::spawn(async move {
+            if let Err(e) = stream(&s3, &p, &tx, &counters, settings).await {
+                let msg = e.to_string();
+                if let Ok(mut f) = slot.lock() {
+                    *f = Some(e);
+                }
+                let _ = tx.send(Err(io::Error::other(msg))).await;
+            }
+        });
+        Download { reader: ChannelReader { rx, cur: Bytes::new() }, failure, task }
+    }
+
+    /// Splits off the reader, keeping what is needed to learn the outcome later.
+    pub fn split(self) -> (ChannelReader, Outcome) {
+        (self.reader, Outcome { failure: self.failure, task: self.task })
+    }
+}
+
+/// The download's side of a finished (or abandoned) stream.
+pub struct Outcome {
+    failure: Arc<Mutex<Option<FetchError>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Outcome {
+    /// The download's own failure, if it failed (taken once), and stops it if still running.
+    pub fn failure(&self) -> Option<FetchError> {
+        self.task.abort();
+        self.failure.lock().ok().and_then(|mut f| f.take())
+    }
+}
+
+/// A `Read` over chunks arriving from the async downloader.
+pub struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    cur: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.cur = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len());
+        buf[..n].copy_from_slice(&self.cur[..n]);
+        bytes::Buf::advance(&mut self.cur, n);
+        Ok(n)
+    }
+}
+
+/// Where `fetch_range` puts the bytes: straight to the consumer, or into a part's buffer
+/// (allocated once at the part's size).
+enum Sink {
+    Chan(Chunks),
+    Buf(bytes::BytesMut),
+}
+
+impl Sink {
+    /// False when the consumer has gone away.
+    async fn put(&mut self, b: Bytes) -> bool {
+        match self {
+            Sink::Chan(tx) => tx.send(Ok(b)).await.is_ok(),
+            Sink::Buf(v) => {
+                v.extend_from_slice(&b);
+                true
+            }
+        }
+    }
+}
+
+/// A spawned part, aborted when the download that spawned it is dropped; its share of the
+/// read-ahead budget is returned when it is dropped after being forwarded.
+struct PartTask {
+    handle: tokio::task::JoinHandle<Result<Bytes, RangeError>>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for PartTask {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// Streams an object into `tx`, in order.
+async fn stream(s3: &S3, p: &Planned, tx: &Chunks, counters: &Arc<Counters>, settings: Settings) -> Result<(), FetchError> {
+    let archive = p.name.filename.as_str();
+    let part = settings.part_size;
+    if p.etag.is_none() || p.size <= part {
+        let mut etag = p.etag.clone();
+        return fetch_range(s3, p, 0, p.size, &mut etag, counters, settings.stall, &mut Sink::Chan(tx.clone())).await.map_err(|e| e.into_fetch(archive));
+    }
+    let budget = ahead_budget();
+    let parts: Vec<(u64, u64)> = (0..p.size.div_ceil(part)).map(|k| (k * part, ((k + 1) * part).min(p.size))).collect();
+    // `ahead` holds the parts fetched ahead, [i, next), or nothing: part i is then streamed
+    // straight to the consumer. Either way it is no longer to be spawned.
+    let mut ahead: VecDeque<PartTask> = VecDeque::new();
+    let mut next = 0usize;
+    for i in 0..parts.len() {
+        let buffered = ahead.pop_front();
+        next = next.max(i + 1);
+        while next < parts.len() && next < i + PARTS_IN_FLIGHT {
+            let Ok(permit) = budget.clone().try_acquire_owned() else { break };
+            let (start, end) = parts[next];
+            next += 1;
+            ahead.push_back(PartTask { handle: spawn_part(s3.clone(), p.clone(), start, end, counters.clone(), settings.stall), _permit: permit });
+        }
+        let res = match buffered {
+            Some(mut task) => match (&mut task.handle).await {
+                Ok(Ok(data)) => {
+                    if !forward(tx, data).await {
+                        return Ok(()); // the consumer gave up; dropping `ahead` aborts the rest
+                    }
+                    Ok(())
+                }
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(RangeError::Failed(format!("a download task failed: {e}"))),
+            },
+            None => {
+                let (start, end) = parts[i];
+                let mut etag = p.etag.clone();
+                fetch_range(s3, p, start, end, &mut etag, counters, settings.stall, &mut Sink::Chan(tx.clone())).await
+            }
+        };
+        res.map_err(|e| e.into_fetch(archive))?;
+        if tx.is_closed() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn spawn_part(s3: S3, p: Planned, start: u64, end: u64, counters: Arc<Counters>, stall: Duration) -> tokio::task::JoinHandle<Result<Bytes, RangeError>> {
+    tokio::spawn(async move {
+        let mut etag = p.etag.clone();
+        let mut sink = Sink::Buf(bytes::BytesMut::with_capacity((end - start) as usize));
+        fetch_range(&s3, &p, start, end, &mut etag, &counters, stall, &mut sink).await?;
+        Ok(match sink {
+            Sink::Buf(v) => v.freeze(),
+            Sink::Chan(_) => Bytes::new(),
+        })
+    })
+}
+
+/// Sends a buffered part in slices, so the channel's 32 slots hold at most a few MiB.
+async fn forward(tx: &Chunks, mut data: Bytes) -> bool {
+    while !data.is_empty() {
+        let chunk = data.split_to(data.len().min(256 << 10));
+        if tx.send(Ok(chunk)).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Fetches bytes `[start, end)` of an object into `sink`, resuming with a Range request when the
+/// connection breaks or stalls.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_range(
+    s3: &S3,
+    p: &Planned,
+    start: u64,
+    end: u64,
+    etag: &mut Option<String>,
+    counters: &Counters,
+    stall: Duration,
+    sink: &mut Sink,
+) -> Result<(), RangeError> {
+    let mut offset = start;
+    let mut failures = 0u32;
+    let max_failures = 6;
+    loop {
+        // The whole object: a plain GET; anything else: a Range request.
+        let range_end = (start > 0 || offset > 0 || end < p.size).then_some(end);
+        let mut body = match s3.get_range(&p.bucket, &p.key, offset, range_end, etag.as_deref()).await {
+            Ok((body, e)) => {
+                if etag.is_none() {
+                    *etag = e;
+                }
+                body
+            }
+            Err(e @ S3Error::Changed { .. }) => return Err(RangeError::Changed(e)),
+            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_))) => return Err(RangeError::Fatal(e)),
+            Err(e) => {
+                failures += 1;
+                if failures >= max_failures {
+                    return Err(RangeError::Failed(format!("download failed after {failures} attempts: {e}")));
+                }
+                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(failures))).await;
+                continue;
+            }
+        };
+        let broke = loop {
+            match tokio::time::timeout(stall, body.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    offset += chunk.len() as u64;
+                    counters.add_downloaded(chunk.len() as u64);
+                    if offset > end {
+                        return Err(RangeError::Failed(format!(
+                            "the server sent more than bytes {start}-{end} of {} (it ignored the Range request, or the object changed)",
+                            p.name.filename
+                        )));
+                    }
+                    if !sink.put(chunk).await {
+                        return Ok(()); // the consumer gave up
+                    }
+                }
+                Ok(None) => break None,
+                Ok(Some(Err(e))) => break Some(e.to_string()),
+                Err(_) => break Some(format!("no data for {} s", stall.as_secs())),
+            }
+        };
+        match broke {
+            None if offset >= end || p.size == 0 => return Ok(()),
+            None => {
+                failures += 1;
+                if failures >= max_failures {
+                    return Err(RangeError::Failed(format!("the object ended early at byte {offset} of {}", p.size)));
+                }
+            }
+            Some(why) => {
+                failures += 1;
+                if failures >= max_failures {
+                    return Err(RangeError::Failed(format!("download broke {failures} times, last: {why}")));
+                }
+                eprintln!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
+    }
+}

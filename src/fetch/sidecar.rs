@@ -1,0 +1,42 @@
+//! `.sha256sum` sidecars: the digest an archive must have.
+
+use super::error::FetchError;
+use super::plan::Planned;
+use crate::s3::S3;
+
+/// The first token of a sidecar: lowercase hex SHA-256 (CRLF and `digest  filename` tolerated).
+pub fn parse(text: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(text);
+    let tok = s.split_whitespace().next()?.trim_start_matches('\u{feff}').to_ascii_lowercase();
+    (tok.len() == 64 && tok.chars().all(|c| c.is_ascii_hexdigit())).then_some(tok)
+}
+
+/// The digest `p` must have: `None` when there is nothing to check against (a warning says so).
+pub async fn expected(s3: &S3, p: &Planned) -> Result<Option<String>, FetchError> {
+    let Some(k) = &p.sidecar_key else {
+        eprintln!("warning: {} has no .sha256sum sidecar; it cannot be verified", p.name.filename);
+        return Ok(None);
+    };
+    match s3.get_small(&p.bucket, k).await? {
+        None => {
+            eprintln!("warning: the sidecar of {} disappeared; it cannot be verified", p.name.filename);
+            Ok(None)
+        }
+        Some(b) => parse(&b).map(Some).ok_or_else(|| FetchError::BadSidecar { archive: p.name.filename.clone() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidecars_tolerate_crlf_upper_case_and_a_filename() {
+        let h = "a".repeat(64);
+        assert_eq!(parse(format!("{h}\n").as_bytes()).unwrap(), h);
+        assert_eq!(parse(format!("{}\r\n", h.to_uppercase()).as_bytes()).unwrap(), h);
+        assert_eq!(parse(format!("{h}  blas_lib_gfx942.tar.zst\n").as_bytes()).unwrap(), h);
+        assert!(parse(b"nonsense\n").is_none());
+        assert!(parse(b"").is_none());
+    }
+}

@@ -1,0 +1,288 @@
+//! The REST endpoints the tool reads, GitHub's JSON shapes, and their mapping into the domain's
+//! own `Run` and `Commit`.
+
+use serde::Deserialize;
+
+use super::{urlencode, GhError, GitHub};
+use crate::domain::buckets::Repo;
+use crate::domain::run::{Commit, Run};
+
+/// A run object, with the fields the tool reads (GitHub sends many more).
+#[derive(Debug, Deserialize)]
+struct GhRun {
+    id: u64,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    head_branch: Option<String>,
+    head_sha: String,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    conclusion: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    run_attempt: Option<u64>,
+    #[serde(default)]
+    html_url: Option<String>,
+    #[serde(default)]
+    head_repository: Option<GhRepoRef>,
+    #[serde(default)]
+    repository: Option<GhRepoRef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhRepoRef {
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+impl From<GhRun> for Run {
+    fn from(r: GhRun) -> Run {
+        Run {
+            id: r.id,
+            name: r.name,
+            path: r.path,
+            head_branch: r.head_branch,
+            head_sha: r.head_sha,
+            event: r.event,
+            status: r.status,
+            conclusion: r.conclusion,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            run_attempt: r.run_attempt,
+            html_url: r.html_url,
+            head_repo: r.head_repository.and_then(|h| h.full_name),
+            repo: r.repository.and_then(|h| h.full_name),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RunsPage {
+    #[serde(default)]
+    workflow_runs: Vec<GhRun>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhCommitRef {
+    sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhCommit {
+    sha: String,
+    #[serde(default)]
+    parents: Vec<GhCommitRef>,
+    #[serde(default)]
+    commit: Option<GhCommitDetail>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhCommitDetail {
+    #[serde(default)]
+    committer: Option<GhSignature>,
+    #[serde(default)]
+    author: Option<GhSignature>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhSignature {
+    #[serde(default)]
+    date: Option<String>,
+}
+
+impl From<GhCommit> for Commit {
+    fn from(c: GhCommit) -> Commit {
+        let detail = c.commit;
+        let date = detail.as_ref().and_then(|d| d.committer.as_ref()).and_then(|s| s.date.as_deref()).and_then(crate::domain::time::parse_rfc3339);
+        Commit {
+            sha: c.sha,
+            parents: c.parents.into_iter().map(|p| p.sha).collect(),
+            date,
+            subject: detail.as_ref().and_then(|d| d.message.as_deref()).map(|m| m.lines().next().unwrap_or("").to_string()),
+            author_date: detail.and_then(|d| d.author).and_then(|a| a.date),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Compare {
+    merge_base_commit: GhCommitRef,
+}
+
+#[derive(Debug, Deserialize)]
+struct Contents {
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    encoding: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RepoInfo {
+    default_branch: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequest {
+    pub head: PullEnd,
+    pub base: PullEnd,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullEnd {
+    pub sha: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+}
+
+/// A lazily paged listing of runs, for walks that may not need more than the first page.
+pub struct RunPager {
+    next: Option<String>,
+    what: String,
+    pub pages: u32,
+}
+
+impl RunPager {
+    pub fn complete(&self) -> bool {
+        self.next.is_none()
+    }
+}
+
+fn runs_query(filters: &[(&str, &str)]) -> String {
+    let mut q = String::from("per_page=100");
+    for (k, v) in filters {
+        q.push_str(&format!("&{k}={}", urlencode(v)));
+    }
+    q
+}
+
+impl GitHub {
+    /// Runs of a workflow, newest first. `filters` are extra query pairs (`head_sha`, `branch`,
+    /// `status`, `event`).
+    pub async fn workflow_runs(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)], max_items: usize) -> Result<Vec<Run>, GhError> {
+        let path = format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters));
+        let what = format!("workflow '{workflow}' runs of {repo}");
+        let runs = self.get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs)).await?;
+        let mut runs: Vec<Run> = runs.into_iter().map(Run::from).collect();
+        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(runs)
+    }
+
+    pub fn run_pager(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> RunPager {
+        RunPager {
+            next: Some(self.url(&format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters)))),
+            what: format!("workflow '{workflow}' runs of {repo}"),
+            pages: 0,
+        }
+    }
+
+    /// The next page of a pager; empty when the listing is complete.
+    pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
+        let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
+        let page = self.get_page(&url, &pager.what).await?;
+        let runs = serde_json::from_slice::<RunsPage>(&page.body).map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?.workflow_runs;
+        pager.pages += 1;
+        pager.next = if runs.is_empty() { None } else { page.next };
+        Ok(runs.into_iter().map(Run::from).collect())
+    }
+
+    pub async fn run(&self, repo: &Repo, run_id: u64) -> Result<Run, GhError> {
+        let r: GhRun = self.get_json(&format!("/repos/{}/actions/runs/{run_id}", repo.full()), &format!("run {run_id} of {repo}")).await?;
+        Ok(r.into())
+    }
+
+    pub async fn default_branch(&self, repo: &Repo) -> Result<String, GhError> {
+        let info: RepoInfo = self.get_json(&format!("/repos/{}", repo.full()), &format!("repository {repo}")).await?;
+        Ok(info.default_branch)
+    }
+
+    /// Distinguishes "no such repository" from "no such workflow" after a 404.
+    pub async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError {
+        match self.default_branch(repo).await {
+            Err(GhError::NotFound(_)) => GhError::NotFound(format!("repository {repo} (or it is private and the token cannot see it)")),
+            Err(e) => e,
+            Ok(_) => GhError::NotFound(format!("workflow file '{workflow}' in {repo}")),
+        }
+    }
+
+    /// Ancestors of `rev` (a branch or SHA), newest first.
+    pub async fn commits(&self, repo: &Repo, rev: &str, max_items: usize) -> Result<Vec<Commit>, GhError> {
+        let path = format!("/repos/{}/commits?sha={}&per_page=100", repo.full(), urlencode(rev));
+        let list = self.get_paged(&path, &format!("commit history of {rev} in {repo}"), max_items, |b| serde_json::from_slice::<Vec<GhCommit>>(&b)).await?;
+        Ok(list.into_iter().map(Commit::from).collect())
+    }
+
+    pub async fn commit(&self, repo: &Repo, rev: &str) -> Result<Commit, GhError> {
+        let c: GhCommit = self.get_json(&format!("/repos/{}/commits/{}", repo.full(), urlencode(rev)), &format!("commit {rev} in {repo}")).await?;
+        Ok(c.into())
+    }
+
+    pub async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
+        let c: Compare = self
+            .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
+            .await?;
+        Ok(c.merge_base_commit.sha)
+    }
+
+    /// A file's text at a commit; `Ok(None)` when the file does not exist there.
+    pub async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
+        let what = format!("{path} at {rev} in {repo}");
+        let c: Contents = match self.get_json(&format!("/repos/{}/contents/{path}?ref={}", repo.full(), urlencode(rev)), &what).await {
+            Ok(c) => c,
+            Err(GhError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if c.encoding != "base64" {
+            return Err(GhError::BadJson { what, err: format!("unexpected encoding '{}'", c.encoding) });
+        }
+        use base64::Engine;
+        let clean: String = c.content.chars().filter(|ch| !ch.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| GhError::BadJson { what: what.clone(), err: e.to_string() })?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    pub async fn pull(&self, repo: &Repo, number: u64) -> Result<PullRequest, GhError> {
+        self.get_json(&format!("/repos/{}/pulls/{number}", repo.full()), &format!("pull request #{number} of {repo}")).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_map_into_the_domain_with_both_repository_names() {
+        let r: GhRun = serde_json::from_value(serde_json::json!({
+            "id": 7, "head_sha": "abc", "status": "completed", "conclusion": "failure",
+            "repository": {"full_name": "ROCm/rocm-libraries"}, "head_repository": null
+        }))
+        .unwrap();
+        let run = Run::from(r);
+        assert_eq!(run.repo.as_deref(), Some("ROCm/rocm-libraries"));
+        assert_eq!(run.head_repo, None, "a deleted fork has no head repository");
+    }
+
+    #[test]
+    fn commits_keep_subject_and_dates() {
+        let c: GhCommit = serde_json::from_value(serde_json::json!({
+            "sha": "abc", "parents": [{"sha": "p"}],
+            "commit": {"message": "Fix the build\n\nlong text", "author": {"date": "2026-01-02T03:04:05Z"}, "committer": {"date": "2026-01-02T03:04:05Z"}}
+        }))
+        .unwrap();
+        let c = Commit::from(c);
+        assert_eq!(c.subject.as_deref(), Some("Fix the build"));
+        assert_eq!(c.parents, vec!["p"]);
+        assert_eq!(c.date, Some(1767323045));
+    }
+}

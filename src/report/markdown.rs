@@ -1,0 +1,130 @@
+//! Markdown: the action's step summary and `compare --markdown`.
+
+use super::human::{fmt_delta, fmt_pct, title};
+use super::message;
+use crate::compare::{Comparison, Row};
+use crate::domain::select::Found;
+use crate::domain::units::human_bytes;
+use crate::fetch::FetchReport;
+use crate::outcome::{Compared, FetchResult, Outcome};
+use crate::resolve::Baseline;
+
+fn head(f: &Found, b: Option<&Baseline>) -> String {
+    let mut md = String::from("## TheRock artifacts\n\n");
+    if let Some(b) = b {
+        md.push_str(&format!("- Commit asked about: `{}`\n", b.commit));
+        if let Some(p) = &b.therock_ref {
+            md.push_str(&format!("- Pinned TheRock commit: `{p}` ({})\n", b.pin_source.as_deref().unwrap_or("")));
+        }
+        if f.found() {
+            md.push_str(&format!(
+                "- Baseline: `{}` in {} (reason **{}**, distance {})\n",
+                f.commit.as_deref().unwrap_or(""),
+                f.repo.full(),
+                b.reason.unwrap_or(""),
+                b.distance.unwrap_or(0)
+            ));
+        }
+    } else if let Some(c) = &f.commit {
+        md.push_str(&format!("- Commit: `{c}` in {}\n", f.repo.full()));
+    }
+    for s in &f.slots {
+        match &s.hit {
+            Some(h) => md.push_str(&format!(
+                "- `{}`: run [{}]({}) ({}), `{}`\n",
+                s.group.name,
+                h.run.id,
+                h.run.html_url.clone().unwrap_or_default(),
+                h.run.status_text(),
+                h.location.s3_uri()
+            )),
+            None => md.push_str(&format!("- `{}`: **not found**\n", s.group.name)),
+        }
+    }
+    if !f.found() {
+        if let Some(n) = &f.note {
+            md.push_str(&format!("\n{n}\n"));
+        }
+    }
+    md
+}
+
+fn found(f: &Found, b: Option<&Baseline>) -> String {
+    let mut md = head(f, b);
+    let mut rows: Vec<(String, u64)> = Vec::new();
+    for h in f.slots.iter().filter_map(|s| s.hit.as_ref()) {
+        for (a, size) in &h.archives {
+            if !rows.iter().any(|(n, _)| n == &a.filename) {
+                rows.push((a.filename.clone(), *size));
+            }
+        }
+    }
+    if !rows.is_empty() {
+        md.push_str("\n| archive | size |\n|---|---:|\n");
+        for (n, s) in rows.iter().take(2000) {
+            md.push_str(&format!("| `{n}` | {} |\n", human_bytes(*s)));
+        }
+    }
+    md.push('\n');
+    md
+}
+
+fn fetched(f: &Found, b: Option<&Baseline>, r: &FetchReport) -> String {
+    let mut md = head(f, b);
+    md.push_str(&format!(
+        "\nFetched {} archives in {:.1} s ({} downloaded).\n\n| archive | size | verified | cached |\n|---|---:|:-:|:-:|\n",
+        r.archives.len(),
+        r.elapsed_seconds,
+        human_bytes(r.downloaded)
+    ));
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for d in r.archives.iter().take(2000) {
+        md.push_str(&format!("| `{}` | {} | {} | {} |\n", d.filename, human_bytes(d.size), yes(d.verified), yes(d.cached)));
+    }
+    md.push('\n');
+    md
+}
+
+fn table(rows: &[Row], title: &str, limit: usize) -> String {
+    let mut out = format!("### {title}\n\n| name | from | to | delta | delta % | change |\n|---|---:|---:|---:|---:|---|\n");
+    let opt = |v: Option<u64>| v.map(human_bytes).unwrap_or_else(|| "-".into());
+    for r in rows.iter().take(limit) {
+        out.push_str(&format!("| `{}` | {} | {} | {} | {} | {} |\n", r.name, opt(r.from), opt(r.to), fmt_delta(r.delta), fmt_pct(r.delta_percent), r.change));
+    }
+    if rows.len() > limit {
+        out.push_str(&format!("\n{} more rows not shown.\n", rows.len() - limit));
+    }
+    out.push('\n');
+    out
+}
+
+pub fn comparison(c: &Comparison) -> String {
+    let mut md = format!(
+        "## TheRock artifact comparison {}\n\nTotal: {} -> {} ({})\n\n",
+        title(c),
+        human_bytes(c.total_from),
+        human_bytes(c.total_to),
+        fmt_delta(c.total_delta())
+    );
+    md.push_str(&table(&c.archives, "Archives", 200));
+    md.push_str(&table(&c.totals_by_name, "Totals per artifact name", 200));
+    if let Some(files) = &c.files {
+        md.push_str(&table(files, "Files whose size changed most", c.top));
+    }
+    md
+}
+
+/// The step summary of an outcome.
+pub fn summary(o: &Outcome) -> String {
+    match o {
+        Outcome::Found(f) => found(f, None),
+        Outcome::Baseline(b) => found(&b.found, Some(b)),
+        Outcome::Fetched { resolved, result } => match result {
+            FetchResult::NotFound | FetchResult::DryRun { .. } => found(resolved.found(), resolved.baseline()),
+            FetchResult::NothingSelected => String::new(),
+            FetchResult::Done(r) => fetched(resolved.found(), resolved.baseline(), r),
+        },
+        Outcome::Compared(Compared::Done(c)) => comparison(c),
+        Outcome::Compared(Compared::MissingSide { .. }) => format!("## TheRock artifact comparison\n\n{}\n", message(o).unwrap_or_default()),
+    }
+}
