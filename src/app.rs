@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 
 use crate::compare;
 use crate::config::{Command, CompareOptions, Config, FetchOptions, Source, Subject};
-use crate::fetch::{self, Filters, Settings};
+use crate::fetch::{self, Filters, Limits, Settings};
 use crate::github::{self, GitHub, RetryPolicy};
 use crate::locate::Locator;
 use crate::outcome::{Compared, FetchResult, Outcome, Resolved};
@@ -21,11 +21,14 @@ pub struct App {
 impl App {
     pub async fn new(cfg: Config) -> Result<App> {
         let token = github::discover_token(cfg.token.clone()).await;
+        if token.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
+            anyhow::bail!("the GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`) holds a line break; pass the token alone");
+        }
         if token.is_none() {
-            eprintln!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
+            crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
         }
         let t = &cfg.tunables;
-        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait };
+        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait, timeout: t.http_timeout };
         let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
         let s3 = S3::from_env().await.context("could not set up the S3 client")?;
         let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
@@ -50,7 +53,7 @@ impl App {
             Command::Compare { from, to, options } => self.compare(from, to, options).await?,
         };
         if self.cfg.tunables.debug_requests {
-            eprintln!("github requests: {}, s3 listings: {}", self.gh.requests_made(), self.loc.listings_made());
+            crate::say!("github requests: {}, s3 listings: {}", self.gh.requests_made(), self.loc.listings_made());
         }
         Ok(out)
     }
@@ -83,9 +86,10 @@ impl App {
         } else if opts.dry_run {
             FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
         } else {
-            let out_dir = fetch::prepare_output(&opts.output_dir)?;
-            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, self.cfg.tunables.jobs, self.settings()).await?;
-            eprintln!("{}", crate::report::closing_line(&report));
+            let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
+            let limits = Limits { jobs: self.cfg.tunables.jobs, download: self.settings(), max_extract: self.cfg.tunables.max_extract };
+            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, limits).await?;
+            crate::say!("{}", crate::report::closing_line(&report));
             FetchResult::Done(report)
         };
         Ok(Outcome::Fetched { resolved, result })

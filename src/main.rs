@@ -12,7 +12,9 @@ mod domain;
 mod fetch;
 mod git;
 mod github;
+mod interrupt;
 mod locate;
+mod log;
 mod outcome;
 mod report;
 mod resolve;
@@ -34,7 +36,7 @@ fn main() -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}");
+            crate::say!("error: could not start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
 }
 
 fn print_error(msg: &str, json: bool) -> ExitCode {
-    eprintln!("error: {msg}");
+    crate::say!("error: {msg}");
     if json {
         println!("{}", report::json::error_document(msg));
     }
@@ -60,16 +62,29 @@ async fn run_cli(raw: config::Raw) -> ExitCode {
         Err(e) => return print_error(&e.worded(config::Front::Cli), json),
     };
     let server_url = cfg.server_url.clone();
-    let outcome = match app::App::new(cfg).await {
-        Ok(app) => app.run().await,
-        Err(e) => Err(e),
+    let work = async {
+        match app::App::new(cfg).await {
+            Ok(app) => app.run().await,
+            Err(e) => Err(e),
+        }
+    };
+    let outcome = match interrupt::run_until_signal(work, std::time::Duration::from_secs(10)).await {
+        Ok(o) => o,
+        Err(stopped) => {
+            let msg = stopped.message();
+            crate::say!("error: {msg}");
+            if json {
+                println!("{}", report::json::error_document(&msg));
+            }
+            return ExitCode::from(stopped.code);
+        }
     };
     match outcome {
         Ok(o) => {
             let mut stdout = std::io::stdout().lock();
             let _ = if json { writeln!(stdout, "{}", report::json::document(&o, &server_url)) } else { write!(stdout, "{}", report::human::text(&o)) };
             if let Some(m) = report::message(&o) {
-                eprintln!("{m}");
+                crate::say!("{m}");
             }
             ExitCode::from(if o.found() { 0 } else { 1 })
         }

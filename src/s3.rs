@@ -1,6 +1,6 @@
 //! S3 client: anonymous by default, path-style against a custom endpoint, paginated listings.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
@@ -16,8 +16,27 @@ pub enum S3Error {
     NoSuchKey { bucket: String, key: String },
     #[error("s3://{bucket}/{key} changed on S3 while it was being fetched (its ETag no longer matches the listing); run the command again")]
     Changed { bucket: String, key: String },
+    #[error("s3://{bucket}/{key} is larger than {max} bytes, more than it can be")]
+    TooLarge { bucket: String, key: String, max: usize },
     #[error("S3 request for s3://{bucket}/{key} failed: {detail}")]
     Failed { bucket: String, key: String, detail: String },
+}
+
+/// The innermost cause of an error, on one line.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    one_line(&cur.to_string(), 160)
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &flat[..i]),
+        None => flat,
+    }
 }
 
 #[derive(Clone)]
@@ -84,7 +103,31 @@ impl S3 {
             ("NoSuchBucket", _) => S3Error::NoSuchBucket(bucket.into()),
             ("PreconditionFailed", _) | (_, Some(412)) => S3Error::Changed { bucket: bucket.into(), key: key.into() },
             ("NoSuchKey", _) | (_, Some(404)) => S3Error::NoSuchKey { bucket: bucket.into(), key: key.into() },
-            _ => S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: DisplayErrorContext(&e).to_string() },
+            _ => S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: Self::describe(&e) },
+        }
+    }
+
+    /// What S3 (or the network) said, in one short clause, and what to do about it.
+    fn describe<E>(e: &SdkError<E>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        match (e.code(), e.message(), status) {
+            (Some(code), msg, st) => {
+                let st = st.map(|s| format!("HTTP {s} ")).unwrap_or_default();
+                let msg = msg.map(|m| format!(": {}", one_line(m, 160))).unwrap_or_default();
+                format!("S3 answered {st}{code}{msg}; retry later, or check AWS_ENDPOINT_URL")
+            }
+            (None, _, Some(st)) => format!("S3 answered HTTP {st} without an error code; retry later, or check AWS_ENDPOINT_URL"),
+            (None, _, None) => {
+                let what = match e {
+                    SdkError::TimeoutError(_) => "the request timed out".to_string(),
+                    SdkError::DispatchFailure(_) => format!("could not reach S3 ({})", root_cause(e)),
+                    _ => format!("no usable answer ({})", root_cause(e)),
+                };
+                format!("{what}; check the network, or AWS_ENDPOINT_URL if it is set")
+            }
         }
     }
 
@@ -126,8 +169,8 @@ impl S3 {
         Ok((resp.content_length().unwrap_or(0).max(0) as u64, resp.e_tag().map(String::from)))
     }
 
-    /// A whole small object (sidecars); `Ok(None)` when it does not exist.
-    pub async fn get_small(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
+    /// A whole small object (sidecars), at most `max` bytes; `Ok(None)` when it does not exist.
+    pub async fn get_small(&self, bucket: &str, key: &str, max: usize) -> Result<Option<Vec<u8>>, S3Error> {
         let resp = match self.client.get_object().bucket(bucket).key(key).send().await {
             Ok(r) => r,
             Err(e) => {
@@ -137,8 +180,19 @@ impl S3 {
                 }
             }
         };
-        let data = resp.body.collect().await.map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: e.to_string() })?;
-        Ok(Some(data.into_bytes().to_vec()))
+        if resp.content_length().is_some_and(|n| n > max as i64) {
+            return Err(S3Error::TooLarge { bucket: bucket.into(), key: key.into(), max });
+        }
+        let mut body = resp.body;
+        let mut data = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: root_cause(&e) })?;
+            if data.len() + chunk.len() > max {
+                return Err(S3Error::TooLarge { bucket: bucket.into(), key: key.into(), max });
+            }
+            data.extend_from_slice(&chunk);
+        }
+        Ok(Some(data))
     }
 
     /// Starts a GET of bytes `[start, end)` (`end` = `None`: to the end of the object; a Range

@@ -55,27 +55,6 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
-fn no_partials(dir: &Path) {
-    for e in walk(dir) {
-        let n = e.file_name().unwrap().to_string_lossy().to_string();
-        assert!(!n.ends_with(".partial") && !n.contains("staging"), "leftover {}", e.display());
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            out.push(p.clone());
-            if e.file_type().unwrap().is_dir() {
-                out.extend(walk(&p));
-            }
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flatten_then_cached_rerun() {
     let bed = Bed::new().await;
@@ -294,32 +273,6 @@ async fn truncated_and_hostile_archives_are_refused() {
     no_partials(&bed.cache_dir());
 }
 
-/// A tar stream built by hand, so names the `tar` crate's builder would refuse get through.
-fn raw_tar(entries: &[(&str, u8, &str, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, kind, data, link) in entries {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        h[100..107].copy_from_slice(b"0000755");
-        h[108..115].copy_from_slice(b"0000000");
-        h[116..123].copy_from_slice(b"0000000");
-        h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
-        h[136..147].copy_from_slice(b"00000000000");
-        h[156] = *kind;
-        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|b| *b as u32).sum();
-        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(data.as_bytes());
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_output_dirs() {
     let bed = Bed::new().await;
@@ -518,18 +471,6 @@ async fn an_object_replaced_twice_mid_download_is_an_error_not_a_mix() {
     assert!(!stderr(&o).contains("attempts"), "a changed object is not retried as a network error: {}", stderr(&o));
     assert!(walk(&out).is_empty(), "{:?}", walk(&out));
     no_partials(&bed.cache_dir());
-}
-
-fn noise(n: usize) -> Vec<u8> {
-    let mut v = vec![0u8; n];
-    let mut x: u64 = 0x9E3779B97F4A7C15;
-    for b in v.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
-    v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

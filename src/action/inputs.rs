@@ -115,7 +115,8 @@ fn choice<T: Copy>(input: &str, value: Option<String>, default: &str, options: &
     let v = value.unwrap_or_else(|| default.to_string());
     options.iter().find(|(name, _)| *name == v).map(|(_, t)| *t).ok_or_else(|| {
         let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        format!("input '{input}' is '{v}': expected {}", names.join(", "))
+        let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+        format!("input '{input}' is '{v}': expected {} or {last}", rest.join(", "))
     })
 }
 
@@ -174,7 +175,12 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
             if given(&inputs.compare_to).is_none() {
                 return Err("input 'compare-to' is required in compare mode".into());
             }
-            RawCommand::Compare(CompareRaw { from: given(&inputs.commit), to: given(&inputs.compare_to), ..CompareRaw::default() })
+            RawCommand::Compare(CompareRaw {
+                from: given(&inputs.commit),
+                from_run_id: given(&inputs.run_id),
+                to: given(&inputs.compare_to),
+                ..CompareRaw::default()
+            })
         }
     };
     let common = Common {

@@ -51,11 +51,20 @@ pub async fn main() -> ExitCode {
         Ok(i) => i,
         Err(e) => return fail(&format!("cannot read the action inputs: {e}")),
     };
-    // Mask the token before anything else is printed.
-    for t in [inputs::given(&inputs.github_token), std::env::var("GITHUB_TOKEN").ok(), std::env::var("GH_TOKEN").ok()].into_iter().flatten() {
-        if !t.trim().is_empty() {
-            println!("::add-mask::{}", t.trim());
+    crate::log::set_action_mode();
+    // Mask the token before anything else is printed: each line of it, should it hold several.
+    let tokens = [
+        ("input 'github-token'", inputs::given(&inputs.github_token)),
+        ("GITHUB_TOKEN", std::env::var("GITHUB_TOKEN").ok()),
+        ("GH_TOKEN", std::env::var("GH_TOKEN").ok()),
+    ];
+    for (_, t) in &tokens {
+        for line in t.iter().flat_map(|t| t.split(['\n', '\r'])).map(str::trim).filter(|l| !l.is_empty()) {
+            println!("::add-mask::{line}");
         }
+    }
+    if let Some((source, _)) = tokens.iter().find(|(_, t)| t.as_deref().is_some_and(|t| t.trim().contains(['\n', '\r']))) {
+        return fail(&format!("the GitHub token in {source} holds a line break; pass the token alone"));
     }
     let env = RunnerEnv::from_env();
     let event_name = std::env::var("GITHUB_EVENT_NAME").unwrap_or_default();
@@ -82,15 +91,25 @@ pub async fn main() -> ExitCode {
         println!("::debug::{}", escape_data(&format!("repository {} command {:?} groups {groups:?}", cfg.query.repo, cfg.command)));
     }
     if let Some(h) = ev.head_repo.as_deref().filter(|h| !h.eq_ignore_ascii_case(&cfg.query.repo.full())) {
-        println!("Pull request from fork {h}");
+        crate::log::stdout_text(&format!("Pull request from fork {h}\n"));
     }
     println!("::group::therock-artifacts {} for {}", cfg.command.name(), cfg.query.repo);
     let server_url = cfg.server_url.clone();
-    let result = match App::new(cfg).await {
-        Ok(app) => app.run().await,
-        Err(e) => Err(e),
+    let work = async {
+        match App::new(cfg).await {
+            Ok(app) => app.run().await,
+            Err(e) => Err(e),
+        }
     };
+    let result = crate::interrupt::run_until_signal(work, std::time::Duration::from_secs(10)).await;
     println!("::endgroup::");
+    let result = match result {
+        Ok(r) => r,
+        Err(stopped) => {
+            println!("::error::{}", escape_data(&stopped.message()));
+            return ExitCode::from(stopped.code);
+        }
+    };
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -104,7 +123,7 @@ pub async fn main() -> ExitCode {
 }
 
 fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_found: IfNotFound) -> ExitCode {
-    print!("{}", report::human::text(outcome));
+    crate::log::stdout_text(&report::human::text(outcome));
     if let (Outcome::Fetched { result: crate::outcome::FetchResult::Done(r), .. }, Some(ws)) = (outcome, &env.workspace) {
         if r.output_dir.exists() {
             if let Err(e) = chown_like_workspace(&r.output_dir, ws) {
@@ -140,7 +159,7 @@ fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_f
             ExitCode::SUCCESS
         }
         IfNotFound::Ignore => {
-            println!("{msg}");
+            crate::log::stdout_text(&format!("{msg}\n"));
             ExitCode::SUCCESS
         }
     }

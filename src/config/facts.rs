@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::raw::Raw;
 use crate::domain::buckets::{Platform, Repo};
+use crate::domain::units::parse_size;
 use crate::git::Checkout;
 
 /// A revision the local checkout resolved.
@@ -43,6 +44,10 @@ pub struct Tunables {
     pub stall: Duration,
     /// Print request counts at the end (`THEROCK_ARTIFACTS_DEBUG_REQUESTS`).
     pub debug_requests: bool,
+    /// Bytes one archive may extract to (`THEROCK_ARTIFACTS_MAX_EXTRACT`, e.g. `200G`).
+    pub max_extract: Option<u64>,
+    /// The longest one GitHub request may take, answer included (`THEROCK_ARTIFACTS_HTTP_TIMEOUT`, seconds).
+    pub http_timeout: Duration,
 }
 
 impl Tunables {
@@ -57,6 +62,8 @@ impl Tunables {
             part_size: num("THEROCK_ARTIFACTS_PART_SIZE").filter(|n| *n > 0).unwrap_or(8 << 20),
             stall: Duration::from_secs(num("THEROCK_ARTIFACTS_STALL_SECS").unwrap_or(60)),
             debug_requests: get("THEROCK_ARTIFACTS_DEBUG_REQUESTS").is_some(),
+            max_extract: get("THEROCK_ARTIFACTS_MAX_EXTRACT").and_then(|v| parse_size(&v)).filter(|n| *n > 0),
+            http_timeout: Duration::from_secs(num("THEROCK_ARTIFACTS_HTTP_TIMEOUT").filter(|n| *n > 0).unwrap_or(120)),
         }
     }
 }
@@ -121,15 +128,14 @@ fn env_var(k: &str) -> Option<String> {
 }
 
 impl Facts {
-    /// Reads the environment, and asks `checkout` (if any) about the revisions `raw` names (or
-    /// `HEAD` when it names none).
+    /// Reads the environment, and asks `checkout` (if any) about the revisions `raw` names and
+    /// `HEAD`.
     pub fn gather(raw: &Raw, checkout: Option<Checkout>) -> Facts {
         let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let checkout = checkout.map(|co| {
+            // HEAD stands in for a commit not given.
             let mut wanted = raw.revisions();
-            if wanted.is_empty() {
-                wanted.push("HEAD".into());
-            }
+            wanted.push("HEAD".into());
             let mut revs = BTreeMap::new();
             for r in wanted {
                 if let Some(sha) = co.resolve(&r) {

@@ -101,6 +101,8 @@ pub struct FetchOptions {
     pub dry_run: bool,
     /// `None` with `--no-cache`.
     pub cache_dir: Option<PathBuf>,
+    /// Write even into a system directory.
+    pub force: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -191,6 +191,7 @@ fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path
         verify: !o.no_verify,
         dry_run: o.dry_run,
         cache_dir: (!o.no_cache).then(|| cache_dir.to_path_buf()),
+        force: o.force,
     })
 }
 
@@ -211,13 +212,14 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             Command::Fetch(source, options)
         }
         RawCommand::Compare(c) => {
-            let from = match (given(&c.from_run_id), given(&c.from)) {
-                (Some(id), _) => Subject::RunId(number(&id, Field::RunId, "run id")?),
-                (None, Some(s)) => commit(&s, checkout, Field::From)?,
-                (None, None) => return Err(err(Field::From, "compare needs --from (or --from-run-id)")),
+            let from = match (given(&c.from_run_id), given(&c.from), checkout.and_then(|co| co.revs.get("HEAD"))) {
+                (Some(id), _, _) => Subject::RunId(number(&id, Field::FromRunId, "run id")?),
+                (None, Some(s), _) => commit(&s, checkout, Field::From)?,
+                (None, None, Some(head)) => Subject::Commit { sha: head.sha.clone(), local_only: !head.pushed },
+                (None, None, None) => return Err(err(Field::From, "compare needs --from (or --from-run-id)")),
             };
             let to = match (given(&c.to_run_id), given(&c.to)) {
-                (Some(id), _) => Subject::RunId(number(&id, Field::RunId, "run id")?),
+                (Some(id), _) => Subject::RunId(number(&id, Field::ToRunId, "run id")?),
                 (None, Some(s)) => commit(&s, checkout, Field::To)?,
                 (None, None) => return Err(err(Field::To, "compare needs --to (or --to-run-id)")),
             };

@@ -126,6 +126,9 @@ pub struct FetchOptsRaw {
     /// Stream straight to extraction without keeping archives in the cache.
     #[arg(long = "no-cache")]
     pub no_cache: bool,
+    /// Write even into a system directory (`/`, `/usr`, or one that holds a root file system).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]

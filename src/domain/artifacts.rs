@@ -48,8 +48,11 @@ impl ArtifactName {
             return None;
         }
         // Upstream's regex `[^_]+` also excludes '.', which the stem split already guarantees
-        // only for the suffix; keep the same strictness for the three fields.
-        if [name, component, target].iter().any(|p| p.contains('.')) {
+        // only for the suffix; keep the same strictness for the three fields. Real names use
+        // letters, digits and `-+:=@~^` only; anything else (a newline, a space, a backtick) is
+        // a key written to deceive whoever prints it, not an artifact.
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "-+:=@~^".contains(c);
+        if [name, component, target].iter().any(|p| !p.chars().all(allowed)) {
             return None;
         }
         Some(ArtifactName { filename: filename.to_string(), name: name.to_string(), component: component.to_string(), target: target.to_string(), compression })
@@ -147,6 +150,9 @@ mod tests {
             "logs/x_y_z.tar.zst",
             "index.html",
             "__generic.tar.zst",
+            "evil\n::warning::pwned_lib_generic.tar.zst",
+            "a b_lib_generic.tar.zst",
+            "a`b_lib_generic.tar.zst",
         ] {
             assert!(ArtifactName::parse(bad).is_none(), "{bad}");
         }

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 use super::error::FetchError;
+use super::lock::{remove_orphaned_partials, OwnedTemp};
 use super::plan::Planned;
 
 pub struct Cache {
@@ -15,6 +16,20 @@ pub struct Cache {
 impl Cache {
     pub fn new(root: PathBuf) -> Self {
         Cache { root }
+    }
+
+    /// The cache at `root`, if it can be written (a full or read-only disk cannot); downloads
+    /// an earlier run left behind when it was killed are removed.
+    pub fn open(root: PathBuf) -> std::io::Result<Self> {
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp)?;
+        std::fs::create_dir_all(root.join("blobs").join("sha256"))?;
+        let probe = tmp.join(format!("probe-{}-{}", std::process::id(), fastrand::u64(..)));
+        let res = std::fs::write(&probe, [0u8; 4096]);
+        let _ = std::fs::remove_file(&probe);
+        res?;
+        remove_orphaned_partials(&tmp);
+        Ok(Cache { root })
     }
 
     pub fn blob(&self, sha: &str) -> PathBuf {
@@ -36,11 +51,21 @@ impl Cache {
         expected.map(|e| self.blob(e)).or_else(by_ref).filter(|b| b.is_file())
     }
 
-    /// A fresh temporary file name for a download in progress.
-    pub fn tmp(&self) -> Result<PathBuf, FetchError> {
+    /// A fresh temporary file for a download in progress, locked while this process lives.
+    pub fn tmp(&self) -> Result<(OwnedTemp, std::fs::File), FetchError> {
         let d = self.root.join("tmp");
         std::fs::create_dir_all(&d).map_err(|e| FetchError::io(format!("cannot create the cache directory {}", d.display()), e))?;
-        Ok(d.join(format!("{}-{}.partial", std::process::id(), fastrand::u64(..))))
+        let p = d.join(format!("{}-{}.partial", std::process::id(), fastrand::u64(..)));
+        OwnedTemp::create(p.clone()).map_err(|e| FetchError::io(format!("cannot write the cache file {}", p.display()), e))
+    }
+
+    /// Whether the blob still has the digest it is named by (a torn write, a flipped bit or
+    /// bytes appended after a crash do not).
+    pub fn blob_intact(blob: &Path) -> bool {
+        let Some(name) = blob.file_name().map(|n| n.to_string_lossy().into_owned()) else { return false };
+        let Ok(mut f) = std::fs::File::open(blob) else { return false };
+        let mut h = Sha256::new();
+        std::io::copy(&mut f, &mut h).is_ok() && hex::encode(h.finalize()) == name
     }
 
     /// Moves a verified download into place under its digest and records the object's reference.

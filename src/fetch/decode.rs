@@ -27,6 +27,9 @@ pub struct Cancellable<R> {
 
 impl<R: Read> Read for Cancellable<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if crate::interrupt::cancelled() {
+            return Err(io::Error::other(format!("interrupted by {}", crate::interrupt::signal_name())));
+        }
         if self.cancel.load(Ordering::Relaxed) {
             return Err(io::Error::other("cancelled: another archive failed"));
         }
@@ -34,11 +37,22 @@ impl<R: Read> Read for Cancellable<R> {
     }
 }
 
-/// Hashes everything read, and copies it to `sink` (the cache's temporary file) if any.
+/// Where a copy of the archive goes while it streams past.
+pub struct Sink {
+    pub file: std::fs::File,
+    /// Where the copy goes (for messages).
+    pub path: std::path::PathBuf,
+    /// A cache copy may fail (a full or read-only cache disk) without failing the fetch: the
+    /// copy is dropped and the stream goes on. A copy that is the output itself may not.
+    pub optional: bool,
+}
+
+/// Hashes everything read, and copies it to `sink` if any.
 struct Tee<R> {
     inner: R,
     hasher: Sha256,
-    sink: Option<io::BufWriter<std::fs::File>>,
+    sink: Option<(io::BufWriter<std::fs::File>, bool)>,
+    sink_failed: Option<io::Error>,
     n: u64,
 }
 
@@ -46,13 +60,31 @@ impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
-        if let Some(s) = &mut self.sink {
-            s.write_all(&buf[..n])?;
+        if let Some((s, optional)) = &mut self.sink {
+            if let Err(e) = s.write_all(&buf[..n]) {
+                if !*optional {
+                    return Err(io::Error::new(e.kind(), SinkError(e.to_string())));
+                }
+                self.sink = None;
+                self.sink_failed = Some(e);
+            }
         }
         self.n += n as u64;
         Ok(n)
     }
 }
+
+/// A failure to write the archive's copy, told apart from a failure to read the archive.
+#[derive(Debug)]
+pub struct SinkError(pub String);
+
+impl std::fmt::Display for SinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SinkError {}
 
 fn drain<R: Read>(mut r: R) -> io::Result<R> {
     io::copy(&mut r, &mut io::sink())?;
@@ -67,35 +99,51 @@ pub struct Consumed {
     pub manifest: Vec<String>,
     /// Bytes of regular files written by the extraction.
     pub extracted: u64,
+    pub symlinks: Vec<Vec<String>>,
+    /// Why the optional copy was dropped, if it was.
+    pub sink_failed: Option<io::Error>,
+}
+
+/// Where and how to extract.
+pub struct Target<'a> {
+    pub root: &'a Path,
+    pub layout: Layout,
+    /// Bytes of file contents the archive may extract to.
+    pub max_bytes: u64,
 }
 
 /// Reads an archive stream to its end: hashes it, copies it to `sink` when given, and extracts
-/// it into `staged` when given. The whole stream is read even after the tar end marker, so the
+/// it into `target` when given. The whole stream is read even after the tar end marker, so the
 /// digest covers every byte.
-pub fn consume<R: Read>(
-    reader: R,
-    sink: Option<std::fs::File>,
-    compression: Compression,
-    staged: Option<(&Path, Layout)>,
-    archive: &str,
-) -> Result<Consumed, ExtractError> {
-    let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
-    let mut tee = Tee { inner: reader, hasher: Sha256::new(), sink: sink.map(|f| io::BufWriter::with_capacity(1 << 20, f)), n: 0 };
-    let (mut manifest, mut extracted) = (Vec::new(), 0);
-    if let Some((root, layout)) = staged {
+pub fn consume<R: Read>(reader: R, sink: Option<Sink>, compression: Compression, target: Option<Target<'_>>, archive: &str) -> Result<Consumed, ExtractError> {
+    let sink_path = sink.as_ref().map(|s| s.path.display().to_string()).unwrap_or_default();
+    // A failure to write the copy surfaces as a read error of the stream: name the copy.
+    let rd = |e: io::Error| match e.get_ref().is_some_and(|i| i.is::<SinkError>()) {
+        true => ExtractError::Write { archive: archive.into(), path: sink_path.clone(), err: e.to_string() },
+        false => ExtractError::Read { archive: archive.into(), err: e.to_string() },
+    };
+    let sink = sink.map(|s| (io::BufWriter::with_capacity(1 << 20, s.file), s.optional));
+    let mut tee = Tee { inner: reader, hasher: Sha256::new(), sink, sink_failed: None, n: 0 };
+    let (mut manifest, mut extracted, mut symlinks) = (Vec::new(), 0, Vec::new());
+    if let Some(t) = target {
         let mut dec = decoder(&mut tee, compression).map_err(rd)?;
-        let x = extract::extract(&mut dec, root, layout, archive)?;
-        (manifest, extracted) = (x.manifest, x.bytes);
+        let x = extract::extract(&mut dec, t.root, t.layout, archive, t.max_bytes)?;
+        (manifest, extracted, symlinks) = (x.manifest, x.bytes, x.symlinks);
         // Past the tar end marker: the rest of the compressed stream must still decode.
         drain(&mut dec).map_err(|e| ExtractError::Read { archive: archive.into(), err: format!("corrupt {compression} stream: {e}") })?;
     }
     drain(&mut tee).map_err(rd)?;
-    let Tee { hasher, sink, n, .. } = tee;
+    let Tee { hasher, sink, mut sink_failed, n, .. } = tee;
     // No fsync: forcing the cache file to disk also forces ext4 to write back every extracted
     // file of the same transaction (it tripled the cold fetch time in the benchmark). A blob
     // torn by a power loss is caught anyway: cached blobs are re-hashed against their name.
-    if let Some(mut s) = sink {
-        s.flush().map_err(rd)?;
+    if let Some((mut s, optional)) = sink {
+        if let Err(e) = s.flush() {
+            if !optional {
+                return Err(ExtractError::Write { archive: archive.into(), path: sink_path, err: e.to_string() });
+            }
+            sink_failed = Some(e);
+        }
     }
-    Ok(Consumed { sha: hex::encode(hasher.finalize()), n, manifest, extracted })
+    Ok(Consumed { sha: hex::encode(hasher.finalize()), n, manifest, extracted, symlinks, sink_failed })
 }

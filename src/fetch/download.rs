@@ -265,7 +265,11 @@ async fn fetch_range(
             }
         };
         let broke = loop {
-            match tokio::time::timeout(stall, body.next()).await {
+            let next = tokio::select! {
+                _ = crate::interrupt::wait() => return Err(RangeError::Failed(format!("interrupted by {}", crate::interrupt::signal_name()))),
+                next = tokio::time::timeout(stall, body.next()) => next,
+            };
+            match next {
                 Ok(Some(Ok(chunk))) => {
                     offset += chunk.len() as u64;
                     counters.add_downloaded(chunk.len() as u64);
@@ -297,7 +301,7 @@ async fn fetch_range(
                 if failures >= max_failures {
                     return Err(RangeError::Failed(format!("download broke {failures} times, last: {why}")));
                 }
-                eprintln!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
+                crate::say!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
             }
         }
         tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;

@@ -1,11 +1,18 @@
 //! Extraction of one TheRock archive (a tar stream whose first member is
-//! `artifact_manifest.txt`) into a fresh staging directory, and the sequential merge of staged
-//! trees into the output. Works on any byte stream; knows nothing about networks.
+//! `artifact_manifest.txt`) into a fresh staging directory. Works on any byte stream; knows
+//! nothing about networks.
+//!
+//! Every member is judged against what the archive has written so far (`tree::Tree`): a member
+//! whose path passes through a symlink (or a file) is refused, a symlink is followed through the
+//! links already written before its target is judged, a hard link to a symlink becomes that
+//! symlink at the new place only if it still leads inside, and once the whole archive is written
+//! every symlink is judged again (a later link can change where an earlier one leads).
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use super::tree::{clean_components, Escape, Node, Tree};
 
 pub const MANIFEST: &str = "artifact_manifest.txt";
 
@@ -19,6 +26,8 @@ pub enum ExtractError {
     Read { archive: String, err: String },
     #[error("could not write {path} while extracting {archive}: {err}")]
     Write { archive: String, path: String, err: String },
+    #[error("archive {archive} extracts to more than {limit} bytes, far more than its size suggests; refused as a decompression bomb (set THEROCK_ARTIFACTS_MAX_EXTRACT to a larger number of bytes if it is real)")]
+    TooLarge { archive: String, limit: u64 },
 }
 
 /// How member paths map into the staging tree.
@@ -35,26 +44,15 @@ pub struct Extracted {
     pub manifest: Vec<String>,
     pub files: u64,
     pub bytes: u64,
-}
-
-/// Splits a relative path into normal components; `None` when absolute or holding `..`.
-fn clean_components(p: &Path) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    for c in p.components() {
-        match c {
-            Component::Normal(s) => out.push(s.to_str()?.to_string()),
-            Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
+    /// The symlinks written, relative to the root, for the check after the commit.
+    pub symlinks: Vec<Vec<String>>,
 }
 
 fn parse_manifest(text: &str, archive: &str) -> Result<Vec<Vec<String>>, ExtractError> {
     let mut lines = Vec::new();
     for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let comps = clean_components(Path::new(l))
-            .filter(|c| !c.is_empty() && !l.starts_with('/'))
+            .filter(|c| !c.is_empty())
             .ok_or_else(|| ExtractError::Unsafe { archive: archive.into(), why: format!("manifest line '{l}' is not a relative path inside the tree") })?;
         lines.push(comps);
     }
@@ -62,25 +60,6 @@ fn parse_manifest(text: &str, archive: &str) -> Result<Vec<Vec<String>>, Extract
         return Err(ExtractError::Malformed { archive: archive.into(), why: format!("{MANIFEST} is empty") });
     }
     Ok(lines)
-}
-
-/// Lexically resolves a symlink target from the link's directory; `None` if it leaves the root.
-fn resolve_within(link_dir: &[String], target: &Path) -> Option<Vec<String>> {
-    if target.is_absolute() || target.to_string_lossy().starts_with('/') {
-        return None;
-    }
-    let mut cur: Vec<String> = link_dir.to_vec();
-    for c in target.components() {
-        match c {
-            Component::Normal(s) => cur.push(s.to_str()?.to_string()),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                cur.pop()?;
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(cur)
 }
 
 fn write_err(archive: &str, path: &Path, e: io::Error) -> ExtractError {
@@ -97,13 +76,13 @@ fn clear(p: &Path) -> io::Result<()> {
     }
 }
 
-/// Extracts a tar stream into `root` (a fresh directory).
-pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str) -> Result<Extracted, ExtractError> {
-    let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
-    let mut ar = tar::Archive::new(reader);
-    let mut entries = ar.entries().map_err(rd)?;
-    let mut out = Extracted::default();
+pub fn remove_path(p: &Path) -> io::Result<()> {
+    clear(p)
+}
 
+/// Reads the first member, which must be the manifest.
+fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>, archive: &str) -> Result<Vec<Vec<String>>, ExtractError> {
+    let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
     let first = entries.next().ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: "the archive is empty".into() })?.map_err(rd)?;
     let first_path = first.path().map_err(rd)?.to_path_buf();
     if clean_components(&first_path).map(|c| c.join("/")) != Some(MANIFEST.to_string()) {
@@ -111,126 +90,213 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str) -
     }
     let mut text = String::new();
     first.take(16 << 20).read_to_string(&mut text).map_err(rd)?;
-    let manifest = parse_manifest(&text, archive)?;
-    out.manifest = manifest.iter().map(|c| c.join("/")).collect();
+    parse_manifest(&text, archive)
+}
 
+/// Extracts a tar stream into `root` (a fresh directory), writing at most `max_bytes` of file
+/// contents.
+pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, max_bytes: u64) -> Result<Extracted, ExtractError> {
+    let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
+    let mut ar = tar::Archive::new(reader);
+    let mut entries = ar.entries().map_err(rd)?;
+    let manifest = read_manifest(&mut entries, archive)?;
     fs::create_dir_all(root).map_err(|e| write_err(archive, root, e))?;
-    let mut symlinks: HashSet<Vec<String>> = HashSet::new();
-    let mut files: HashSet<Vec<String>> = HashSet::new();
-    let mut dirs: HashSet<Vec<String>> = HashSet::new();
-    let mut dir_modes: Vec<(PathBuf, u32)> = Vec::new();
-
+    let mut x = Extractor { root, layout, archive, manifest, tree: Tree::default(), dir_modes: Vec::new(), out: Extracted::default(), max_bytes };
+    x.out.manifest = x.manifest.iter().map(|c| c.join("/")).collect();
     for entry in entries {
-        let mut entry = entry.map_err(rd)?;
-        let raw_path = entry.path().map_err(rd)?.to_path_buf();
-        let unsafe_err = |why: String| ExtractError::Unsafe { archive: archive.into(), why };
-        let comps = clean_components(&raw_path)
-            .filter(|_| !raw_path.to_string_lossy().starts_with('/'))
-            .ok_or_else(|| unsafe_err(format!("member '{}' has an absolute path or a '..' component", raw_path.display())))?;
-        if comps.is_empty() {
-            continue;
-        }
-        let etype = entry.header().entry_type();
-        let Some(line) = manifest.iter().filter(|l| comps.len() >= l.len() && comps[..l.len()] == l[..]).max_by_key(|l| l.len()) else {
-            return Err(unsafe_err(format!("member '{}' lies outside every line of {MANIFEST}", raw_path.display())));
-        };
-        let rel: Vec<String> = match layout {
-            Layout::Flatten => comps[line.len()..].to_vec(),
-            Layout::Full => comps.clone(),
-        };
-        if rel.is_empty() {
-            continue; // the manifest directory itself
-        }
-        // Never write through a symlink this archive created.
-        for i in 1..rel.len() {
-            if symlinks.contains(&rel[..i]) {
-                return Err(unsafe_err(format!("member '{}' goes through the symlink '{}'", raw_path.display(), rel[..i].join("/"))));
-            }
-        }
-        let dest: PathBuf = rel.iter().fold(root.to_path_buf(), |p, c| p.join(c));
-        let parent = dest.parent().unwrap_or(root).to_path_buf();
-        let mkparent = || fs::create_dir_all(&parent).map_err(|e| write_err(archive, &parent, e));
+        x.member(entry.map_err(rd)?)?;
+    }
+    x.finish()
+}
 
+struct Extractor<'a> {
+    root: &'a Path,
+    layout: Layout,
+    archive: &'a str,
+    manifest: Vec<Vec<String>>,
+    tree: Tree,
+    dir_modes: Vec<(Vec<String>, u32)>,
+    out: Extracted,
+    max_bytes: u64,
+}
+
+impl Extractor<'_> {
+    fn unsafe_err(&self, why: String) -> ExtractError {
+        ExtractError::Unsafe { archive: self.archive.into(), why }
+    }
+
+    fn rd(&self, e: io::Error) -> ExtractError {
+        ExtractError::Read { archive: self.archive.into(), err: e.to_string() }
+    }
+
+    fn dest(&self, rel: &[String]) -> PathBuf {
+        rel.iter().fold(self.root.to_path_buf(), |p, c| p.join(c))
+    }
+
+    /// A member path (or hard link target) inside the tree: its path in the staging tree, or
+    /// `None` for the manifest directory itself.
+    fn place_of(&self, raw: &Path, what: &str) -> Result<Option<Vec<String>>, ExtractError> {
+        let comps = clean_components(raw).ok_or_else(|| self.unsafe_err(format!("{what} '{}' has an absolute path or a '..' component", raw.display())))?;
+        if comps.is_empty() {
+            return Ok(None);
+        }
+        let Some(line) = self.manifest.iter().filter(|l| comps.len() >= l.len() && comps[..l.len()] == l[..]).max_by_key(|l| l.len()) else {
+            return Err(self.unsafe_err(format!("{what} '{}' lies outside every line of {MANIFEST}", raw.display())));
+        };
+        let rel = match self.layout {
+            Layout::Flatten => comps[line.len()..].to_vec(),
+            Layout::Full => comps,
+        };
+        Ok((!rel.is_empty()).then_some(rel))
+    }
+
+    /// Refuses a path that passes through a symlink or a file written earlier.
+    fn check_parents(&self, rel: &[String], raw: &Path) -> Result<(), ExtractError> {
+        match self.tree.blocked_at(rel) {
+            Some((at, Node::Symlink(_))) => Err(self.unsafe_err(format!("member '{}' goes through the symlink '{}'", raw.display(), at.join("/")))),
+            Some((at, _)) => Err(self.unsafe_err(format!("member '{}' goes through the file '{}'", raw.display(), at.join("/")))),
+            None => Ok(()),
+        }
+    }
+
+    fn member<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<(), ExtractError> {
+        let raw = entry.path().map_err(|e| self.rd(e))?.to_path_buf();
+        let etype = entry.header().entry_type();
+        let Some(rel) = self.place_of(&raw, "member")? else { return Ok(()) };
+        self.check_parents(&rel, &raw)?;
+        let dest = self.dest(&rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(|e| write_err(self.archive, parent, e))?;
+        }
         if etype.is_dir() {
-            if let Ok(m) = fs::symlink_metadata(&dest) {
-                if !m.is_dir() {
-                    clear(&dest).map_err(|e| write_err(archive, &dest, e))?;
-                }
+            if !self.tree.is_dir(&rel) {
+                clear(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
             }
-            fs::create_dir_all(&dest).map_err(|e| write_err(archive, &dest, e))?;
-            dir_modes.push((dest.clone(), entry.header().mode().unwrap_or(0o755)));
-            dirs.insert(rel);
+            fs::create_dir_all(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
+            self.dir_modes.push((rel.clone(), entry.header().mode().unwrap_or(0o755)));
+            self.tree.set(&rel, Node::Dir);
         } else if etype.is_file() || etype == tar::EntryType::Continuous {
-            mkparent()?;
-            clear(&dest).map_err(|e| write_err(archive, &dest, e))?;
-            let mode = entry.header().mode().unwrap_or(0o644);
-            let mut opts = fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(if mode & 0o111 != 0 { 0o755 } else { 0o644 });
-            }
-            let mut f = opts.open(&dest).map_err(|e| write_err(archive, &dest, e))?;
-            let n = io::copy(&mut entry, &mut f).map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData | io::ErrorKind::Other => rd(e),
-                _ => write_err(archive, &dest, e),
-            })?;
-            out.files += 1;
-            out.bytes += n;
-            files.insert(rel);
+            self.file(&mut entry, &rel, &dest)?;
         } else if etype.is_symlink() {
-            let target = entry
-                .link_name()
-                .map_err(rd)?
-                .ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: format!("symlink '{}' has no target", raw_path.display()) })?
-                .to_path_buf();
-            if resolve_within(&rel[..rel.len() - 1], &target).is_none() {
-                return Err(unsafe_err(format!("symlink '{}' -> '{}' points outside the output directory", raw_path.display(), target.display())));
-            }
-            mkparent()?;
-            clear(&dest).map_err(|e| write_err(archive, &dest, e))?;
-            make_symlink(&target, &dest).map_err(|e| write_err(archive, &dest, e))?;
-            symlinks.insert(rel);
+            let target = self.link_name(&entry, &raw, "symlink")?;
+            self.symlink(&rel, &dest, &target, &raw)?;
         } else if etype.is_hard_link() {
-            let target = entry
-                .link_name()
-                .map_err(rd)?
-                .ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: format!("hardlink '{}' has no target", raw_path.display()) })?
-                .to_path_buf();
-            let tcomps = clean_components(&target)
-                .filter(|c| !c.is_empty() && !target.to_string_lossy().starts_with('/'))
-                .ok_or_else(|| unsafe_err(format!("hardlink '{}' -> '{}' points outside the output directory", raw_path.display(), target.display())))?;
-            let Some(tline) = manifest.iter().filter(|l| tcomps.len() > l.len() && tcomps[..l.len()] == l[..]).max_by_key(|l| l.len()) else {
-                return Err(unsafe_err(format!("hardlink '{}' -> '{}' points outside every manifest line", raw_path.display(), target.display())));
-            };
-            let trel: Vec<String> = match layout {
-                Layout::Flatten => tcomps[tline.len()..].to_vec(),
-                Layout::Full => tcomps.clone(),
-            };
-            if !files.contains(&trel) {
-                return Err(unsafe_err(format!("hardlink '{}' -> '{}' does not name an earlier file of the archive", raw_path.display(), target.display())));
-            }
-            let src: PathBuf = trel.iter().fold(root.to_path_buf(), |p, c| p.join(c));
-            mkparent()?;
-            clear(&dest).map_err(|e| write_err(archive, &dest, e))?;
-            if fs::hard_link(&src, &dest).is_err() {
-                fs::copy(&src, &dest).map_err(|e| write_err(archive, &dest, e))?;
-            }
-            out.files += 1;
-            files.insert(rel);
+            let target = self.link_name(&entry, &raw, "hardlink")?;
+            self.hard_link(&rel, &dest, &target, &raw)?;
         }
         // Devices, fifos and PAX/GNU metadata entries carry nothing to write.
+        Ok(())
     }
-    // Directory permissions last, deepest first, so a read-only directory does not stop the
-    // writes into it. The owner keeps rwx: the tool must be able to merge, replace and clear
-    // these trees on the next fetch. Ownership is never restored.
-    #[cfg(unix)]
-    for (d, mode) in dir_modes.iter().rev() {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(d, fs::Permissions::from_mode((mode & 0o7777) | 0o700)).map_err(|e| write_err(archive, d, e))?;
+
+    fn link_name<R: Read>(&self, entry: &tar::Entry<'_, R>, raw: &Path, what: &str) -> Result<PathBuf, ExtractError> {
+        entry
+            .link_name()
+            .map_err(|e| self.rd(e))?
+            .map(|t| t.to_path_buf())
+            .ok_or_else(|| ExtractError::Malformed { archive: self.archive.into(), why: format!("{what} '{}' has no target", raw.display()) })
     }
-    Ok(out)
+
+    fn file<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, rel: &[String], dest: &Path) -> Result<(), ExtractError> {
+        if self.out.bytes.saturating_add(entry.size()) > self.max_bytes {
+            return Err(ExtractError::TooLarge { archive: self.archive.into(), limit: self.max_bytes });
+        }
+        clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
+        let mode = entry.header().mode().unwrap_or(0o644);
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(if mode & 0o111 != 0 { 0o755 } else { 0o644 });
+        }
+        let mut f = opts.open(dest).map_err(|e| write_err(self.archive, dest, e))?;
+        let n = self.copy(entry, &mut f, dest)?;
+        self.out.files += 1;
+        self.out.bytes += n;
+        self.tree.set(rel, Node::File);
+        Ok(())
+    }
+
+    /// Copies a member's contents, telling a failure to read the archive from a failure to
+    /// write the file.
+    fn copy(&self, from: &mut impl Read, to: &mut fs::File, dest: &Path) -> Result<u64, ExtractError> {
+        let mut buf = vec![0u8; 256 << 10];
+        let mut n = 0u64;
+        loop {
+            let k = match from.read(&mut buf) {
+                Ok(0) => return Ok(n),
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.rd(e)),
+            };
+            io::Write::write_all(to, &buf[..k]).map_err(|e| write_err(self.archive, dest, e))?;
+            n += k as u64;
+        }
+    }
+
+    fn symlink(&mut self, rel: &[String], dest: &Path, target: &Path, raw: &Path) -> Result<(), ExtractError> {
+        if let Err(e) = self.tree.resolve_link(rel, target) {
+            return Err(self.unsafe_err(escape_why(raw, target, e)));
+        }
+        clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
+        make_symlink(target, dest).map_err(|e| write_err(self.archive, dest, e))?;
+        self.tree.set(rel, Node::Symlink(target.to_path_buf()));
+        Ok(())
+    }
+
+    fn hard_link(&mut self, rel: &[String], dest: &Path, target: &Path, raw: &Path) -> Result<(), ExtractError> {
+        let outside = || self.unsafe_err(format!("hardlink '{}' -> '{}' points outside the output directory", raw.display(), target.display()));
+        let trel = self.place_of(target, "hardlink target").map_err(|_| outside())?.ok_or_else(outside)?;
+        if let Some((at, _)) = self.tree.blocked_at(&trel) {
+            return Err(self.unsafe_err(format!("hardlink '{}' -> '{}' goes through '{}'", raw.display(), target.display(), at.join("/"))));
+        }
+        match self.tree.get(&trel).cloned() {
+            Some(Node::File) if trel == rel => Ok(()),
+            Some(Node::File) => {
+                let src = self.dest(&trel);
+                clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
+                if fs::hard_link(&src, dest).is_err() {
+                    fs::copy(&src, dest).map_err(|e| write_err(self.archive, dest, e))?;
+                }
+                self.out.files += 1;
+                self.tree.set(rel, Node::File);
+                Ok(())
+            }
+            // A hard link to a symlink is that symlink again, judged from its new place.
+            Some(Node::Symlink(t)) => self.symlink(rel, dest, &t, raw),
+            Some(Node::Dir) => Err(self.unsafe_err(format!("hardlink '{}' -> '{}' names a directory", raw.display(), target.display()))),
+            None => Err(self.unsafe_err(format!("hardlink '{}' -> '{}' does not name an earlier file of the archive", raw.display(), target.display()))),
+        }
+    }
+
+    /// Judges every symlink again now that the tree is complete, then applies directory modes.
+    fn finish(mut self) -> Result<Extracted, ExtractError> {
+        for (at, target) in self.tree.symlinks() {
+            if let Err(e) = self.tree.resolve_link(&at, &target) {
+                return Err(self.unsafe_err(escape_why(Path::new(&at.join("/")), &target, e)));
+            }
+            self.out.symlinks.push(at);
+        }
+        // Directory permissions last, deepest first, so a read-only directory does not stop the
+        // writes into it. The owner keeps rwx: the tool must be able to merge, replace and
+        // clear these trees on the next fetch. Ownership is never restored.
+        #[cfg(unix)]
+        for (rel, mode) in self.dir_modes.iter().rev() {
+            use std::os::unix::fs::PermissionsExt;
+            if self.tree.is_dir(rel) {
+                let d = self.dest(rel);
+                fs::set_permissions(&d, fs::Permissions::from_mode((mode & 0o7777) | 0o700)).map_err(|e| write_err(self.archive, &d, e))?;
+            }
+        }
+        Ok(self.out)
+    }
+}
+
+fn escape_why(link: &Path, target: &Path, e: Escape) -> String {
+    match e {
+        Escape::Outside | Escape::Absolute => format!("symlink '{}' -> '{}' points outside the output directory", link.display(), target.display()),
+        Escape::Loop => format!("symlink '{}' -> '{}' is part of a symlink loop", link.display(), target.display()),
+    }
 }
 
 #[cfg(unix)]
@@ -241,50 +307,6 @@ fn make_symlink(target: &Path, dest: &Path) -> io::Result<()> {
 #[cfg(windows)]
 fn make_symlink(target: &Path, dest: &Path) -> io::Result<()> {
     std::os::windows::fs::symlink_file(target, dest)
-}
-
-/// Moves a staged tree into `dest`, replacing what is there; whole subtrees move with one
-/// rename when the destination lacks them. Never follows a symlink in the destination.
-pub fn merge_into(staged: &Path, dest: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(dest) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            fs::remove_file(dest)?;
-            return fs::rename(staged, dest);
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if let Some(p) = dest.parent() {
-                fs::create_dir_all(p)?;
-            }
-            return fs::rename(staged, dest);
-        }
-        Err(e) => return Err(e),
-    }
-    let mut names: Vec<_> = fs::read_dir(staged)?.collect::<Result<Vec<_>, _>>()?;
-    names.sort_by_key(|e| e.file_name());
-    for e in names {
-        let src = e.path();
-        let dst = dest.join(e.file_name());
-        let st = fs::symlink_metadata(&src)?;
-        let existing = fs::symlink_metadata(&dst).ok();
-        match existing {
-            None => fs::rename(&src, &dst)?,
-            Some(m) if st.is_dir() && m.is_dir() => merge_into(&src, &dst)?,
-            Some(m) => {
-                if m.is_dir() {
-                    fs::remove_dir_all(&dst)?;
-                } else {
-                    fs::remove_file(&dst)?;
-                }
-                fs::rename(&src, &dst)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-pub fn remove_path(p: &Path) -> io::Result<()> {
-    clear(p)
 }
 
 #[cfg(test)]
@@ -336,7 +358,7 @@ mod tests {
         let tb = b.into_inner().unwrap();
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("f");
-        extract(&tb[..], &f, Layout::Flatten, "a.tar").unwrap();
+        extract(&tb[..], &f, Layout::Flatten, "a.tar", u64::MAX).unwrap();
         let mode = |p: &str| fs::metadata(f.join(p)).unwrap().permissions().mode() & 0o7777;
         assert_eq!(fs::read(f.join("share/doc.txt")).unwrap(), b"doc", "written before the read-only mode was applied");
         assert_eq!(mode("share"), 0o750, "the archive's mode, owner keeps rwx");
@@ -353,12 +375,12 @@ mod tests {
             ("compiler/amd-llvm/stage/bin/cc", tar::EntryType::Link, b"", Some("compiler/amd-llvm/stage/bin/clang")),
         ]);
         let d = tempfile::tempdir().unwrap();
-        let r = extract(&tb[..], &d.path().join("f"), Layout::Flatten, "a.tar").unwrap();
+        let r = extract(&tb[..], &d.path().join("f"), Layout::Flatten, "a.tar", u64::MAX).unwrap();
         assert_eq!(r.manifest, vec!["compiler/amd-llvm/stage"]);
         assert_eq!(fs::read(d.path().join("f/bin/clang")).unwrap(), b"ELF");
         assert_eq!(fs::read_link(d.path().join("f/bin/clang++")).unwrap(), Path::new("clang"));
         assert_eq!(fs::read(d.path().join("f/bin/cc")).unwrap(), b"ELF");
-        extract(&tb[..], &d.path().join("full"), Layout::Full, "a.tar").unwrap();
+        extract(&tb[..], &d.path().join("full"), Layout::Full, "a.tar", u64::MAX).unwrap();
         assert!(d.path().join("full/compiler/amd-llvm/stage/bin/clang").is_file());
     }
 
@@ -397,7 +419,7 @@ mod tests {
         for (i, c) in cases.iter().enumerate() {
             let d = tempfile::tempdir().unwrap();
             let tb = tarball(c);
-            let err = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst");
+            let err = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX);
             assert!(err.is_err(), "case {i} was accepted");
             assert!(err.unwrap_err().to_string().contains("evil.tar.zst"));
             assert!(!d.path().join("x").exists() && !d.path().join("escape").exists());
@@ -405,19 +427,62 @@ mod tests {
     }
 
     #[test]
-    fn merge_replaces_and_moves_subtrees() {
+    fn a_hard_link_that_carries_a_symlink_to_a_shallower_place_is_refused() {
+        // The review's crafted archive: A is a file, then a symlink that stays inside from
+        // where it stands; the hard link B copies it two levels up, where it leads out; the
+        // last member would be written through it.
+        let deep = "p/stage/a/b/c/d/e/f/g/h/i/j/A";
+        let up = "../../../../../../../../../../tmp/victim";
+        let tb = tarball(&[
+            ("artifact_manifest.txt", tar::EntryType::Regular, b"p/stage\n", None),
+            (deep, tar::EntryType::Regular, b"x", None),
+            (deep, tar::EntryType::Symlink, b"", Some(up)),
+            ("p/stage/B", tar::EntryType::Link, b"", Some(deep)),
+            ("p/stage/B/important.conf", tar::EntryType::Regular, b"pwned", None),
+        ]);
+        for layout in [Layout::Flatten, Layout::Full] {
+            let d = tempfile::tempdir().unwrap();
+            let e = extract(&tb[..], &d.path().join("o"), layout, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
+            assert!(e.contains("evil.tar.zst") && e.contains("p/stage/B"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_symlink_chain_leading_out_is_refused_even_when_each_link_looks_inside() {
+        let tb = tarball(&[
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/x/y/up", tar::EntryType::Symlink, b"", Some("../..")),
+            ("compiler/amd-llvm/stage/x/y/esc", tar::EntryType::Symlink, b"", Some("up/../../etc")),
+        ]);
         let d = tempfile::tempdir().unwrap();
-        let (s, o) = (d.path().join("s"), d.path().join("o"));
-        fs::create_dir_all(s.join("a/b")).unwrap();
-        fs::write(s.join("a/b/f"), "new").unwrap();
-        fs::write(s.join("top"), "t").unwrap();
-        fs::create_dir_all(o.join("a")).unwrap();
-        fs::write(o.join("a/keep"), "k").unwrap();
-        fs::create_dir_all(o.join("real")).unwrap();
-        std::os::unix::fs::symlink(o.join("real"), o.join("top")).unwrap();
-        merge_into(&s, &o).unwrap();
-        assert_eq!(fs::read_to_string(o.join("a/b/f")).unwrap(), "new");
-        assert_eq!(fs::read_to_string(o.join("a/keep")).unwrap(), "k");
-        assert!(fs::symlink_metadata(o.join("top")).unwrap().is_file(), "a symlink in the destination is replaced, not followed");
+        let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
+        assert!(e.contains("esc") && e.contains("outside"), "{e}");
+    }
+
+    #[test]
+    fn a_later_link_that_redirects_an_earlier_one_is_caught_at_the_end() {
+        // `q/l -> ../d/../x` is inside while d is (taken for) a directory; then `d -> .`
+        // makes it lead above the root.
+        let d = tempfile::tempdir().unwrap();
+        let tb = tarball(&[
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/q/l", tar::EntryType::Symlink, b"", Some("../d/../x")),
+            ("compiler/amd-llvm/stage/d", tar::EntryType::Symlink, b"", Some(".")),
+        ]);
+        let e = extract(&tb[..], &d.path().join("flat"), Layout::Flatten, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
+        assert!(e.contains("q/l") && e.contains("outside"), "{e}");
+    }
+
+    #[test]
+    fn extraction_stops_past_the_byte_limit() {
+        let big = vec![0u8; 10_000];
+        let tb = tarball(&[
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/zeros", tar::EntryType::Regular, &big, None),
+        ]);
+        let d = tempfile::tempdir().unwrap();
+        let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "bomb.tar.zst", 9_999).unwrap_err();
+        assert!(matches!(e, ExtractError::TooLarge { .. }), "{e}");
+        assert!(!d.path().join("o/zeros").exists(), "refused before writing");
     }
 }

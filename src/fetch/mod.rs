@@ -11,10 +11,12 @@ pub mod decode;
 pub mod download;
 pub mod error;
 pub mod extract;
+mod lock;
 mod output;
 pub mod plan;
 mod progress;
 mod sidecar;
+mod tree;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,9 +31,10 @@ pub use progress::Counters;
 
 use crate::config::{ExtractMode, FetchOptions};
 use crate::s3::S3;
-use decode::{Cancellable, Consumed};
+use decode::{Cancellable, Consumed, Sink, Target};
 use download::Download;
-use extract::{ExtractError, Layout};
+use extract::Layout;
+use lock::{OwnedTemp, STAGING_PREFIX};
 use progress::Progress;
 
 /// One archive fetched, verified and staged.
@@ -48,6 +51,8 @@ pub struct FetchedArchive {
     manifest: Vec<String>,
     #[serde(skip)]
     blob: Option<PathBuf>,
+    #[serde(skip)]
+    symlinks: Vec<Vec<String>>,
 }
 
 /// What a finished fetch did.
@@ -65,9 +70,27 @@ pub struct FetchReport {
     pub cache: Option<(PathBuf, u64)>,
 }
 
-/// Creates the output directory if needed and checks it is writable; returns its real path.
-pub fn prepare_output(dir: &Path) -> Result<PathBuf, FetchError> {
-    output::prepare(dir)
+/// How a fetch runs (from the tunables).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Archives in flight: this many plus one.
+    pub jobs: usize,
+    pub download: Settings,
+    /// Bytes one archive may extract to (`THEROCK_ARTIFACTS_MAX_EXTRACT`); by default 100 times
+    /// its compressed size, and at least 1 GiB.
+    pub max_extract: Option<u64>,
+}
+
+impl Limits {
+    fn max_extract_for(&self, compressed: u64) -> u64 {
+        self.max_extract.unwrap_or_else(|| compressed.saturating_mul(100).max(1 << 30))
+    }
+}
+
+/// Creates the output directory if needed and checks it is writable; returns its real path. A
+/// system directory is refused unless `force`.
+pub fn prepare_output(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
+    output::prepare(dir, force)
 }
 
 struct Job {
@@ -78,7 +101,7 @@ struct Job {
     staging: PathBuf,
     counters: Arc<Counters>,
     cancel: Arc<AtomicBool>,
-    settings: Settings,
+    limits: Limits,
 }
 
 fn layout_for(mode: ExtractMode) -> Option<Layout> {
@@ -89,33 +112,47 @@ fn layout_for(mode: ExtractMode) -> Option<Layout> {
     }
 }
 
-/// Runs `planned` into `out_dir` (already prepared): every archive in parallel (`jobs` + 1 at a
-/// time), then the commit into the output. On any failure the others are cancelled and joined
-/// (never aborted: an aborted worker would leave its temporary files behind), and the staging
-/// tree is removed.
-pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: PathBuf, jobs: usize, settings: Settings) -> Result<FetchReport, FetchError> {
+/// The cache, unless there is none or it cannot be written: then the fetch streams without it,
+/// and says so naming the directory.
+fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
+    let root = dir.clone()?;
+    match Cache::open(root.clone()) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            crate::say!("warning: the cache directory {} cannot be written ({e}); fetching without the cache", root.display());
+            None
+        }
+    }
+}
+
+/// Runs `planned` into `out_dir` (already prepared): every archive in parallel, then the commit
+/// into the output. One fetch at a time writes into an output directory. On any failure (or a
+/// signal) the others are cancelled and joined (never aborted: an aborted worker would leave its
+/// temporary files behind), and the staging tree is removed.
+pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: PathBuf, limits: Limits) -> Result<FetchReport, FetchError> {
+    let _lock = lock::lock_output(&out_dir).await?;
     let started = Instant::now();
     let total: u64 = planned.iter().map(|p| p.size).sum();
-    let staging = out_dir.join(format!(".therock-artifacts-staging-{}", std::process::id()));
+    let staging = out_dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
     let counters = Arc::new(Counters::default());
     let job = Arc::new(Job {
         s3: s3.clone(),
-        cache: opts.cache_dir.clone().map(|root| Arc::new(Cache::new(root))),
+        cache: open_cache(&opts.cache_dir),
         mode: opts.extract,
         verify: opts.verify,
         staging: staging.clone(),
         counters: counters.clone(),
         cancel: Arc::new(AtomicBool::new(false)),
-        settings,
+        limits,
     });
     let progress = Progress::start(counters.clone(), total, planned.len());
-    let results = fetch_all(&job, planned, jobs).await;
+    let results = fetch_all(&job, planned, limits.jobs).await;
     progress.stop().await;
     let committed = match results {
         Err(e) => Err(e),
         Ok(done) => {
-            let (out, mode) = (out_dir.clone(), opts.extract);
-            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done).map(|_| done)).await.map_err(|e| FetchError::Worker(e.to_string()))?
+            let (out, mode, trash) = (out_dir.clone(), opts.extract, staging.join("replaced"));
+            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done, trash).map(|_| done)).await.map_err(|e| FetchError::Worker(e.to_string()))?
         }
     };
     let _ = extract::remove_path(&staging);
@@ -182,13 +219,15 @@ impl Job {
         match self.attempt(idx, &p, expected.as_deref()).await {
             Err(e @ FetchError::Mismatch { .. }) => {
                 if !matches!(e, FetchError::Mismatch { cached: true, .. }) {
-                    eprintln!("warning: {e}; downloading it once more");
+                    crate::say!("warning: {e}; downloading it once more");
                 }
                 let expected = self.expected(&p).await?;
                 self.attempt(idx, &p, expected.as_deref()).await
             }
             Err(FetchError::Replaced { archive, .. }) => {
-                eprintln!("warning: {archive} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version");
+                crate::say!(
+                    "warning: {archive} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version"
+                );
                 (p.size, p.etag) = self.s3.head(&p.bucket, &p.key).await?;
                 let expected = self.expected(&p).await?;
                 self.attempt(idx, &p, expected.as_deref()).await.map_err(|e| match e {
@@ -207,66 +246,65 @@ impl Job {
         sidecar::expected(&self.s3, p).await
     }
 
-    /// One attempt: from the cache when it holds the archive, else from S3.
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || crate::interrupt::cancelled()
+    }
+
+    /// One attempt: from the cache when it holds the archive intact, else from S3.
     async fn attempt(&self, idx: usize, p: &Planned, expected: Option<&str>) -> Result<FetchedArchive, FetchError> {
         let staged = layout_for(self.mode).map(|l| (self.staging.join(idx.to_string()), l));
         if let Some((d, _)) = &staged {
             let _ = extract::remove_path(d);
         }
-        let cached_blob = self.cache.as_ref().and_then(|c| c.lookup(p, expected));
-        let (consumed, tmp) = match &cached_blob {
-            Some(blob) => (self.read_cached(blob, p, staged.clone()).await?, None),
-            None => self.download(idx, p, staged.clone()).await?,
-        };
-        // A cached blob is named by its digest, so it is checked even without a sidecar.
-        let blob_name = cached_blob.as_ref().and_then(|b| b.file_name()).map(|n| n.to_string_lossy().into_owned());
-        if let Some(e) = expected.or(blob_name.as_deref()) {
-            if e != consumed.sha {
-                if let Some(t) = &tmp {
-                    let _ = std::fs::remove_file(t);
-                }
-                if let Some(b) = &cached_blob {
-                    let _ = std::fs::remove_file(b);
-                }
-                return Err(FetchError::Mismatch {
-                    archive: p.name.filename.clone(),
-                    expected: e.to_string(),
-                    actual: consumed.sha,
-                    cached: cached_blob.is_some(),
-                });
+        if let Some(blob) = self.cache.as_ref().and_then(|c| c.lookup(p, expected)) {
+            let digest = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let damage = match self.read_cached(&blob, p, &staged).await {
+                // A cached blob is named by its digest, so it is checked even without a sidecar.
+                Ok(c) if c.sha == digest => return Ok(self.done(p, c, expected.is_some(), true, Some(blob), staged)),
+                Ok(c) => format!("it hashes to {} instead", c.sha),
+                Err(e) if self.stopped() || Cache::blob_intact(&blob) => return Err(e),
+                Err(e) => format!("{e}"),
+            };
+            crate::say!("warning: the cached copy of {} ({}) is damaged ({damage}); removed it, fetching the archive again", p.name.filename, blob.display());
+            let _ = std::fs::remove_file(&blob);
+            if let Some((d, _)) = &staged {
+                let _ = extract::remove_path(d);
             }
         }
-        // Publish into the cache only now: a file under blobs/ is always complete and verified.
-        let mut blob = cached_blob.clone();
-        if let (Some(c), Some(t)) = (&self.cache, &tmp) {
-            blob = Some(c.publish(t, &consumed.sha, p)?);
+        let (consumed, tmp) = self.download(idx, p, &staged).await?;
+        if let Some(e) = expected.filter(|e| *e != consumed.sha) {
+            if let Some(t) = &tmp {
+                let _ = std::fs::remove_file(&t.path);
+            }
+            return Err(FetchError::Mismatch { archive: p.name.filename.clone(), expected: e.to_string(), actual: consumed.sha, cached: false });
         }
-        // No cache, archives mode: the verified archive waits in the staging directory and
-        // takes its name in the output only when every archive has been verified.
-        let staged = match (&self.cache, &tmp) {
-            (None, Some(t)) => Some(t.clone()),
-            _ => staged.map(|(d, _)| d),
-        };
-        let Consumed { sha, n, manifest, extracted } = consumed;
-        self.counters.archive_done(extracted);
-        Ok(FetchedArchive {
-            filename: p.name.filename.clone(),
-            size: n,
-            sha256: sha,
-            verified: expected.is_some(),
-            cached: cached_blob.is_some(),
-            staged,
-            manifest,
-            blob,
-        })
+        // Publish into the cache only now: a file under blobs/ is always complete and verified.
+        let (mut blob, mut staged_archive) = (None, None);
+        match (&self.cache, tmp) {
+            (Some(c), Some(t)) => blob = Some(c.publish(&t.path, &consumed.sha, p)?),
+            // No cache, archives mode: the verified archive waits in the staging directory and
+            // takes its name in the output only when every archive has been verified.
+            (None, Some(t)) => staged_archive = Some(t.path.clone()),
+            (_, None) => {}
+        }
+        let staged = staged_archive.map(|a| (a, Layout::Full)).or(staged);
+        Ok(self.done(p, consumed, expected.is_some(), false, blob, staged))
     }
 
-    async fn read_cached(&self, blob: &Path, p: &Planned, staged: Option<(PathBuf, Layout)>) -> Result<Consumed, FetchError> {
+    fn done(&self, p: &Planned, c: Consumed, verified: bool, cached: bool, blob: Option<PathBuf>, staged: Option<(PathBuf, Layout)>) -> FetchedArchive {
+        let Consumed { sha, n, manifest, extracted, symlinks, .. } = c;
+        self.counters.archive_done(extracted);
+        FetchedArchive { filename: p.name.filename.clone(), size: n, sha256: sha, verified, cached, staged: staged.map(|(d, _)| d), manifest, blob, symlinks }
+    }
+
+    async fn read_cached(&self, blob: &Path, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<Consumed, FetchError> {
         let (blob, name, compression, cancel) = (blob.to_path_buf(), p.name.filename.clone(), p.name.compression, self.cancel.clone());
+        let (staged, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
         let c = tokio::task::spawn_blocking(move || {
-            let f = std::fs::File::open(&blob).map_err(|e| ExtractError::Read { archive: name.clone(), err: e.to_string() })?;
+            let f = std::fs::File::open(&blob).map_err(|e| extract::ExtractError::Read { archive: name.clone(), err: e.to_string() })?;
             let f = Cancellable { inner: std::io::BufReader::with_capacity(1 << 20, f), cancel };
-            decode::consume(f, None, compression, staged.as_ref().map(|(d, l)| (d.as_path(), *l)), &name)
+            let target = staged.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
+            decode::consume(f, None, compression, target, &name)
         })
         .await
         .map_err(|e| FetchError::Worker(e.to_string()))??;
@@ -274,34 +312,50 @@ impl Job {
         Ok(c)
     }
 
-    /// Streams the archive from S3 through the pipeline, copying it into a temporary file (in
-    /// the cache, or in staging for `archives` mode without a cache).
-    async fn download(&self, idx: usize, p: &Planned, staged: Option<(PathBuf, Layout)>) -> Result<(Consumed, Option<PathBuf>), FetchError> {
-        let tmp = match (&self.cache, self.mode) {
-            (Some(c), _) => Some(c.tmp()?),
-            (None, ExtractMode::Archives) => {
+    /// Where the archive's own copy goes while it streams: the cache (a copy the fetch can do
+    /// without, unless the copy is the output in `archives` mode), or for `archives` mode without
+    /// a cache the staging directory.
+    fn copy_for(&self, idx: usize) -> Result<Option<(OwnedTemp, Sink)>, FetchError> {
+        let archives = self.mode == ExtractMode::Archives;
+        let (tmp, file) = match &self.cache {
+            Some(c) => c.tmp()?,
+            None if archives => {
                 std::fs::create_dir_all(&self.staging).map_err(|e| FetchError::io(format!("cannot create {}", self.staging.display()), e))?;
-                Some(self.staging.join(format!("{idx}.archive")))
+                let p = self.staging.join(format!("{idx}.archive"));
+                OwnedTemp::create(p.clone()).map_err(|e| FetchError::io(format!("cannot write {}", p.display()), e))?
             }
-            (None, _) => None,
+            None => return Ok(None),
         };
-        let sink = match &tmp {
-            Some(t) => Some(std::fs::File::create(t).map_err(|e| FetchError::io(format!("cannot write {}", t.display()), e))?),
-            None => None,
-        };
-        let (reader, download) = Download::start(self.s3.clone(), p.clone(), self.counters.clone(), self.settings).split();
+        let sink = Sink { file, path: tmp.path.clone(), optional: !archives };
+        Ok(Some((tmp, sink)))
+    }
+
+    /// Streams the archive from S3 through the pipeline, copying it into a temporary file.
+    async fn download(&self, idx: usize, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<(Consumed, Option<OwnedTemp>), FetchError> {
+        let (tmp, sink) = self.copy_for(idx)?.unzip();
+        let (reader, download) = Download::start(self.s3.clone(), p.clone(), self.counters.clone(), self.limits.download).split();
         let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
+        let (staged2, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
         let res = tokio::task::spawn_blocking(move || {
-            decode::consume(Cancellable { inner: reader, cancel }, sink, compression, staged.as_ref().map(|(d, l)| (d.as_path(), *l)), &name)
+            let target = staged2.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
+            decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
         })
         .await
         .map_err(|e| FetchError::Worker(e.to_string()));
         let failure = download.failure();
         match res.and_then(|r| r.map_err(FetchError::from)) {
-            Ok(c) => Ok((c, tmp)),
+            Ok(c) => {
+                let Some(e) = &c.sink_failed else { return Ok((c, tmp)) };
+                if let Some(t) = &tmp {
+                    let dir = t.path.parent().and_then(Path::parent).unwrap_or(&t.path);
+                    crate::say!("warning: cannot write {} into the cache directory {} ({e}); it was fetched without the cache", p.name.filename, dir.display());
+                    let _ = std::fs::remove_file(&t.path);
+                }
+                Ok((c, None))
+            }
             Err(e) => {
                 if let Some(t) = &tmp {
-                    let _ = std::fs::remove_file(t);
+                    let _ = std::fs::remove_file(&t.path);
                 }
                 // The download's own failure is the cause; the decoder only saw its symptom.
                 Err(failure.unwrap_or(e))

@@ -72,7 +72,7 @@ impl Progress {
                         b.set_position((dl + cached).min(total));
                         b.set_message(format!("{done}/{count} archives"));
                     }
-                    None => eprintln!("progress: {done}/{count} archives, {} downloaded, {} from cache", human_bytes(dl), human_bytes(cached)),
+                    None => crate::say!("progress: {done}/{count} archives, {} downloaded, {} from cache", human_bytes(dl), human_bytes(cached)),
                 }
             }
             if let Some(b) = bar {

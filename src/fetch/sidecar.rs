@@ -14,12 +14,17 @@ pub fn parse(text: &[u8]) -> Option<String> {
 /// The digest `p` must have: `None` when there is nothing to check against (a warning says so).
 pub async fn expected(s3: &S3, p: &Planned) -> Result<Option<String>, FetchError> {
     let Some(k) = &p.sidecar_key else {
-        eprintln!("warning: {} has no .sha256sum sidecar; it cannot be verified", p.name.filename);
+        crate::say!("warning: {} has no .sha256sum sidecar; it cannot be verified", p.name.filename);
         return Ok(None);
     };
-    match s3.get_small(&p.bucket, k).await? {
+    // A sidecar is a digest and perhaps a file name: 4 KiB is plenty.
+    let body = match s3.get_small(&p.bucket, k, 4096).await {
+        Err(crate::s3::S3Error::TooLarge { .. }) => return Err(FetchError::BadSidecar { archive: p.name.filename.clone() }),
+        other => other?,
+    };
+    match body {
         None => {
-            eprintln!("warning: the sidecar of {} disappeared; it cannot be verified", p.name.filename);
+            crate::say!("warning: the sidecar of {} disappeared; it cannot be verified", p.name.filename);
             Ok(None)
         }
         Some(b) => parse(&b).map(Some).ok_or_else(|| FetchError::BadSidecar { archive: p.name.filename.clone() }),

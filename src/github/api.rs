@@ -151,6 +151,7 @@ pub struct RunPager {
     next: Option<String>,
     what: String,
     pub pages: u32,
+    seen: std::collections::HashSet<String>,
 }
 
 impl RunPager {
@@ -184,12 +185,17 @@ impl GitHub {
             next: Some(self.url(&format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters)))),
             what: format!("workflow '{workflow}' runs of {repo}"),
             pages: 0,
+            seen: Default::default(),
         }
     }
 
     /// The next page of a pager; empty when the listing is complete.
     pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
         let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
+        if !pager.seen.insert(url.clone()) {
+            crate::say!("warning: GitHub's pages of {} lead back to a page already read; stopping there", pager.what);
+            return Ok(Vec::new());
+        }
         let page = self.get_page(&url, &pager.what).await?;
         let runs = serde_json::from_slice::<RunsPage>(&page.body).map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?.workflow_runs;
         pager.pages += 1;

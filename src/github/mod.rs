@@ -31,7 +31,13 @@ pub struct RetryPolicy {
     pub backoff: Duration,
     /// The longest rate-limit wait worth sitting through; longer waits fail at once.
     pub max_wait: Duration,
+    /// The longest one request may take, its whole answer included (a server that trickles
+    /// bytes would otherwise hold the run forever).
+    pub timeout: Duration,
 }
+
+/// The largest answer read from the API (a page of 100 runs is about 0.5 MB).
+const MAX_BODY: usize = 32 << 20;
 
 impl RetryPolicy {
     /// Exponential backoff with jitter (0.5x to 1.5x), capped at 60 s.
@@ -134,15 +140,26 @@ impl GitHub {
     async fn attempt(&self, url: &str, what: &str) -> Attempt {
         self.wait_gate().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = match self.octo._get(url).await {
-            Ok(r) => r,
-            Err(e) => return Attempt::Retry(format!("network error: {}", short_err(&e)), None),
+        let exchange = async {
+            let resp = match self.octo._get(url).await {
+                Ok(r) => r,
+                Err(e) => return Err(Attempt::Retry(format!("network error: {}", short_err(&e)), None)),
+            };
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            match http_body_util::BodyExt::collect(http_body_util::Limited::new(resp.into_body(), MAX_BODY)).await {
+                Ok(b) => Ok((status, headers, b.to_bytes())),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Attempt::Fail(GhError::BadJson {
+                    what: what.into(),
+                    err: format!("the answer is larger than {} MiB, far more than any page of this API", MAX_BODY >> 20),
+                })),
+                Err(e) => Err(Attempt::Retry(format!("connection broke while reading: {}", short_err(&*e)), None)),
+            }
         };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = match http_body_util::BodyExt::collect(resp.into_body()).await {
-            Ok(b) => b.to_bytes(),
-            Err(e) => return Attempt::Retry(format!("connection broke while reading: {}", short_err(&e)), None),
+        let (status, headers, body) = match tokio::time::timeout(self.retry.timeout, exchange).await {
+            Ok(Ok(x)) => x,
+            Ok(Err(a)) => return a,
+            Err(_) => return Attempt::Retry(format!("no complete answer within {} s", self.retry.timeout.as_secs()), None),
         };
         let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim).map(String::from);
         if (200..300).contains(&status) {
@@ -185,7 +202,7 @@ impl GitHub {
                 detail: format!("{kind}, resets in {} s, longer than the {} s this tool waits{hint}", wait.as_secs(), self.retry.max_wait.as_secs()),
             });
         }
-        eprintln!("GitHub {kind} reached; waiting {} s before retrying", wait.as_secs());
+        crate::say!("GitHub {kind} reached; waiting {} s before retrying", wait.as_secs());
         *self.gate.lock().await = Some(Instant::now() + wait);
         Attempt::Retry(kind.to_string(), Some(Duration::ZERO))
     }
@@ -223,7 +240,12 @@ impl GitHub {
     ) -> Result<Vec<T>, GhError> {
         let mut out = Vec::new();
         let mut url = Some(self.url(path));
+        let mut seen = std::collections::HashSet::new();
         while let Some(u) = url.take() {
+            if !seen.insert(u.clone()) {
+                crate::say!("warning: GitHub's pages of {what} lead back to a page already read; stopping there");
+                break;
+            }
             let page = self.get_page(&u, what).await?;
             let mut batch = items(page.body).map_err(|e| GhError::BadJson { what: what.into(), err: e.to_string() })?;
             let empty = batch.is_empty();
@@ -283,7 +305,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy { attempts: 5, backoff: Duration::from_millis(100), max_wait: Duration::from_secs(1) };
+        let p = RetryPolicy { attempts: 5, backoff: Duration::from_millis(100), max_wait: Duration::from_secs(1), timeout: Duration::from_secs(1) };
         let d0 = p.delay(0);
         assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(150));
         let d3 = p.delay(3);

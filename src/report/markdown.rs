@@ -9,41 +9,71 @@ use crate::fetch::FetchReport;
 use crate::outcome::{Compared, FetchResult, Outcome};
 use crate::resolve::Baseline;
 
+/// A value shown as code: it cannot close the code span, break a table row, or start a line.
+fn code(s: &str) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    format!("`{}`", clean.replace('`', "'").replace('|', "\\|"))
+}
+
+/// A link target: an http(s) URL without anything that could end the link early.
+fn link(url: &str) -> String {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return String::new();
+    }
+    url.chars().filter(|c| !c.is_control() && !matches!(c, ' ' | '(' | ')' | '<' | '>' | '"' | '`')).collect()
+}
+
+/// Untrusted text shown as text: no links, images, HTML, emphasis or table breaks.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '(' | ')' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn head(f: &Found, b: Option<&Baseline>) -> String {
     let mut md = String::from("## TheRock artifacts\n\n");
     if let Some(b) = b {
-        md.push_str(&format!("- Commit asked about: `{}`\n", b.commit));
+        md.push_str(&format!("- Commit asked about: {}\n", code(&b.commit)));
         if let Some(p) = &b.therock_ref {
-            md.push_str(&format!("- Pinned TheRock commit: `{p}` ({})\n", b.pin_source.as_deref().unwrap_or("")));
+            md.push_str(&format!("- Pinned TheRock commit: {} ({})\n", code(p), text(b.pin_source.as_deref().unwrap_or(""))));
         }
         if f.found() {
             md.push_str(&format!(
-                "- Baseline: `{}` in {} (reason **{}**, distance {})\n",
-                f.commit.as_deref().unwrap_or(""),
-                f.repo.full(),
+                "- Baseline: {} in {} (reason **{}**, distance {})\n",
+                code(f.commit.as_deref().unwrap_or("")),
+                text(&f.repo.full()),
                 b.reason.unwrap_or(""),
                 b.distance.unwrap_or(0)
             ));
         }
     } else if let Some(c) = &f.commit {
-        md.push_str(&format!("- Commit: `{c}` in {}\n", f.repo.full()));
+        md.push_str(&format!("- Commit: {} in {}\n", code(c), text(&f.repo.full())));
     }
     for s in &f.slots {
         match &s.hit {
             Some(h) => md.push_str(&format!(
-                "- `{}`: run [{}]({}) ({}), `{}`\n",
-                s.group.name,
+                "- {}: run [{}]({}) ({}), {}\n",
+                code(&s.group.name),
                 h.run.id,
-                h.run.html_url.clone().unwrap_or_default(),
-                h.run.status_text(),
-                h.location.s3_uri()
+                link(h.run.html_url.as_deref().unwrap_or_default()),
+                text(&h.run.status_text()),
+                code(&h.location.s3_uri())
             )),
-            None => md.push_str(&format!("- `{}`: **not found**\n", s.group.name)),
+            None => md.push_str(&format!("- {}: **not found**\n", code(&s.group.name))),
         }
     }
     if !f.found() {
         if let Some(n) = &f.note {
-            md.push_str(&format!("\n{n}\n"));
+            md.push_str(&format!("\n{}\n", text(n)));
         }
     }
     md
@@ -62,7 +92,7 @@ fn found(f: &Found, b: Option<&Baseline>) -> String {
     if !rows.is_empty() {
         md.push_str("\n| archive | size |\n|---|---:|\n");
         for (n, s) in rows.iter().take(2000) {
-            md.push_str(&format!("| `{n}` | {} |\n", human_bytes(*s)));
+            md.push_str(&format!("| {} | {} |\n", code(n), human_bytes(*s)));
         }
     }
     md.push('\n');
@@ -79,7 +109,7 @@ fn fetched(f: &Found, b: Option<&Baseline>, r: &FetchReport) -> String {
     ));
     let yes = |b: bool| if b { "yes" } else { "no" };
     for d in r.archives.iter().take(2000) {
-        md.push_str(&format!("| `{}` | {} | {} | {} |\n", d.filename, human_bytes(d.size), yes(d.verified), yes(d.cached)));
+        md.push_str(&format!("| {} | {} | {} | {} |\n", code(&d.filename), human_bytes(d.size), yes(d.verified), yes(d.cached)));
     }
     md.push('\n');
     md
@@ -89,7 +119,15 @@ fn table(rows: &[Row], title: &str, limit: usize) -> String {
     let mut out = format!("### {title}\n\n| name | from | to | delta | delta % | change |\n|---|---:|---:|---:|---:|---|\n");
     let opt = |v: Option<u64>| v.map(human_bytes).unwrap_or_else(|| "-".into());
     for r in rows.iter().take(limit) {
-        out.push_str(&format!("| `{}` | {} | {} | {} | {} | {} |\n", r.name, opt(r.from), opt(r.to), fmt_delta(r.delta), fmt_pct(r.delta_percent), r.change));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            code(&r.name),
+            opt(r.from),
+            opt(r.to),
+            fmt_delta(r.delta),
+            fmt_pct(r.delta_percent),
+            r.change
+        ));
     }
     if rows.len() > limit {
         out.push_str(&format!("\n{} more rows not shown.\n", rows.len() - limit));
@@ -125,6 +163,19 @@ pub fn summary(o: &Outcome) -> String {
             FetchResult::Done(r) => fetched(resolved.found(), resolved.baseline(), r),
         },
         Outcome::Compared(Compared::Done(c)) => comparison(c),
-        Outcome::Compared(Compared::MissingSide { .. }) => format!("## TheRock artifact comparison\n\n{}\n", message(o).unwrap_or_default()),
+        Outcome::Compared(Compared::MissingSide { .. }) => format!("## TheRock artifact comparison\n\n{}\n", text(&message(o).unwrap_or_default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_values_cannot_escape_their_place_in_the_summary() {
+        assert_eq!(code("a`b|c\nd"), "`a'b\\|c d`");
+        assert_eq!(text("[x](http://e/) <img> *b*"), "\\[x\\]\\(http://e/\\) \\<img\\> \\*b\\*");
+        assert_eq!(link("javascript:alert(1)"), "");
+        assert_eq!(link("https://github.com/o/r/actions/runs/1) ![x](y"), "https://github.com/o/r/actions/runs/1![x]y");
     }
 }

@@ -447,3 +447,114 @@ pub fn git_repo(dir: &Path, origin: &str, n: usize) -> Vec<String> {
     }
     shas
 }
+
+// ---------------------------------------------------------------- helpers for fetch tests
+
+/// A tar stream built by hand, so names the `tar` crate's builder would refuse get through.
+pub fn raw_tar(entries: &[(&str, u8, &str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, data, link) in entries {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000755");
+        h[108..115].copy_from_slice(b"0000000");
+        h[116..123].copy_from_slice(b"0000000");
+        h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = *kind;
+        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|b| *b as u32).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data.as_bytes());
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+pub fn noise(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    for b in v.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    v
+}
+
+pub fn no_partials(dir: &Path) {
+    for e in walk(dir) {
+        let n = e.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!n.ends_with(".partial") && !n.contains("staging"), "leftover {}", e.display());
+    }
+}
+
+pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            out.push(p.clone());
+            if e.file_type().unwrap().is_dir() {
+                out.extend(walk(&p));
+            }
+        }
+    }
+    out
+}
+
+/// A TCP proxy to `upstream` (`http://host:port`) capping the total downstream rate at
+/// `bytes_per_sec`, shared by all connections; returns its `http://` address.
+pub async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let up = upstream.trim_start_matches("http://").to_string();
+    let bucket = Arc::new(tokio::sync::Mutex::new((Instant::now(), 0f64)));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let (up, bucket) = (up.clone(), bucket.clone());
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                let c2s = tokio::io::copy(&mut cr, &mut sw);
+                let s2c = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let wait = {
+                            let mut b = bucket.lock().await;
+                            let now = Instant::now();
+                            let refill = now.duration_since(b.0).as_secs_f64() * bytes_per_sec as f64;
+                            b.1 = (b.1 + refill).min(bytes_per_sec as f64 / 10.0) - n as f64;
+                            b.0 = now;
+                            if b.1 < 0.0 {
+                                Duration::from_secs_f64(-b.1 / bytes_per_sec as f64)
+                            } else {
+                                Duration::ZERO
+                            }
+                        };
+                        tokio::time::sleep(wait).await;
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = c2s => {}, _ = s2c => {} }
+            });
+        }
+    });
+    format!("http://{addr}")
+}

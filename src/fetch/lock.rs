@@ -1,0 +1,93 @@
+//! Locks: one fetch at a time into an output directory (the next one waits), and temporary files
+//! that say, by a lock held while their owner lives, whether their owner is gone.
+
+use std::fs::{File, TryLockError};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::error::FetchError;
+use super::extract::remove_path;
+
+/// Names the tool gives its temporary entries in an output directory.
+pub const STAGING_PREFIX: &str = ".therock-artifacts-staging-";
+
+/// Held while a fetch writes into an output directory.
+pub struct OutputLock {
+    _file: File,
+}
+
+fn lock_file(dir: &Path) -> io::Result<File> {
+    // A directory can be locked itself on Unix, leaving nothing behind in the output.
+    #[cfg(unix)]
+    return File::open(dir);
+    #[cfg(not(unix))]
+    return std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".therock-artifacts.lock"));
+}
+
+/// Takes the output directory's lock, waiting (and saying so) while another fetch holds it;
+/// then removes what fetches that died (killed, or the machine lost power) left behind.
+pub async fn lock_output(dir: &Path) -> Result<OutputLock, FetchError> {
+    let f = lock_file(dir).map_err(|e| FetchError::io(format!("cannot lock the output directory {}", dir.display()), e))?;
+    let f = match f.try_lock() {
+        Ok(()) => f,
+        Err(TryLockError::WouldBlock) => {
+            crate::say!("waiting for another fetch into {}", dir.display());
+            let waited = tokio::task::spawn_blocking(move || f.lock().map(|_| f)).await.map_err(|e| FetchError::Worker(e.to_string()))?;
+            waited.map_err(|e| FetchError::io(format!("cannot lock the output directory {}", dir.display()), e))?
+        }
+        Err(TryLockError::Error(e)) => return Err(FetchError::io(format!("cannot lock the output directory {}", dir.display()), e)),
+    };
+    remove_stale_staging(dir);
+    Ok(OutputLock { _file: f })
+}
+
+/// With the output lock held, every staging tree in the output belongs to a fetch that is gone.
+fn remove_stale_staging(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            match remove_path(&e.path()) {
+                Ok(()) => crate::say!("removed {}, left by an interrupted fetch", e.path().display()),
+                Err(err) => crate::say!("warning: cannot remove {}, left by an interrupted fetch: {err}", e.path().display()),
+            }
+        }
+    }
+}
+
+/// A temporary file whose owner holds a lock on it while it lives. The lock is held through a
+/// handle of its own, so it outlasts the writer's handle until the file is renamed or removed.
+pub struct OwnedTemp {
+    pub path: PathBuf,
+    _lock: File,
+}
+
+impl OwnedTemp {
+    /// Creates `path` and locks it.
+    pub fn create(path: PathBuf) -> io::Result<(OwnedTemp, File)> {
+        let writer = File::create(&path)?;
+        let lock = File::open(&path)?;
+        if let Err(e) = lock.try_lock() {
+            let _ = std::fs::remove_file(&path);
+            return Err(match e {
+                TryLockError::Error(e) => e,
+                TryLockError::WouldBlock => io::Error::other("a new temporary file is locked by someone else"),
+            });
+        }
+        Ok((OwnedTemp { path, _lock: lock }, writer))
+    }
+}
+
+/// Removes the files in `dir` named `*.partial` whose owner is gone (nobody holds their lock).
+pub fn remove_orphaned_partials(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "partial") {
+            continue;
+        }
+        let Ok(f) = File::open(&p) else { continue };
+        if f.try_lock().is_ok() {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Lines for people on stderr (and, in action mode, the text on stdout). On a runner every
+//! output line starting with `::` is a workflow command, and archive names, S3 keys, inputs and
+//! server messages are not ours: in action mode they are neutralized before they are printed.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ACTION: AtomicBool = AtomicBool::new(false);
+
+/// From now on, text is printed as a runner must see it.
+pub fn set_action_mode() {
+    ACTION.store(true, Ordering::Relaxed);
+}
+
+pub fn action_mode() -> bool {
+    ACTION.load(Ordering::Relaxed)
+}
+
+/// Text a runner reads as plain output, never as a workflow command: a line that would start a
+/// command (`::`, after any blanks) is shown behind `> `, a legacy `##[` is broken up, and a lone
+/// CR (which the runner also splits lines on) becomes a line break.
+pub fn neutralize(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.trim_start().starts_with("::") {
+            out.push_str("> ");
+        }
+        out.push_str(&line.replace("##[", "# #["));
+    }
+    out
+}
+
+fn guarded(text: &str) -> std::borrow::Cow<'_, str> {
+    if action_mode() {
+        std::borrow::Cow::Owned(neutralize(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// One line (or more) on stderr.
+pub fn line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", guarded(text));
+}
+
+/// Text for stdout that is not a workflow command of ours.
+pub fn stdout_text(text: &str) {
+    let _ = write!(std::io::stdout().lock(), "{}", guarded(text));
+}
+
+/// `say!("...", args)`: a line on stderr, safe in action mode.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => { $crate::log::line(&format!($($t)*)) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_that_would_be_a_workflow_command_is_shown_not_run() {
+        assert_eq!(neutralize("fetched evil\n::warning::pwned"), "fetched evil\n> ::warning::pwned");
+        assert_eq!(neutralize("a\r  ::set-env name=X::1"), "a\n>   ::set-env name=X::1");
+        assert_eq!(neutralize("x ##[error]y"), "x # #[error]y");
+        assert_eq!(neutralize("plain: text :: inside"), "plain: text :: inside");
+    }
+}
