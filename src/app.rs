@@ -74,7 +74,7 @@ impl App {
         let r = self.resolver();
         let resolved = match source {
             Source::Find(subject) => Resolved::Found(r.find(subject).await?),
-            Source::Baseline(subject, walk) => Resolved::Baseline(r.baseline(subject, walk).await?),
+            Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(r.baseline(subject, walk).await?)),
         };
         let found = resolved.found();
         if !found.found() {

@@ -29,8 +29,17 @@ impl Locator {
     }
 
     pub fn location(&self, repo: &Repo, run: &Run) -> RunLocation {
-        let b = run_bucket(repo, run.head_repo.as_deref(), run.updated_at.as_deref(), &self.release);
+        let b = run_bucket(&repo.canonical(run.repo.as_deref()), run.head_repo.as_deref(), run.updated_at.as_deref(), &self.release);
         RunLocation::new(b, run.id, self.platform)
+    }
+
+    /// `the_rock_commit` of the run's `manifests/therock_manifest.json`, when it has one.
+    pub async fn therock_commit(&self, loc: &RunLocation) -> Option<String> {
+        let key = format!("{}manifests/therock_manifest.json", loc.prefix());
+        let body = self.s3.get_small(&loc.bucket, &key, 4 << 20).await.ok()??;
+        let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
+        let c = v.get("the_rock_commit")?.as_str()?.trim().to_ascii_lowercase();
+        crate::domain::pins::is_full_sha(&c).then_some(c)
     }
 
     pub async fn listing(&self, loc: &RunLocation) -> Result<Arc<RunListing>, S3Error> {

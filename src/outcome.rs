@@ -13,7 +13,7 @@ use crate::resolve::Baseline;
 #[derive(Debug, Clone)]
 pub enum Resolved {
     Found(Found),
-    Baseline(Baseline),
+    Baseline(Box<Baseline>),
 }
 
 impl Resolved {

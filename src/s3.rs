@@ -39,6 +39,45 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
+/// Every TheRock bucket lives in this region.
+pub const BUCKET_REGION: &str = "us-east-2";
+
+/// The region requests are signed and sent for: the buckets' own, whatever `AWS_REGION` says
+/// (a runner often sets another for its own AWS work, and the SDK does not follow S3's 301
+/// redirect); with an endpoint override (a local or mirrored S3), the configured region.
+pub fn region_for(endpoint_override: bool, env_region: Option<&str>) -> String {
+    match (endpoint_override, env_region.map(str::trim).filter(|r| !r.is_empty())) {
+        (true, Some(r)) => r.to_string(),
+        _ => BUCKET_REGION.to_string(),
+    }
+}
+
+/// The S3 client's configuration from environment variables (`get`).
+async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool) -> aws_sdk_s3::Config {
+    let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+    let endpoint = nonempty("AWS_ENDPOINT_URL_S3").or_else(|| nonempty("AWS_ENDPOINT_URL"));
+    let env_region = nonempty("AWS_REGION").or_else(|| nonempty("AWS_DEFAULT_REGION"));
+    let region = region_for(endpoint.is_some(), env_region.as_deref());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+        // Body stalls are detected by the downloader, which only waits while it wants bytes;
+        // the SDK's own detector would also count time a slow xz decoder spends elsewhere.
+        .stalled_stream_protection(aws_sdk_s3::config::StalledStreamProtectionConfig::disabled());
+    if !signed {
+        loader = loader.no_credentials();
+    }
+    let shared = loader.load().await;
+    let mut conf = aws_sdk_s3::config::Builder::from(&shared);
+    if let Some(ep) = endpoint {
+        conf = conf.endpoint_url(ep.trim()).force_path_style(true);
+    }
+    // Downloads are streamed; the operation timeout must not cut a long body short.
+    conf = conf
+        .timeout_config(aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(15)).read_timeout(Duration::from_secs(60)).build());
+    conf.build()
+}
+
 #[derive(Clone)]
 pub struct S3 {
     client: aws_sdk_s3::Client,
@@ -62,32 +101,7 @@ fn credentials_configured() -> bool {
 
 impl S3 {
     pub async fn from_env() -> anyhow::Result<Self> {
-        let region = std::env::var("AWS_REGION")
-            .ok()
-            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| "us-east-2".to_string());
-        let signed = credentials_configured();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region))
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
-            // Body stalls are detected by the downloader, which only waits while it wants bytes;
-            // the SDK's own detector would also count time a slow xz decoder spends elsewhere.
-            .stalled_stream_protection(aws_sdk_s3::config::StalledStreamProtectionConfig::disabled());
-        if !signed {
-            loader = loader.no_credentials();
-        }
-        let shared = loader.load().await;
-        let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
-        let mut conf = aws_sdk_s3::config::Builder::from(&shared);
-        if let Some(ep) = endpoint {
-            conf = conf.endpoint_url(ep.trim()).force_path_style(true);
-        }
-        // Downloads are streamed; the operation timeout must not cut a long body short.
-        conf = conf.timeout_config(
-            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(15)).read_timeout(Duration::from_secs(60)).build(),
-        );
-        Ok(S3 { client: aws_sdk_s3::Client::from_conf(conf.build()) })
+        Ok(S3 { client: aws_sdk_s3::Client::from_conf(client_config(&|k| std::env::var(k).ok(), credentials_configured()).await) })
     }
 
     fn map_err<E>(bucket: &str, key: &str, e: SdkError<E>) -> S3Error
@@ -211,5 +225,26 @@ impl S3 {
         let resp = req.send().await.map_err(|e| Self::map_err(bucket, key, e))?;
         let etag = resp.e_tag().map(String::from);
         Ok((resp.body, etag))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[tokio::test]
+    async fn the_buckets_region_wins_over_the_runners_and_an_endpoint_override_keeps_its_own() {
+        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1")]), false).await;
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
+        let c = client_config(&vars(&[("AWS_DEFAULT_REGION", "ap-south-1")]), false).await;
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
+        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")]), false).await;
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"), "a local S3 keeps the configured region");
+        let c = client_config(&vars(&[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")]), false).await;
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
     }
 }

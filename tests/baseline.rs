@@ -1,62 +1,13 @@
 //! Scenario 2 (`baseline`): TheRock merge-base walks, super-repo pins, local checkouts.
 
 mod common;
-use base64::Engine;
 use common::*;
 use serde_json::json;
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 const THEROCK: &str = "ROCm/TheRock";
 const WF: &str = "multi_arch_ci.yml";
-
-/// Main-branch history of `n` commits, newest first, each a child of the next.
-fn history(base: u32, n: usize) -> Vec<String> {
-    (0..n).map(|i| sha(base + i as u32)).collect()
-}
-
-async fn mount_history(gh: &MockServer, repo: &str, shas: &[String], from: usize) {
-    let commits: Vec<_> = (from..shas.len())
-        .map(|i| {
-            let parents: Vec<&str> = shas.get(i + 1).map(|p| vec![p.as_str()]).unwrap_or_default();
-            commit_json(&shas[i], &parents, &format!("2026-08-15T{:02}:{:02}:00Z", 20 - i / 60, 59 - i % 60))
-        })
-        .collect();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{repo}/commits")))
-        .and(query_param("sha", shas[from].as_str()))
-        .respond_with(ok_json(json!(commits)))
-        .mount(gh)
-        .await;
-}
-
-/// A run of main created just after commit `i` of `history`.
-fn main_run<'a>(id: u64, shas: &'a [String], i: usize, status: &'a str, conclusion: Option<&'a str>) -> RunSpec<'a> {
-    let mut r = RunSpec::ok(id, &shas[i], THEROCK, WF);
-    r.status = status;
-    r.conclusion = conclusion;
-    r.created_at = format!("2026-08-15T{:02}:{:02}:30Z", 20 - i / 60, 59 - i % 60);
-    r
-}
-
-async fn mount_branch_runs(gh: &MockServer, repo: &str, workflow: &str, runs: &[serde_json::Value]) {
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{repo}/actions/workflows/{workflow}/runs")))
-        .and(query_param("branch", "main"))
-        .respond_with(ok_json(runs_page(runs, runs.len())))
-        .mount(gh)
-        .await;
-}
-
-async fn mount_compare(gh: &MockServer, repo: &str, head: &str, merge_base: &str) {
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{repo}/compare/main...{head}")))
-        .respond_with(ok_json(
-            json!({"status": "ahead", "ahead_by": 1, "behind_by": 3, "merge_base_commit": commit_json(merge_base, &[], "2026-08-15T20:59:00Z"), "commits": []}),
-        ))
-        .mount(gh)
-        .await;
-}
 
 fn put_group(bed: &Bed, run: u64) {
     bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "x"), true);
@@ -176,30 +127,6 @@ async fn retriggered_pair_on_the_baseline_commit_accumulates() {
     assert_eq!(d["distance"], 1);
     assert_eq!(d["results"][0]["workflow_run_id"], "5002");
     assert_eq!(d["results"][1]["workflow_run_id"], "5001");
-}
-
-fn contents(text: &str) -> serde_json::Value {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
-    let wrapped: Vec<String> = b64.as_bytes().chunks(60).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
-    json!({"type": "file", "encoding": "base64", "size": text.len(), "name": "x.yml", "path": "x", "content": wrapped.join("\n") + "\n", "sha": "abc"})
-}
-
-async fn mount_file(gh: &MockServer, repo: &str, file: &str, at: &str, text: Option<&str>) {
-    let t = match text {
-        Some(t) => ok_json(contents(t)),
-        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/repos/contents"})),
-    };
-    Mock::given(method("GET")).and(path(format!("/repos/{repo}/contents/{file}"))).and(query_param("ref", at)).respond_with(t).mount(gh).await;
-}
-
-fn ci_env(pin: &str) -> String {
-    format!("name: CI environment\ndescription: shared values\noutputs:\n  therock-ref:\n    description: TheRock commit to build against\n    value: \"{pin}\" # 2026-08-01 commit\n  baseline-run-id:\n    value: \"\"\nruns:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n")
-}
-
-fn checkout_workflow(reference: &str) -> String {
-    format!(
-        "name: TheRock CI Linux\non:\n  workflow_call:\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - name: Checkout rocm-libraries\n        uses: actions/checkout@v4\n      - name: Checkout TheRock repository\n        uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          repository: \"ROCm/TheRock\"\n          path: \"TheRock\"\n          ref: {reference} # 2026-01-10 commit\n"
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

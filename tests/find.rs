@@ -525,17 +525,24 @@ async fn latest_skips_unsuccessful_commits_within_budget() {
         .respond_with(ok_json(json!(commits)))
         .mount(&bed.gh)
         .await;
+    // The branch's runs, all statuses (a failed run with healthy builds may count): the failed
+    // run of c1 uploaded nothing, so it costs no jobs request.
     let mut runs = Vec::new();
-    for (i, id) in [(2usize, 2002u64), (3, 2003)] {
+    for (i, id, status, conclusion) in [
+        (0usize, 2000u64, "in_progress", None),
+        (1, 2001, "completed", Some("failure")),
+        (2, 2002, "completed", Some("success")),
+        (3, 2003, "completed", Some("success")),
+    ] {
         let mut r = RunSpec::ok(id, &shas[i], THEROCK, WF);
         r.created_at = format!("2026-08-20T13:{:02}:00Z", 59 - i);
+        (r.status, r.conclusion) = (status, conclusion);
         runs.push(run_json(&r));
     }
     Mock::given(method("GET"))
         .and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs")))
         .and(query_param("branch", "main"))
-        .and(query_param("status", "success"))
-        .respond_with(ok_json(runs_page(&runs, 2)))
+        .respond_with(ok_json(runs_page(&runs, 4)))
         .mount(&bed.gh)
         .await;
     bed.s3.put_artifact("therock-ci-artifacts", "2002-linux/", "blas_lib_gfx1151.tar.zst", b"x", true);

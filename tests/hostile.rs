@@ -330,7 +330,7 @@ async fn action_output_cannot_become_workflow_commands() {
     std::fs::create_dir_all(&ws).unwrap();
     let files = bed.home.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"));
+    let mut cmd = std::process::Command::new(bin());
     cmd.env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("INPUT_MODE", "fetch")
@@ -364,7 +364,7 @@ async fn action_output_cannot_become_workflow_commands() {
 
 #[test]
 fn a_token_with_a_line_break_is_refused_and_every_line_masked() {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"))
+    let o = std::process::Command::new(bin())
         .env_clear()
         .env("INPUT_ARTIFACT-GROUP", "gfx94X-dcgpu")
         .env("INPUT_GITHUB-TOKEN", "ghs_firstline\nghs_secondline")

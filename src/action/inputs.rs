@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, WalkRaw};
+use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, WalkRaw};
 use crate::config::{Raw, RawCommand};
 
 /// Inputs as the runner passes them: `INPUT_<NAME>`, upper-cased with hyphens kept; unset ones
@@ -42,6 +42,12 @@ pub struct Inputs {
     pub compare_to: Option<String>,
     #[serde(rename = "therock-repository")]
     pub therock_repository: Option<String>,
+    #[serde(rename = "max-age-hours")]
+    pub max_age_hours: Option<String>,
+    #[serde(rename = "require-successful-run")]
+    pub require_successful_run: Option<String>,
+    #[serde(rename = "require-artifact")]
+    pub require_artifact: Option<String>,
 }
 
 pub use crate::config::given;
@@ -138,7 +144,14 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
     )?;
     let if_not_found =
         choice("if-not-found", given(&inputs.if_not_found), "fail", &[("fail", IfNotFound::Fail), ("warn", IfNotFound::Warn), ("ignore", IfNotFound::Ignore)])?;
+    // The action's contract (interface.md) requires a group in every mode, unlike `fetch` on the
+    // command line, which takes every archive without one.
+    if given(&inputs.artifact_group).is_none() {
+        return Err("input 'artifact-group' is required: name at least one GPU family, e.g. gfx94X-dcgpu".into());
+    }
     let verify = choice("verify", given(&inputs.verify), "true", &[("true", true), ("false", false)])?;
+    let successful = choice("require-successful-run", given(&inputs.require_successful_run), "false", &[("true", true), ("false", false)])?;
+    let require = RequireRaw { require_artifact: lines(&inputs.require_artifact), require_single_run: false, require_successful_run: successful };
     // The commit asked about: the input, else the pull request's head (never the merge commit
     // GITHUB_SHA names on a PR), else GITHUB_SHA.
     let commit = given(&inputs.commit).or_else(|| ev.head_sha.clone()).or_else(|| env.sha.clone());
@@ -152,16 +165,18 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         max_commits: given(&inputs.max_commits),
         therock_repo: given(&inputs.therock_repository),
         pr: None,
+        max_age_hours: given(&inputs.max_age_hours),
     };
     let command = match mode {
-        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), ..FindRaw::default() }),
-        Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id: given(&inputs.run_id), walk }),
+        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), require }),
+        Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id: given(&inputs.run_id), walk, require }),
         Mode::Fetch => RawCommand::Fetch(FetchRaw {
             commit,
             run_id: given(&inputs.run_id),
             // By run id the run is used as it is; by commit the baseline walk finds one.
             baseline: given(&inputs.run_id).is_none(),
             walk,
+            require,
             output_dir: Some(output_dir.display().to_string()),
             fetch: FetchOptsRaw {
                 include: lines(&inputs.include),

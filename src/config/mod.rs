@@ -88,6 +88,8 @@ pub struct WalkOptions {
     pub base_branch: Option<String>,
     pub max_commits: usize,
     pub therock_repo: Repo,
+    /// `--max-age-hours`: runs older than this do not count.
+    pub max_age_hours: Option<u64>,
 }
 
 /// Which filters and where to put the archives.
@@ -157,7 +159,8 @@ pub struct Config {
 
 impl Config {
     pub fn build(raw: Raw, facts: Facts) -> Result<Config, ConfigError> {
-        let groups = parse::groups(&raw.common.artifact_group, &raw.common.amdgpu_target)?;
+        let everything_allowed = matches!(raw.command, RawCommand::Fetch(_));
+        let groups = parse::groups(&raw.common.artifact_group, &raw.common.amdgpu_target, everything_allowed)?;
         let repo = parse::repo(&raw, &facts);
         // The checkout only speaks for the commit when it is a checkout of that repository
         // (or of a fork: same repository name).

@@ -40,11 +40,20 @@ fn number(s: &str, field: Field, what: &str) -> Result<u64, ConfigError> {
     s.trim().parse::<u64>().map_err(|_| err(field, format!("invalid {what} '{}': expected a positive whole number", s.trim())))
 }
 
-/// Groups (deduplicated by name), with `--amdgpu-target` extras added to a single group.
-pub fn groups(raw_groups: &[String], raw_targets: &[String]) -> Result<Vec<ArtifactGroup>, ConfigError> {
+/// Groups (deduplicated by name), with `--amdgpu-target` extras added to a single group. Without
+/// a group: the given targets form one, and `fetch` takes every archive of the run.
+pub fn groups(raw_groups: &[String], raw_targets: &[String], everything_allowed: bool) -> Result<Vec<ArtifactGroup>, ConfigError> {
     let names = split_list(raw_groups);
+    let targets = split_list(raw_targets);
+    if let Some(bad) = targets.iter().find(|t| !is_target_syntax(t)) {
+        return Err(err(Field::AmdgpuTarget, format!("invalid amdgpu target '{bad}': expected a gfx target such as gfx942")));
+    }
     if names.is_empty() {
-        return Err(err(Field::ArtifactGroup, "no artifact group given: name at least one GPU family, e.g. gfx94X-dcgpu"));
+        return match (targets.is_empty(), everything_allowed) {
+            (false, _) => Ok(vec![ArtifactGroup::of_targets(&targets)]),
+            (true, true) => Ok(vec![ArtifactGroup::all()]),
+            (true, false) => Err(err(Field::ArtifactGroup, "no artifact group given: name at least one GPU family, e.g. gfx94X-dcgpu")),
+        };
     }
     let mut groups: Vec<ArtifactGroup> = Vec::new();
     for n in &names {
@@ -94,8 +103,8 @@ pub fn repo(raw: &Raw, facts: &Facts) -> Result<Repo, ConfigError> {
 /// The settings every command shares.
 pub fn query(raw: &Raw, groups: Vec<ArtifactGroup>, repo: Repo, platform: Platform) -> Result<Query, ConfigError> {
     let workflow_flag = given(&raw.common.workflow).map(|w| workflow(&w)).transpose()?;
-    let (required, single_run, successful_run) = match &raw.command {
-        RawCommand::Find(f) => {
+    let (required, single_run, successful_run) = match raw.require() {
+        Some(f) => {
             let required = f
                 .require_artifact
                 .iter()
@@ -105,7 +114,7 @@ pub fn query(raw: &Raw, groups: Vec<ArtifactGroup>, repo: Repo, platform: Platfo
                 .collect::<Result<Vec<_>, _>>()?;
             (required, f.require_single_run, f.require_successful_run)
         }
-        _ => (Vec::new(), false, false),
+        None => (Vec::new(), false, false),
     };
     Ok(Query { repo, workflow_flag, platform, groups, required, single_run, successful_run })
 }
@@ -175,7 +184,11 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
         Some(r) => Repo::parse(&r).map_err(|e| err(Field::TherockRepo, e))?,
         None => Repo { owner: "ROCm".into(), name: "TheRock".into() },
     };
-    Ok(WalkOptions { base_branch: branch(&w.base_branch, Field::BaseBranch)?, max_commits: max_commits(&w.max_commits)?, therock_repo })
+    let max_age_hours = match given(&w.max_age_hours) {
+        Some(h) => Some(number(&h, Field::MaxAgeHours, "max-age-hours")?).filter(|h| *h > 0),
+        None => None,
+    };
+    Ok(WalkOptions { base_branch: branch(&w.base_branch, Field::BaseBranch)?, max_commits: max_commits(&w.max_commits)?, therock_repo, max_age_hours })
 }
 
 fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
@@ -299,7 +312,7 @@ mod tests {
     fn regexes_workflows_and_extract_modes_are_checked_up_front() {
         let mut r = find(&"a".repeat(40));
         if let RawCommand::Find(f) = &mut r.command {
-            f.require_artifact = vec!["(".into()];
+            f.require.require_artifact = vec!["(".into()];
         }
         let e = build(r).unwrap_err();
         assert_eq!(e.field, Field::RequireArtifact);

@@ -10,8 +10,9 @@ pub struct Common {
     /// Repository OWNER/NAME (default: the origin remote of the current git checkout).
     #[arg(long)]
     pub repo: Option<String>,
-    /// Artifact groups (GPU families such as gfx94X-dcgpu; one or more values; repeatable).
-    #[arg(long = "artifact-group", num_args = 1.., required = true)]
+    /// Artifact groups (GPU families such as gfx94X-dcgpu, or `generic`; one or more values;
+    /// repeatable). `fetch` without one takes every archive of the run.
+    #[arg(long = "artifact-group", num_args = 1..)]
     pub artifact_group: Vec<String>,
     /// Extra gfx targets for a single artifact group (repeatable).
     #[arg(long = "amdgpu-target")]
@@ -42,6 +43,24 @@ pub struct WalkRaw {
     /// A pull request number: its head commit and base branch.
     #[arg(long)]
     pub pr: Option<String>,
+    /// Runs older than this many hours do not count (upstream reuses baselines up to 72 h old).
+    #[arg(long = "max-age-hours")]
+    pub max_age_hours: Option<String>,
+}
+
+/// Which runs and archives count.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RequireRaw {
+    /// A regex every group's archive list must match (repeatable).
+    #[arg(long = "require-artifact")]
+    pub require_artifact: Vec<String>,
+    /// All groups must come from one run (no accumulation across re-triggered runs).
+    #[arg(long = "require-single-run")]
+    pub require_single_run: bool,
+    /// Only completed, successful runs count (else `latest` and `baseline` also take runs whose
+    /// tests failed but whose build jobs were healthy; `find` takes any run).
+    #[arg(long = "require-successful-run")]
+    pub require_successful_run: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -52,15 +71,8 @@ pub struct FindRaw {
     /// Use this workflow run directly.
     #[arg(long = "run-id")]
     pub run_id: Option<String>,
-    /// A regex every group's archive list must match (repeatable).
-    #[arg(long = "require-artifact")]
-    pub require_artifact: Vec<String>,
-    /// All groups must come from one run (no accumulation across re-triggered runs).
-    #[arg(long = "require-single-run")]
-    pub require_single_run: bool,
-    /// Only completed, successful runs count.
-    #[arg(long = "require-successful-run")]
-    pub require_successful_run: bool,
+    #[command(flatten)]
+    pub require: RequireRaw,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -71,6 +83,8 @@ pub struct LatestRaw {
     /// How many commits to look at at most.
     #[arg(long = "max-commits")]
     pub max_commits: Option<String>,
+    #[command(flatten)]
+    pub require: RequireRaw,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -83,6 +97,8 @@ pub struct BaselineRaw {
     pub run_id: Option<String>,
     #[command(flatten)]
     pub walk: WalkRaw,
+    #[command(flatten)]
+    pub require: RequireRaw,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -98,6 +114,8 @@ pub struct FetchRaw {
     pub baseline: bool,
     #[command(flatten)]
     pub walk: WalkRaw,
+    #[command(flatten)]
+    pub require: RequireRaw,
     /// Where to put the artifacts.
     #[arg(long = "output-dir", required = true)]
     pub output_dir: Option<String>,
@@ -186,6 +204,17 @@ pub struct Raw {
 }
 
 impl Raw {
+    /// The command's `--require-*` flags, where it has them.
+    pub fn require(&self) -> Option<&RequireRaw> {
+        match &self.command {
+            RawCommand::Find(f) => Some(&f.require),
+            RawCommand::Latest(l) => Some(&l.require),
+            RawCommand::Baseline(b) => Some(&b.require),
+            RawCommand::Fetch(f) => Some(&f.require),
+            RawCommand::Compare(_) => None,
+        }
+    }
+
     /// The revisions the command names, which a local checkout may resolve.
     pub fn revisions(&self) -> Vec<String> {
         let given = |o: &Option<String>| o.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());

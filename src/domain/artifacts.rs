@@ -1,6 +1,6 @@
 //! The archive filename grammar and what a run listing holds for a group.
 
-use super::families::ArtifactGroup;
+use super::families::{ArtifactGroup, Scope};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -68,6 +68,20 @@ impl ArtifactName {
     }
 }
 
+/// The directory a manifest line's `.prebuilt` marker stands for: its innermost component named
+/// `stage` (TheRock's CMake skips a subproject when `{stage_dir}.prebuilt` exists), or the line
+/// itself when it has none. `dctools/rdc/stage/portable-rdc` -> `dctools/rdc/stage`.
+pub fn prebuilt_stage(line: &str) -> &str {
+    let comps: Vec<&str> = line.split('/').collect();
+    match comps.iter().rposition(|c| *c == "stage") {
+        Some(i) => {
+            let len: usize = comps[..=i].iter().map(|c| c.len()).sum::<usize>() + i;
+            &line[..len]
+        }
+        None => line,
+    }
+}
+
 /// One object of a run listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedObject {
@@ -114,14 +128,27 @@ impl RunListing {
         RunListing { archives, sidecars, etags }
     }
 
-    /// Archives belonging to a group: generic ones and those whose target is in the group.
+    /// Archives belonging to a group: generic ones and those whose target is in the group
+    /// (`generic`: the generic ones alone; `all`: every one).
     pub fn for_group<'a>(&'a self, group: &ArtifactGroup) -> Vec<&'a (ArtifactName, u64)> {
-        self.archives.iter().filter(|(a, _)| a.is_generic() || group.matches_target(&a.target)).collect()
+        self.archives
+            .iter()
+            .filter(|(a, _)| match group.scope {
+                Scope::Generic => a.is_generic(),
+                Scope::All => true,
+                Scope::Targets => a.is_generic() || group.matches_target(&a.target),
+            })
+            .collect()
     }
 
-    /// A group is present only when at least one target-specific archive matched.
+    /// A group is present only when at least one target-specific archive matched (`generic`:
+    /// a generic one; `all`: any).
     pub fn has_group(&self, group: &ArtifactGroup) -> bool {
-        self.archives.iter().any(|(a, _)| !a.is_generic() && group.matches_target(&a.target))
+        match group.scope {
+            Scope::Generic => self.archives.iter().any(|(a, _)| a.is_generic()),
+            Scope::All => !self.archives.is_empty(),
+            Scope::Targets => self.archives.iter().any(|(a, _)| !a.is_generic() && group.matches_target(&a.target)),
+        }
     }
 }
 
@@ -159,6 +186,15 @@ mod tests {
     }
 
     #[test]
+    fn a_prebuilt_marker_stands_for_the_enclosing_stage_directory() {
+        assert_eq!(prebuilt_stage("compiler/amd-llvm/stage"), "compiler/amd-llvm/stage");
+        assert_eq!(prebuilt_stage("dctools/rdc/stage/portable-rdc"), "dctools/rdc/stage", "TheRock #7549/#7551");
+        assert_eq!(prebuilt_stage("a/stage/b/stage/c"), "a/stage/b/stage", "the innermost one");
+        assert_eq!(prebuilt_stage("third-party/sysdeps/linux"), "third-party/sysdeps/linux", "no stage: the line itself");
+        assert_eq!(prebuilt_stage("backstage/x"), "backstage/x", "a whole component, not a suffix");
+    }
+
+    #[test]
     fn listing_prefers_zst_and_keeps_sidecars_apart() {
         let l = RunListing::from_objects(&[
             obj("blas_lib_gfx942.tar.xz"),
@@ -181,5 +217,9 @@ mod tests {
         let l = RunListing::from_objects(&[obj("base_lib_generic.tar.zst"), obj("blas_lib_gfx942.tar.zst"), obj("blas_lib_gfx1151.tar.zst")]);
         assert!(l.has_group(&g));
         assert_eq!(l.for_group(&g).len(), 2);
+        let generic = ArtifactGroup::parse("generic").unwrap();
+        assert!(generic_only.has_group(&generic), "`generic` is present with a generic archive");
+        assert_eq!(l.for_group(&generic).len(), 1, "and takes the generic archives alone");
+        assert_eq!(l.for_group(&ArtifactGroup::all()).len(), 3);
     }
 }

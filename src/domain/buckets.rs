@@ -69,6 +69,11 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// The repository as GitHub spells it (`full_name` of an API object), else `self`.
+    pub fn canonical(&self, full_name: Option<&str>) -> Repo {
+        full_name.and_then(|f| Repo::parse(f).ok()).filter(|c| c.full().eq_ignore_ascii_case(&self.full())).unwrap_or_else(|| self.clone())
+    }
+
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim().trim_end_matches('/');
         let s = s.strip_suffix(".git").unwrap_or(s);
@@ -114,9 +119,10 @@ pub struct RunBucket {
     pub external_repo: String,
 }
 
-/// Picks the bucket for a run of `repo` (the repository the workflow ran in).
-/// `head_repository` is the run's `head_repository.full_name` (None: deleted fork, not a fork);
-/// `updated_at` is the run's RFC 3339 `updated_at`.
+/// Picks the bucket for a run of `repo` (the repository the workflow ran in, spelled as GitHub
+/// does: S3 keys are case-sensitive, the API is not). `head_repository` is the run's
+/// `head_repository.full_name` (None: deleted fork, not a fork); `updated_at` is the run's
+/// RFC 3339 `updated_at`.
 pub fn run_bucket(repo: &Repo, head_repository: Option<&str>, updated_at: Option<&str>, release: &ReleaseType) -> RunBucket {
     if let ReleaseType::Release(kind) = release {
         return RunBucket { bucket: format!("therock-{kind}-artifacts"), external_repo: String::new() };
@@ -128,7 +134,8 @@ pub fn run_bucket(repo: &Repo, head_repository: Option<&str>, updated_at: Option
         (false, false) => RunBucket { bucket: "therock-ci-artifacts".into(), external_repo: String::new() },
         (true, false) => RunBucket { bucket: "therock-ci-artifacts-external".into(), external_repo: format!("{}-{}/", repo.owner, repo.name) },
         (false, true) => RunBucket { bucket: "therock-artifacts".into(), external_repo: String::new() },
-        (true, true) => RunBucket { bucket: "therock-artifacts-external".into(), external_repo: String::new() },
+        // Upstream kept the prefix in the legacy external bucket too (January 2026).
+        (true, true) => RunBucket { bucket: "therock-artifacts-external".into(), external_repo: format!("{}-{}/", repo.owner, repo.name) },
     }
 }
 
@@ -195,6 +202,7 @@ mod tests {
         assert_eq!(b.bucket, "therock-ci-artifacts");
         let b = run_bucket(&r("ROCm/rocm-systems"), None, Some("2025-10-01T00:00:00Z"), &ci);
         assert_eq!(b.bucket, "therock-artifacts-external");
+        assert_eq!(b.external_repo, "ROCm-rocm-systems/", "legacy external runs keep the repository prefix");
         let rel = ReleaseType::parse(Some("nightly-bkc")).unwrap();
         assert_eq!(run_bucket(&r("ROCm/TheRock"), None, new, &rel).bucket, "therock-nightly-artifacts");
         assert!(ReleaseType::parse(Some("weekly")).is_err());

@@ -44,6 +44,17 @@ pub const FAMILIES: &[(&str, &[&str])] = &[
     ("igpu-all", &["gfx90c", "gfx1033", "gfx1035", "gfx1036", "gfx1103", "gfx1150", "gfx1151", "gfx1152", "gfx1153"]),
 ];
 
+/// Which archives a group takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Generic archives and those of the group's targets; present only with a target-specific one.
+    Targets,
+    /// `generic`: the target-neutral archives alone.
+    Generic,
+    /// Every archive of the run (`fetch` without a group, as upstream's `fetch_artifacts.py`).
+    All,
+}
+
 /// A validated artifact group: a family (or single target), optionally with a variant suffix
 /// such as `-asan` that never appears in archive names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +65,7 @@ pub struct ArtifactGroup {
     pub family: String,
     /// The family's gfx targets plus any `--amdgpu-target` extras, lower-case.
     pub targets: Vec<String>,
+    pub scope: Scope,
 }
 
 fn family_targets(name: &str) -> Option<(String, Vec<String>)> {
@@ -71,17 +83,33 @@ pub fn is_target_syntax(t: &str) -> bool {
 }
 
 impl ArtifactGroup {
+    /// Every archive of the run.
+    pub fn all() -> Self {
+        ArtifactGroup { name: "all".into(), family: "all".into(), targets: Vec::new(), scope: Scope::All }
+    }
+
+    /// The archives of these gfx targets (and the generic ones): `--amdgpu-target` without a
+    /// group.
+    pub fn of_targets(targets: &[String]) -> Self {
+        let targets: Vec<String> = targets.iter().map(|t| t.to_ascii_lowercase()).collect();
+        let name = targets.join(",");
+        ArtifactGroup { family: name.clone(), name, targets, scope: Scope::Targets }
+    }
+
     /// Parses a group name; unknown families are an error naming the group.
     pub fn parse(name: &str) -> Result<Self, String> {
         let name = name.trim();
         if name.is_empty() {
             return Err("an empty artifact group was given".into());
         }
+        if name.eq_ignore_ascii_case("generic") {
+            return Ok(ArtifactGroup { name: "generic".into(), family: "generic".into(), targets: Vec::new(), scope: Scope::Generic });
+        }
         let parts: Vec<&str> = name.split('-').collect();
         for n in (1..=parts.len()).rev() {
             let candidate = parts[..n].join("-");
             if let Some((family, targets)) = family_targets(&candidate) {
-                return Ok(ArtifactGroup { name: name.to_string(), family, targets });
+                return Ok(ArtifactGroup { name: name.to_string(), family, targets, scope: Scope::Targets });
             }
         }
         let known: Vec<&str> = FAMILIES.iter().map(|(f, _)| *f).collect();
@@ -102,6 +130,11 @@ impl ArtifactGroup {
 
     /// Does an archive's target field (`generic` excluded) belong to this group?
     pub fn matches_target(&self, target: &str) -> bool {
+        match self.scope {
+            Scope::All => return true,
+            Scope::Generic => return false,
+            Scope::Targets => {}
+        }
         let base = target.split(':').next().unwrap_or(target);
         base.eq_ignore_ascii_case(&self.name) || base.eq_ignore_ascii_case(&self.family) || self.targets.iter().any(|t| t.eq_ignore_ascii_case(base))
     }
@@ -142,6 +175,17 @@ mod tests {
         let mut g = ArtifactGroup::parse("gfx1151").unwrap();
         g.add_targets(&["gfx1150".into()]);
         assert!(g.matches_target("gfx1150"));
+    }
+
+    #[test]
+    fn generic_all_and_bare_targets_are_groups_too() {
+        let g = ArtifactGroup::parse("generic").unwrap();
+        assert_eq!(g.scope, Scope::Generic);
+        assert!(!g.matches_target("gfx942"));
+        assert!(ArtifactGroup::all().matches_target("gfx1151"));
+        let t = ArtifactGroup::of_targets(&["gfx942".into(), "GFX1100".into()]);
+        assert_eq!(t.name, "gfx942,gfx1100");
+        assert!(t.matches_target("gfx1100") && !t.matches_target("gfx950"));
     }
 
     #[test]

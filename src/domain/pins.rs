@@ -3,8 +3,18 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The files read for a pin, in order.
-pub const PIN_SOURCES: &[&str] = &[".github/actions/ci-env/action.yml", ".github/workflows/therock-ci.yml", ".github/workflows/therock-ci-linux.yml"];
+/// The files read for a pin, in order: the JSON file rocm-systems keeps since 2026-09 (it wins:
+/// older files may linger with stale pins), the ci-env action, the top-level workflows, then the
+/// reusable-workflow wrappers the JSON file's update script keeps in step.
+pub const PIN_SOURCES: &[&str] = &[
+    ".github/therock_ref.json",
+    ".github/actions/ci-env/action.yml",
+    ".github/workflows/therock-ci.yml",
+    ".github/workflows/therock-ci-linux.yml",
+    ".github/workflows/_therock_setup_multi_arch.yml",
+    ".github/workflows/_therock_multi_arch_ci_linux.yml",
+    ".github/workflows/_therock_multi_arch_ci_windows.yml",
+];
 
 pub const CHECKOUT_STEP: &str = "Checkout TheRock repository";
 
@@ -39,8 +49,17 @@ struct Workflow {
 
 #[derive(Deserialize)]
 struct Job {
+    /// A reusable workflow call (`ROCm/TheRock/.github/workflows/x.yml@<sha>`).
+    #[serde(default)]
+    uses: Option<String>,
     #[serde(default)]
     steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+struct RefJson {
+    #[serde(rename = "ref", default)]
+    git_ref: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +106,10 @@ fn classify(value: &str, what: &str) -> PinRead {
         return PinRead::NoPin(format!("{what} is empty"));
     }
     if v.contains("${{") {
+        // `${{ inputs.NAME || '<sha>' }}`: an override input with the pin as its default.
+        if let Some(sha) = override_default(v) {
+            return PinRead::Pin { sha, baseline_run_id: None };
+        }
         return PinRead::NoPin(format!("{what} is an expression ({v})"));
     }
     // Hex-only values of commit-like length are meant as a commit but are not a full SHA.
@@ -94,6 +117,61 @@ fn classify(value: &str, what: &str) -> PinRead {
         return PinRead::Invalid(format!("{what} is '{v}', which is not a 40-hex commit SHA"));
     }
     PinRead::NoPin(format!("{what} is a branch or tag name ({v}), not a pinned commit"))
+}
+
+/// The pin in `${{ inputs.NAME || '<40-hex>' }}` (either quote), and nothing else.
+fn override_default(expr: &str) -> Option<String> {
+    let inner = expr.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
+    let (input, default) = inner.split_once("||")?;
+    let input = input.trim().strip_prefix("inputs.")?;
+    if input.is_empty() || !input.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return None;
+    }
+    let d = default.trim();
+    let quoted = (d.starts_with('\'') && d.ends_with('\'')) || (d.starts_with('"') && d.ends_with('"'));
+    let sha = d.get(1..d.len().saturating_sub(1)).filter(|_| quoted && d.len() >= 2)?;
+    is_full_sha(sha).then(|| sha.to_ascii_lowercase())
+}
+
+/// Reads `.github/therock_ref.json`: `{"ref": "<40-hex sha>", ...}`.
+pub fn parse_ref_json(text: &str) -> Result<PinRead, String> {
+    let j: RefJson = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    Ok(match j.git_ref {
+        None | Some(serde_json::Value::Null) => PinRead::NoPin("no \"ref\"".into()),
+        Some(serde_json::Value::String(s)) => classify(&s, "\"ref\""),
+        Some(other) => PinRead::Invalid(format!("\"ref\" is {other}, not a commit SHA")),
+    })
+}
+
+/// Reads a reusable-workflow wrapper: a job calling `ROCm/TheRock/...@<sha>`, else a step
+/// checking out ROCm/TheRock at a `ref:`.
+pub fn parse_wrapper(yaml: &str) -> Result<PinRead, String> {
+    let wf: Workflow = serde_saphyr::from_str(yaml).map_err(|e| format!("not valid YAML: {e}"))?;
+    for job in wf.jobs.values() {
+        if let Some(u) = job.uses.as_deref().map(str::trim) {
+            if u.to_ascii_lowercase().starts_with("rocm/therock/") {
+                if let Some((_, at)) = u.rsplit_once('@') {
+                    return Ok(classify(at, &format!("'uses: {u}'")));
+                }
+            }
+        }
+    }
+    for job in wf.jobs.values() {
+        for step in job.steps.iter().filter(|s| s.uses.as_deref().unwrap_or("").starts_with("actions/checkout")) {
+            let repo = step.with.get("repository").map(Scalar::text).unwrap_or_default();
+            if repo.trim().eq_ignore_ascii_case("ROCm/TheRock") {
+                if let Some(r) = step.with.get("ref") {
+                    return Ok(classify(&r.text(), "the ROCm/TheRock checkout's ref"));
+                }
+            }
+        }
+    }
+    Ok(PinRead::NoPin("no call of a ROCm/TheRock workflow at a commit, no checkout of ROCm/TheRock".into()))
+}
+
+/// The 1-based line of `text` where the pin is written (for `path:line`).
+pub fn pin_line(text: &str, sha: &str) -> Option<usize> {
+    text.lines().position(|l| l.to_ascii_lowercase().contains(sha)).map(|i| i + 1)
 }
 
 /// Reads `.github/actions/ci-env/action.yml`: output `therock-ref` (and `baseline-run-id`).
@@ -133,12 +211,14 @@ pub fn parse_checkout_step(yaml: &str) -> Result<PinRead, String> {
     Ok(PinRead::NoPin(format!("no step named '{CHECKOUT_STEP}' checking out ROCm/TheRock")))
 }
 
-/// Parses the file at `PIN_SOURCES[index]`.
-pub fn parse_source(index: usize, yaml: &str) -> Result<PinRead, String> {
-    if index == 0 {
-        parse_ci_env(yaml)
-    } else {
-        parse_checkout_step(yaml)
+/// Parses the file at `path` (one of `PIN_SOURCES`).
+pub fn parse_source(path: &str, text: &str) -> Result<PinRead, String> {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    match file {
+        "therock_ref.json" => parse_ref_json(text),
+        "action.yml" => parse_ci_env(text),
+        f if f.starts_with("_therock_") => parse_wrapper(text),
+        _ => parse_checkout_step(text),
     }
 }
 
@@ -160,6 +240,30 @@ mod tests {
         assert!(matches!(parse_ci_env(y).unwrap(), PinRead::Invalid(_)));
         assert!(matches!(parse_ci_env("outputs: {}\n").unwrap(), PinRead::NoPin(_)));
         assert!(parse_ci_env("outputs: [unclosed\n").is_err());
+    }
+
+    #[test]
+    fn the_json_pin_file_and_its_wrappers() {
+        let j = format!("{{\n  \"ref\": \"{SHA}\",\n  \"commit_date\": \"2026-10-01\",\n  \"updated_date\": \"2026-10-02\"\n}}\n");
+        assert_eq!(parse_source(PIN_SOURCES[0], &j).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: None });
+        assert_eq!(pin_line(&j, SHA), Some(2), "the file and line are reported");
+        assert!(matches!(parse_ref_json("{\"ref\": \"main\"}").unwrap(), PinRead::NoPin(_)));
+        assert!(matches!(parse_ref_json("{\"ref\": 12}").unwrap(), PinRead::Invalid(_)));
+        assert!(parse_ref_json("{").is_err());
+        let w = format!("on: workflow_call\njobs:\n  linux:\n    uses: ROCm/TheRock/.github/workflows/multi_arch_ci_linux.yml@{SHA}\n    secrets: inherit\n");
+        assert_eq!(parse_source(PIN_SOURCES[5], &w).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: None });
+        let w = "on: workflow_call\njobs:\n  linux:\n    uses: ROCm/TheRock/.github/workflows/x.yml@main\n";
+        assert!(matches!(parse_wrapper(w).unwrap(), PinRead::NoPin(_)), "a branch is not a pin");
+    }
+
+    #[test]
+    fn an_override_input_with_the_pin_as_default_pins_the_default() {
+        for expr in [format!("${{{{ inputs.therock_ref_override || '{SHA}' }}}}"), format!("${{{{inputs.x||\"{SHA}\"}}}}")] {
+            assert_eq!(classify(&expr, "ref"), PinRead::Pin { sha: SHA.into(), baseline_run_id: None }, "{expr}");
+        }
+        for expr in ["${{ inputs.ref }}", "${{ github.sha || 'x' }}", &format!("${{{{ needs.a.outputs.b || '{SHA}' }}}}")] {
+            assert!(matches!(classify(expr, "ref"), PinRead::NoPin(_)), "{expr}");
+        }
     }
 
     #[test]

@@ -56,6 +56,35 @@ impl Run {
     }
 }
 
+/// One job of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Job {
+    pub name: String,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
+}
+
+/// Whether a run's build jobs were healthy: at least one job whose name contains `Build` (any
+/// case), and every such job completed with success (upstream's `baseline_runs.py` rule: a
+/// failed test job does not make the archives incomplete; a failed, cancelled or unfinished
+/// build job does).
+pub fn build_jobs_healthy(run_id: u64, jobs: &[Job]) -> Result<(), String> {
+    let builds: Vec<&Job> = jobs.iter().filter(|j| j.name.to_lowercase().contains("build")).collect();
+    if builds.is_empty() {
+        return Err(format!("run {run_id} failed and has no build job to vouch for its archives"));
+    }
+    let bad: Vec<String> = builds
+        .iter()
+        .filter(|j| !(j.status.as_deref() == Some("completed") && j.conclusion.as_deref() == Some("success")))
+        .map(|j| format!("'{}' ({})", j.name, j.conclusion.as_deref().or(j.status.as_deref()).unwrap_or("unknown")))
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("run {run_id} failed in build job(s) {}", bad.join(", ")))
+    }
+}
+
 /// One commit of a history listing.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Commit {
@@ -98,6 +127,18 @@ mod tests {
     fn workflow_file_drops_the_directory_and_the_ref() {
         let run = Run { path: Some(".github/workflows/therock-ci.yml@refs/heads/develop".into()), ..Run::default() };
         assert_eq!(run.workflow_file().as_deref(), Some("therock-ci.yml"));
+    }
+
+    #[test]
+    fn builds_are_healthy_when_every_build_job_succeeded_whatever_the_tests_did() {
+        let job = |name: &str, conclusion: &str| Job { name: name.into(), status: Some("completed".into()), conclusion: Some(conclusion.into()) };
+        let ok = [job("Build Linux gfx94X-dcgpu", "success"), job("Test Linux gfx94X-dcgpu", "failure")];
+        assert_eq!(build_jobs_healthy(1, &ok), Ok(()));
+        let bad = [job("build / linux", "success"), job("Build Windows", "cancelled")];
+        assert_eq!(build_jobs_healthy(2, &bad), Err("run 2 failed in build job(s) 'Build Windows' (cancelled)".into()));
+        let running = [Job { name: "Build".into(), status: Some("in_progress".into()), conclusion: None }];
+        assert!(build_jobs_healthy(3, &running).is_err(), "an unfinished build job is not healthy");
+        assert!(build_jobs_healthy(4, &[job("Test", "failure")]).is_err(), "no build job vouches for anything");
     }
 
     #[test]

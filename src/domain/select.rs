@@ -21,6 +21,8 @@ pub struct Hit {
     /// The `--require-artifact` patterns, and those no archive of the group matched.
     pub required: Vec<String>,
     pub missing: Vec<String>,
+    /// For a super-repo run: the TheRock commit it built against, when its manifest says.
+    pub therock_commit: Option<String>,
 }
 
 impl Hit {
@@ -48,6 +50,7 @@ impl Hit {
             archives,
             required: required.iter().map(|(s, _)| s.clone()).collect(),
             missing,
+            therock_commit: None,
         })
     }
 
@@ -183,7 +186,7 @@ pub fn missing_reason(slots: &[Slot], runs: &[&Run]) -> String {
             None => parts.push(format!("group {} missing", s.group.name)),
         }
     }
-    format!("{} in successful run(s) {}", parts.join(", "), ids.join(", "))
+    format!("{} in run(s) {}", parts.join(", "), ids.join(", "))
 }
 
 #[cfg(test)]
@@ -270,6 +273,6 @@ mod tests {
         assert!(!sel.offer(h));
         let slots = sel.into_slots();
         let run = Run { id: 7, ..Run::default() };
-        assert_eq!(missing_reason(&slots, &[&run]), "group gfx94X-dcgpu missing in successful run(s) 7");
+        assert_eq!(missing_reason(&slots, &[&run]), "group gfx94X-dcgpu missing in run(s) 7");
     }
 }

@@ -20,12 +20,73 @@ impl From<&Commit> for WalkCommit {
     }
 }
 
-/// A commit the walk looked at and passed over, with the reason.
+/// A commit the walk looked at and passed over, with the reason (or, `taken`, the commit it
+/// took, with what is worth knowing about the run it took).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rejected {
     pub commit: String,
     pub distance: usize,
     pub reason: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub taken: bool,
+}
+
+/// How a run may supply artifacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usable {
+    /// Completed, conclusion `success`.
+    Success,
+    /// Completed, conclusion `failure`: its archives count if its build jobs were healthy
+    /// (test jobs fail often on main) and it holds every requested group on its own.
+    TestsFailed,
+}
+
+/// Which runs may supply a baseline (therock-facts.md section 5b).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunRule {
+    /// `--require-successful-run`: only conclusion `success`.
+    pub require_success: bool,
+    /// `--max-age-hours` as seconds, and the time now (Unix seconds).
+    pub max_age: Option<(i64, i64)>,
+}
+
+impl RunRule {
+    pub fn strict() -> RunRule {
+        RunRule { require_success: true, max_age: None }
+    }
+
+    /// Whether the run may supply artifacts, or why not.
+    pub fn classify(&self, r: &Run) -> Result<Usable, String> {
+        let usable = match (r.status.as_deref(), r.conclusion.as_deref()) {
+            (Some("completed"), Some("success")) => Usable::Success,
+            (Some("completed"), Some("failure")) if !self.require_success => Usable::TestsFailed,
+            (Some("completed"), Some(c)) => return Err(format!("run {} {}", r.id, if c == "failure" { "failed" } else { c })),
+            (Some("completed"), None) => return Err(format!("run {} completed without a conclusion", r.id)),
+            (Some(s), _) => return Err(format!("run {} {}", r.id, s.replace('_', " "))),
+            (None, _) => return Err(format!("run {} has no status", r.id)),
+        };
+        if let (Some((limit, now)), Some(created)) = (self.max_age, r.created()) {
+            if now - created > limit {
+                return Err(format!("run {} is {} h old, more than the {} h allowed", r.id, (now - created) / 3600, limit / 3600));
+            }
+        }
+        Ok(usable)
+    }
+
+    /// The runs that may supply artifacts, newest first.
+    pub fn candidates<'a>(&self, runs: &[&'a Run]) -> Vec<(&'a Run, Usable)> {
+        let mut ok: Vec<&Run> = runs.iter().copied().filter(|r| self.classify(r).is_ok()).collect();
+        newest_first(&mut ok);
+        ok.into_iter().filter_map(|r| self.classify(r).ok().map(|u| (r, u))).collect()
+    }
+
+    /// Why none of `runs` may supply artifacts.
+    pub fn reject_reason(&self, runs: &[&Run]) -> String {
+        if runs.is_empty() {
+            return "no run of the workflow".into();
+        }
+        runs.iter().filter_map(|r| self.classify(r).err()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// The first commit of a walk that holds every group (with its distance and what the judge
@@ -42,23 +103,23 @@ pub trait History {
     type Found;
     type Error;
     async fn runs_of(&mut self, commit: &WalkCommit) -> Result<Vec<Run>, Self::Error>;
-    async fn judge(&mut self, candidates: &[&Run]) -> Result<Result<Self::Found, String>, Self::Error>;
+    async fn judge(&mut self, candidates: &[(&Run, Usable)]) -> Result<Result<Self::Found, String>, Self::Error>;
 }
 
 /// The baseline walk, shared by `latest`, TheRock's merge-base walk and the super-repos' pin
 /// walk: along `chain` (newest first, skipping the first `skip` commits, judged already), the
 /// first commit whose usable runs hold every group. A commit without usable runs is passed
 /// over with the reason, before anything is asked of S3.
-pub async fn walk<H: History>(chain: &[WalkCommit], skip: usize, history: &mut H) -> Result<WalkOutcome<H::Found>, H::Error> {
+pub async fn walk<H: History>(chain: &[WalkCommit], skip: usize, rule: RunRule, history: &mut H) -> Result<WalkOutcome<H::Found>, H::Error> {
     let mut rejected = Vec::new();
     for (distance, c) in chain.iter().enumerate().skip(skip) {
         let runs = history.runs_of(c).await?;
         let refs: Vec<&Run> = runs.iter().collect();
-        let cands = candidates(&refs);
-        let verdict = if cands.is_empty() { Err(reject_reason(&refs)) } else { history.judge(&cands).await? };
+        let cands = rule.candidates(&refs);
+        let verdict = if cands.is_empty() { Err(rule.reject_reason(&refs)) } else { history.judge(&cands).await? };
         match verdict {
             Ok(found) => return Ok(WalkOutcome { hit: Some((c.clone(), distance, found)), rejected }),
-            Err(reason) => rejected.push(Rejected { commit: c.sha.clone(), distance, reason }),
+            Err(reason) => rejected.push(Rejected { commit: c.sha.clone(), distance, reason, taken: false }),
         }
     }
     Ok(WalkOutcome { hit: None, rejected })
@@ -79,31 +140,6 @@ pub fn first_parent_chain(commits: &[Commit], start: &str, max: usize) -> Vec<Wa
         cur = c.parents.first().map(String::as_str);
     }
     out
-}
-
-/// Why a commit cannot be a baseline (before S3 is asked).
-pub fn reject_reason(runs: &[&Run]) -> String {
-    if runs.is_empty() {
-        return "no run of the workflow".into();
-    }
-    let mut parts = Vec::new();
-    for r in runs {
-        let what = match (r.status.as_deref(), r.conclusion.as_deref()) {
-            (Some("completed"), Some("success")) => continue,
-            (Some("completed"), Some(c)) => format!("run {} {}", r.id, if c == "failure" { "failed" } else { c }),
-            (Some(s), _) => format!("run {} {}", r.id, s.replace('_', " ")),
-            (None, _) => format!("run {} has no status", r.id),
-        };
-        parts.push(what);
-    }
-    parts.join(", ")
-}
-
-/// Completed, successful runs, newest first.
-pub fn candidates<'a>(runs: &[&'a Run]) -> Vec<&'a Run> {
-    let mut c: Vec<&Run> = runs.iter().copied().filter(|r| r.is_completed_success()).collect();
-    newest_first(&mut c);
-    c
 }
 
 /// Orders runs newest first (by `created_at`, then id).
@@ -154,16 +190,40 @@ mod tests {
 
     #[test]
     fn rejections_name_each_unusable_run_and_candidates_are_successful_runs_newest_first() {
-        assert_eq!(reject_reason(&[]), "no run of the workflow");
+        let strict = RunRule::strict();
+        assert_eq!(strict.reject_reason(&[]), "no run of the workflow");
         let f = run(1, "completed", Some("failure"));
         let p = run(2, "in_progress", None);
         let c = run(3, "completed", Some("cancelled"));
-        assert_eq!(reject_reason(&[&f, &p, &c]), "run 1 failed, run 2 in progress, run 3 cancelled");
+        assert_eq!(strict.reject_reason(&[&f, &p, &c]), "run 1 failed, run 2 in progress, run 3 cancelled");
         let ok_old = run(4, "completed", Some("success"));
         let ok_new = run(5, "completed", Some("success"));
         let all = [&f, &ok_old, &ok_new, &p];
-        let cands: Vec<u64> = candidates(&all).iter().map(|r| r.id).collect();
+        let cands: Vec<u64> = strict.candidates(&all).iter().map(|(r, _)| r.id).collect();
         assert_eq!(cands, vec![5, 4]);
+    }
+
+    #[test]
+    fn a_run_whose_tests_failed_is_a_candidate_unless_success_is_required_and_cancelled_runs_never_are() {
+        let f = run(1, "completed", Some("failure"));
+        let c = run(3, "completed", Some("cancelled"));
+        let t = run(6, "completed", Some("timed_out"));
+        let healthy = RunRule::default();
+        assert_eq!(healthy.classify(&f), Ok(Usable::TestsFailed));
+        assert_eq!(RunRule::strict().classify(&f), Err("run 1 failed".into()));
+        assert_eq!(healthy.classify(&c), Err("run 3 cancelled".into()), "a cancelled run left partial uploads");
+        assert!(healthy.classify(&t).is_err());
+    }
+
+    #[test]
+    fn runs_older_than_the_age_limit_do_not_count() {
+        // Created 2026-01-01T00:00:04Z; now is 80 h later; the limit is 72 h.
+        let r = run(4, "completed", Some("success"));
+        let created = r.created().unwrap();
+        let rule = RunRule { require_success: false, max_age: Some((72 * 3600, created + 80 * 3600)) };
+        assert_eq!(rule.classify(&r), Err("run 4 is 80 h old, more than the 72 h allowed".into()));
+        let rule = RunRule { require_success: false, max_age: Some((72 * 3600, created + 3600)) };
+        assert_eq!(rule.classify(&r), Ok(Usable::Success));
     }
 
     /// A history of commits `c0` (newest) to `cN`, each with its runs; a run id in `good` holds
@@ -182,9 +242,9 @@ mod tests {
             self.asked.push(c.sha.clone());
             Ok(self.runs.get(&c.sha).cloned().unwrap_or_default())
         }
-        async fn judge(&mut self, cands: &[&Run]) -> Result<Result<u64, String>, String> {
+        async fn judge(&mut self, cands: &[(&Run, Usable)]) -> Result<Result<u64, String>, String> {
             self.judged += 1;
-            Ok(cands.iter().find(|r| self.good.contains(&r.id)).map(|r| r.id).ok_or_else(|| "group gfx94X-dcgpu missing".to_string()))
+            Ok(cands.iter().find(|(r, _)| self.good.contains(&r.id)).map(|(r, _)| r.id).ok_or_else(|| "group gfx94X-dcgpu missing".to_string()))
         }
     }
 
@@ -203,7 +263,7 @@ mod tests {
         runs.insert("c2".to_string(), vec![run(2, "completed", Some("success"))]);
         runs.insert("c3".to_string(), vec![run(3, "completed", Some("success"))]);
         let mut h = Fake { runs, good: vec![3], asked: Vec::new(), judged: 0 };
-        let out = block_on(walk(&chain(6), 0, &mut h)).unwrap();
+        let out = block_on(walk(&chain(6), 0, RunRule::strict(), &mut h)).unwrap();
         let (c, distance, run) = out.hit.unwrap();
         assert_eq!((c.sha.as_str(), distance, run), ("c3", 3, 3));
         let reasons: Vec<String> = out.rejected.iter().map(|r| format!("{} {}", r.commit, r.reason)).collect();
@@ -215,7 +275,7 @@ mod tests {
     #[test]
     fn the_walk_skips_commits_already_judged_and_reports_running_out() {
         let mut h = Fake { runs: HashMap::new(), good: vec![], asked: Vec::new(), judged: 0 };
-        let out = block_on(walk(&chain(3), 1, &mut h)).unwrap();
+        let out = block_on(walk(&chain(3), 1, RunRule::default(), &mut h)).unwrap();
         assert!(out.hit.is_none());
         assert_eq!(h.asked, vec!["c1", "c2"], "the first commit was judged before the walk");
         assert_eq!(out.rejected.iter().map(|r| r.distance).collect::<Vec<_>>(), vec![1, 2], "distances count from the start");

@@ -37,6 +37,9 @@ pub enum Layout {
     Flatten,
     /// Keep the full member path.
     Full,
+    /// Keep the full member path, and `artifact_manifest.txt` at the root (TheRock's
+    /// `ArtifactCatalog` skips a per-artifact directory without it).
+    FullWithManifest,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -80,8 +83,8 @@ pub fn remove_path(p: &Path) -> io::Result<()> {
     clear(p)
 }
 
-/// Reads the first member, which must be the manifest.
-fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>, archive: &str) -> Result<Vec<Vec<String>>, ExtractError> {
+/// Reads the first member, which must be the manifest: its text and its lines.
+fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>, archive: &str) -> Result<(String, Vec<Vec<String>>), ExtractError> {
     let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
     let first = entries.next().ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: "the archive is empty".into() })?.map_err(rd)?;
     let first_path = first.path().map_err(rd)?.to_path_buf();
@@ -90,7 +93,8 @@ fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>, archive: &str) -> R
     }
     let mut text = String::new();
     first.take(16 << 20).read_to_string(&mut text).map_err(rd)?;
-    parse_manifest(&text, archive)
+    let lines = parse_manifest(&text, archive)?;
+    Ok((text, lines))
 }
 
 /// Extracts a tar stream into `root` (a fresh directory), writing at most `max_bytes` of file
@@ -99,10 +103,15 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, m
     let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
     let mut ar = tar::Archive::new(reader);
     let mut entries = ar.entries().map_err(rd)?;
-    let manifest = read_manifest(&mut entries, archive)?;
+    let (text, manifest) = read_manifest(&mut entries, archive)?;
     fs::create_dir_all(root).map_err(|e| write_err(archive, root, e))?;
     let mut x = Extractor { root, layout, archive, manifest, tree: Tree::default(), dir_modes: Vec::new(), out: Extracted::default(), max_bytes };
     x.out.manifest = x.manifest.iter().map(|c| c.join("/")).collect();
+    if layout == Layout::FullWithManifest {
+        let at = root.join(MANIFEST);
+        fs::write(&at, text.as_bytes()).map_err(|e| write_err(archive, &at, e))?;
+        x.tree.set(&[MANIFEST.to_string()], Node::File);
+    }
     for entry in entries {
         x.member(entry.map_err(rd)?)?;
     }
@@ -145,7 +154,7 @@ impl Extractor<'_> {
         };
         let rel = match self.layout {
             Layout::Flatten => comps[line.len()..].to_vec(),
-            Layout::Full => comps,
+            Layout::Full | Layout::FullWithManifest => comps,
         };
         Ok((!rel.is_empty()).then_some(rel))
     }

@@ -107,7 +107,8 @@ struct Job {
 fn layout_for(mode: ExtractMode) -> Option<Layout> {
     match mode {
         ExtractMode::Flatten => Some(Layout::Flatten),
-        ExtractMode::PerArtifact | ExtractMode::Bootstrap => Some(Layout::Full),
+        ExtractMode::PerArtifact => Some(Layout::FullWithManifest),
+        ExtractMode::Bootstrap => Some(Layout::Full),
         ExtractMode::Archives => None,
     }
 }

@@ -15,6 +15,7 @@ use super::extract::remove_path;
 use super::tree::{self, Escape};
 use super::FetchedArchive;
 use crate::config::ExtractMode;
+use crate::domain::artifacts::prebuilt_stage;
 
 /// Directories no fetch should write into: a file system's root and the system's own.
 const SYSTEM_DIRS: &[&str] = &["/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var"];
@@ -264,15 +265,18 @@ fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArc
             (ExtractMode::Archives, None, Some(blob)) => j.place_copy(blob, &out.join(&d.filename)).map_err(|e| failed(d, e))?,
             (ExtractMode::Bootstrap, staged, _) => {
                 for line in &d.manifest {
-                    if cleared.insert(line.clone()) {
-                        mark_prebuilt(j, out, line)
-                            .map_err(|e| FetchError::io(format!("cannot prepare {} for {}", out.join(line).display(), d.filename), e))?;
+                    let stage = prebuilt_stage(line);
+                    if cleared.insert(stage.to_string()) {
+                        mark_prebuilt(j, out, stage)
+                            .map_err(|e| FetchError::io(format!("cannot prepare {} for {}", out.join(stage).display(), d.filename), e))?;
                     }
                 }
                 if let Some(s) = staged {
                     j.merge(s, out).map_err(|e| failed(d, e))?;
                 }
             }
+            // Per artifact, like upstream: `OUT/{stem}/` is replaced whole, never merged into.
+            (ExtractMode::PerArtifact, Some(s), _) => j.place(s, &landing(out, mode, d)).map_err(|e| failed(d, e))?,
             (_, Some(s), _) => j.merge(s, &landing(out, mode, d)).map_err(|e| failed(d, e))?,
             _ => {}
         }
@@ -280,7 +284,7 @@ fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArc
     Ok(())
 }
 
-/// `bootstrap` mode: clears a manifest directory and writes its `.prebuilt` marker. Every
+/// `bootstrap` mode: clears a stage directory and writes its `.prebuilt` marker. Every
 /// directory above it is made a real directory (a symlink on the way is set aside, never
 /// followed: clearing through it would delete files outside the output).
 fn mark_prebuilt(j: &mut Journal, out: &Path, line: &str) -> io::Result<()> {

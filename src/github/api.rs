@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{urlencode, GhError, GitHub};
 use crate::domain::buckets::Repo;
-use crate::domain::run::{Commit, Run};
+use crate::domain::run::{Commit, Job, Run};
 
 /// A run object, with the fields the tool reads (GitHub sends many more).
 #[derive(Debug, Deserialize)]
@@ -116,6 +116,22 @@ impl From<GhCommit> for Commit {
 }
 
 #[derive(Debug, Deserialize)]
+struct JobsPage {
+    #[serde(default)]
+    jobs: Vec<GhJob>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhJob {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    conclusion: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct Compare {
     merge_base_commit: GhCommitRef,
 }
@@ -206,6 +222,13 @@ impl GitHub {
     pub async fn run(&self, repo: &Repo, run_id: u64) -> Result<Run, GhError> {
         let r: GhRun = self.get_json(&format!("/repos/{}/actions/runs/{run_id}", repo.full()), &format!("run {run_id} of {repo}")).await?;
         Ok(r.into())
+    }
+
+    /// The jobs of a run's latest attempt.
+    pub async fn jobs(&self, repo: &Repo, run_id: u64) -> Result<Vec<Job>, GhError> {
+        let path = format!("/repos/{}/actions/runs/{run_id}/jobs?filter=latest&per_page=100", repo.full());
+        let jobs = self.get_paged(&path, &format!("jobs of run {run_id} of {repo}"), 1000, |b| serde_json::from_slice::<JobsPage>(&b).map(|p| p.jobs)).await?;
+        Ok(jobs.into_iter().map(|j| Job { name: j.name, status: j.status, conclusion: j.conclusion }).collect())
     }
 
     pub async fn default_branch(&self, repo: &Repo) -> Result<String, GhError> {

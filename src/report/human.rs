@@ -44,7 +44,10 @@ fn hit(h: &Hit) -> String {
 pub fn baseline(b: &Baseline) -> String {
     let mut out = String::new();
     if let Some(pin) = &b.therock_ref {
-        out.push_str(&format!("{} pins {} {} (from {})\n", short_sha(&b.commit), b.found.repo.full(), pin, b.pin_source.as_deref().unwrap_or("?")));
+        out.push_str(&format!("{} pins {} {} (from {})\n", short_sha(&b.commit), b.found.repo.full(), pin, super::pin_source(b).unwrap_or_else(|| "?".into())));
+        if let Some(built) = b.therock_commit_built.as_deref().filter(|c| *c != pin) {
+            out.push_str(&format!("  but its newest run built against TheRock {built}\n"));
+        }
     }
     if let Some(mb) = &b.merge_base {
         out.push_str(&format!("Merge-base of {} with the base branch: {}\n", short_sha(&b.commit), mb));

@@ -36,6 +36,7 @@ pub fn result_record(h: &Hit, server_url: &str) -> Value {
         "artifact_total_size": total,
         "required_artifact_patterns": h.required,
         "missing_required_artifact_patterns": h.missing,
+        "therock_commit": h.therock_commit,
     })
 }
 
@@ -71,6 +72,8 @@ pub fn baseline_doc(b: &Baseline, server_url: &str) -> Map<String, Value> {
     m.insert("distance".into(), json!(b.distance));
     m.insert("therock_ref".into(), json!(b.therock_ref));
     m.insert("therock_ref_source".into(), json!(b.pin_source));
+    m.insert("pin_source".into(), json!(super::pin_source(b)));
+    m.insert("therock_commit".into(), json!(b.therock_commit_built));
     m.insert("merge_base".into(), json!(b.merge_base));
     m.insert("baseline_run_id_hint".into(), json!(b.baseline_run_id_hint));
     m.insert("looked_at".into(), json!(b.looked_at));

@@ -44,7 +44,10 @@ fn head(f: &Found, b: Option<&Baseline>) -> String {
     if let Some(b) = b {
         md.push_str(&format!("- Commit asked about: {}\n", code(&b.commit)));
         if let Some(p) = &b.therock_ref {
-            md.push_str(&format!("- Pinned TheRock commit: {} ({})\n", code(p), text(b.pin_source.as_deref().unwrap_or(""))));
+            md.push_str(&format!("- Pinned TheRock commit: {} ({})\n", code(p), code(&super::pin_source(b).unwrap_or_default())));
+            if let Some(built) = b.therock_commit_built.as_deref().filter(|c| c != p) {
+                md.push_str(&format!("- Its newest run built against TheRock {} instead\n", code(built)));
+            }
         }
         if f.found() {
             md.push_str(&format!(

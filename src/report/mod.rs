@@ -51,6 +51,15 @@ pub fn message(o: &Outcome) -> Option<String> {
     })
 }
 
+/// Where the pin was read, as `path:line`.
+pub fn pin_source(b: &crate::resolve::Baseline) -> Option<String> {
+    let path = b.pin_source.as_deref()?;
+    Some(match b.pin_line {
+        Some(l) => format!("{path}:{l}"),
+        None => path.to_string(),
+    })
+}
+
 /// The line a finished fetch ends with on stderr.
 pub fn closing_line(r: &FetchReport) -> String {
     format!(

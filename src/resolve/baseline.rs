@@ -10,7 +10,7 @@ use crate::domain::buckets::Repo;
 use crate::domain::pins::{self, PinRead, PIN_SOURCES};
 use crate::domain::run::short_sha;
 use crate::domain::select::Found;
-use crate::domain::walk::Rejected;
+use crate::domain::walk::{Rejected, RunRule};
 use crate::github::GhError;
 
 #[derive(Debug, Clone)]
@@ -21,7 +21,12 @@ pub struct Baseline {
     pub reason: Option<&'static str>,
     pub distance: Option<usize>,
     pub therock_ref: Option<String>,
+    /// The file the pin was read from, and its line.
     pub pin_source: Option<String>,
+    pub pin_line: Option<usize>,
+    /// Which TheRock commit the super-repo commit's own newest run built against
+    /// (`manifests/therock_manifest.json`), when it has one.
+    pub therock_commit_built: Option<String>,
     pub baseline_run_id_hint: Option<u64>,
     pub looked_at: Vec<Rejected>,
     pub merge_base: Option<String>,
@@ -39,18 +44,33 @@ struct Walk<'w> {
     /// Says where the walk started, for the not-found note.
     from: String,
     opts: &'w WalkOptions,
+    rule: RunRule,
 }
 
 /// The pieces of a baseline that do not depend on the walk.
 struct Asked {
     commit: String,
-    therock_ref: Option<String>,
-    pin_source: Option<String>,
-    hint: Option<u64>,
+    pin: Option<Pin>,
+    built: Option<String>,
     merge_base: Option<String>,
 }
 
+/// A pinned TheRock commit and where it was read.
+struct Pin {
+    sha: String,
+    path: String,
+    line: Option<usize>,
+    hint: Option<u64>,
+}
+
 impl Resolver<'_> {
+    /// The rule for runs of a baseline: healthy builds unless `--require-successful-run`, no
+    /// older than `--max-age-hours`.
+    fn run_rule(&self, opts: &WalkOptions) -> RunRule {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        RunRule { require_success: self.q.successful_run, max_age: opts.max_age_hours.map(|h| (h as i64 * 3600, now)) }
+    }
+
     pub async fn baseline(&self, subject: &Subject, opts: &WalkOptions) -> Result<Baseline> {
         let repo = self.q.repo.clone();
         let (sha, local_only, pr_base) = match subject {
@@ -72,11 +92,11 @@ impl Resolver<'_> {
     async fn baseline_therock(&self, repo: Repo, sha: String, local_only: bool, pr_base: Option<String>, opts: &WalkOptions) -> Result<Baseline> {
         let base_branch = opts.base_branch.clone().or(pr_base).unwrap_or_else(|| "main".to_string());
         let workflow = self.q.workflow_for(&repo);
-        let asked = |merge_base: Option<String>| Asked { commit: sha.clone(), therock_ref: None, pin_source: None, hint: None, merge_base };
+        let asked = |merge_base: Option<String>| Asked { commit: sha.clone(), pin: None, built: None, merge_base };
         let mut looked_at = Vec::new();
         // The exact check comes first: a commit that is its own baseline costs no comparison.
         if !local_only {
-            if let Some(found) = self.judge_alone(&repo, &workflow, &sha, "the commit itself", &mut looked_at).await? {
+            if let Some(found) = self.judge_alone(&repo, &workflow, &sha, "the commit itself", self.run_rule(opts), &mut looked_at).await? {
                 return Ok(assemble(asked(None), found, Some("exact"), Some(0), looked_at));
             }
         }
@@ -100,6 +120,7 @@ impl Resolver<'_> {
             start: merge_base.clone(),
             use_local: local.is_some(),
             opts,
+            rule: self.run_rule(opts),
         };
         self.walk_back(walk, asked(Some(merge_base)), looked_at).await
     }
@@ -118,12 +139,21 @@ impl Resolver<'_> {
     }
 
     async fn baseline_pinned(&self, repo: Repo, sha: String, local_only: bool, opts: &WalkOptions) -> Result<Baseline> {
-        let (pin, source, hint) = self.read_pin(&repo, &sha, local_only).await?;
+        let read = self.read_pin(&repo, &sha, local_only).await?;
+        let pin = read.sha.clone();
+        let built = if local_only { None } else { self.therock_commit_built(&repo, &sha).await };
+        if let Some(b) = built.as_deref().filter(|b| *b != pin) {
+            crate::say!(
+                "note: the newest run of {repo} at {} built against TheRock {b}, not the pin {pin} read from {} (an override?)",
+                short_sha(&sha),
+                read.path
+            );
+        }
         let therock = opts.therock_repo.clone();
         let workflow = self.q.workflow_flag.clone().unwrap_or_else(|| therock.default_workflow().to_string());
-        let asked = Asked { commit: sha, therock_ref: Some(pin.clone()), pin_source: Some(source), hint, merge_base: None };
+        let asked = Asked { commit: sha, pin: Some(read), built, merge_base: None };
         let mut looked_at = Vec::new();
-        if let Some(found) = self.judge_alone(&therock, &workflow, &pin, "the pinned commit", &mut looked_at).await? {
+        if let Some(found) = self.judge_alone(&therock, &workflow, &pin, "the pinned commit", self.run_rule(opts), &mut looked_at).await? {
             return Ok(assemble(asked, found, Some("therock-pin"), Some(0), looked_at));
         }
         let walk = Walk {
@@ -132,20 +162,26 @@ impl Resolver<'_> {
             workflow,
             branch: "main".into(),
             judged: Some(pin.clone()),
-            start: pin,
+            start: pin.clone(),
             use_local: false,
             opts,
+            rule: self.run_rule(opts),
         };
         self.walk_back(walk, asked, looked_at).await
     }
 
     /// Judges one commit on its own: its runs' groups when they hold every group, else `None`
     /// with the reason recorded as `{label}: {reason}` at distance 0.
-    async fn judge_alone(&self, repo: &Repo, workflow: &str, sha: &str, label: &str, looked_at: &mut Vec<Rejected>) -> Result<Option<Found>> {
-        match self.exact(repo, workflow, sha).await? {
-            Ok(slots) => Ok(Some(Found { repo: repo.clone(), workflow: workflow.to_string(), commit: Some(sha.to_string()), slots, note: None })),
+    async fn judge_alone(&self, repo: &Repo, workflow: &str, sha: &str, label: &str, rule: RunRule, looked_at: &mut Vec<Rejected>) -> Result<Option<Found>> {
+        match self.exact(repo, workflow, sha, rule).await? {
+            Ok((slots, note)) => {
+                if let Some(n) = note {
+                    looked_at.push(Rejected { commit: sha.to_string(), distance: 0, reason: format!("{label}: {n}"), taken: true });
+                }
+                Ok(Some(Found { repo: repo.clone(), workflow: workflow.to_string(), commit: Some(sha.to_string()), slots, note: None }))
+            }
             Err(reason) => {
-                looked_at.push(Rejected { commit: sha.to_string(), distance: 0, reason: format!("{label}: {reason}") });
+                looked_at.push(Rejected { commit: sha.to_string(), distance: 0, reason: format!("{label}: {reason}"), taken: false });
                 Ok(None)
             }
         }
@@ -155,16 +191,20 @@ impl Resolver<'_> {
     async fn walk_back(&self, w: Walk<'_>, asked: Asked, mut looked_at: Vec<Rejected>) -> Result<Baseline> {
         let chain = self.chain_from(&w.repo, &w.start, w.use_local, w.opts.max_commits).await?;
         let skip = usize::from(w.judged.as_ref().is_some_and(|c| chain.first().is_some_and(|f| &f.sha == c)));
-        let out = self.walk_chain(&w.repo, &w.workflow, &w.branch, &chain, skip, &[]).await?;
+        let out = self.walk_chain(&w.repo, &w.workflow, &w.branch, &chain, skip, w.rule).await?;
         looked_at.extend(out.rejected);
         Ok(match out.hit {
-            Some((c, d, slots)) => {
+            Some((c, d, (slots, note))) => {
+                if let Some(n) = note {
+                    looked_at.push(Rejected { commit: c.sha.clone(), distance: d, reason: n, taken: true });
+                }
                 let found = Found { repo: w.repo, workflow: w.workflow, commit: Some(c.sha), slots, note: None };
                 assemble(asked, found, Some("ancestor"), Some(d), looked_at)
             }
             None => {
+                let runs = if w.rule.require_success { "completed, successful runs" } else { "completed runs with healthy builds" };
                 let note = format!(
-                    "no commit within {} first-parent commits of {} has completed, successful runs holding every group (looked at {} commits)",
+                    "no commit within {} first-parent commits of {} has {runs} holding every group (looked at {} commits)",
                     w.opts.max_commits,
                     w.from,
                     chain.len()
@@ -175,11 +215,22 @@ impl Resolver<'_> {
         })
     }
 
+    /// Which TheRock commit the newest run of a super-repo commit built against, from the
+    /// `manifests/therock_manifest.json` in its S3 prefix. Best effort: one runs listing, no
+    /// error when there is no run or no manifest.
+    async fn therock_commit_built(&self, repo: &Repo, sha: &str) -> Option<String> {
+        let workflow = self.q.workflow_for(repo);
+        let runs = self.gh.workflow_runs(repo, &workflow, &[("head_sha", sha)], 100).await.ok()?;
+        let run = runs.into_iter().find(|r| !r.is_from_fork_of(repo))?;
+        let location = self.loc.location(repo, &run);
+        self.loc.therock_commit(&location).await
+    }
+
     /// Reads the pinned TheRock commit of a super-repo commit.
-    async fn read_pin(&self, repo: &Repo, sha: &str, local_only: bool) -> Result<(String, String, Option<u64>)> {
+    async fn read_pin(&self, repo: &Repo, sha: &str, local_only: bool) -> Result<Pin> {
         let local = self.checkout.filter(|c| c.has_object(sha));
         let mut notes = Vec::new();
-        for (i, path) in PIN_SOURCES.iter().enumerate() {
+        for path in PIN_SOURCES {
             let text = match local {
                 Some(co) => co.show(sha, path),
                 None if local_only => None,
@@ -189,8 +240,11 @@ impl Resolver<'_> {
                 notes.push(format!("{path}: not present"));
                 continue;
             };
-            match pins::parse_source(i, &text) {
-                Ok(PinRead::Pin { sha: pin, baseline_run_id }) => return Ok((pin, path.to_string(), baseline_run_id)),
+            match pins::parse_source(path, &text) {
+                Ok(PinRead::Pin { sha: pin, baseline_run_id }) => {
+                    let line = pins::pin_line(&text, &pin);
+                    return Ok(Pin { sha: pin, path: path.to_string(), line, hint: baseline_run_id });
+                }
                 Ok(PinRead::NoPin(why)) => notes.push(format!("{path}: {why}")),
                 Ok(PinRead::Invalid(why)) => bail!("the TheRock pin of {repo} at {sha} in {path} is invalid: {why}"),
                 Err(e) => notes.push(format!("{path}: {e}")),
@@ -206,9 +260,11 @@ fn assemble(a: Asked, found: Found, reason: Option<&'static str>, distance: Opti
         found,
         reason,
         distance,
-        therock_ref: a.therock_ref,
-        pin_source: a.pin_source,
-        baseline_run_id_hint: a.hint,
+        therock_ref: a.pin.as_ref().map(|p| p.sha.clone()),
+        pin_source: a.pin.as_ref().map(|p| p.path.clone()),
+        pin_line: a.pin.as_ref().and_then(|p| p.line),
+        baseline_run_id_hint: a.pin.as_ref().and_then(|p| p.hint),
+        therock_commit_built: a.built,
         looked_at,
         merge_base: a.merge_base,
     }

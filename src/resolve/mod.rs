@@ -42,7 +42,8 @@ impl Resolver<'_> {
             }
             let location = self.loc.location(repo, run);
             let listing = self.loc.listing(&location).await?;
-            let hits = sel.wanted().into_iter().map(|(i, g)| (i, Hit::in_listing(g, repo, run, &location, &listing, &self.q.required))).collect();
+            let canonical = repo.canonical(run.repo.as_deref());
+            let hits = sel.wanted().into_iter().map(|(i, g)| (i, Hit::in_listing(g, &canonical, run, &location, &listing, &self.q.required))).collect();
             sel.offer(hits);
         }
         Ok(sel.into_slots())
@@ -113,12 +114,30 @@ impl Resolver<'_> {
             Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}"))
         } else if considered.is_empty() {
             let all: Vec<&Run> = runs.iter().collect();
-            Some(format!("none of the {} runs of {workflow} for commit {commit} completed successfully ({})", runs.len(), rules::reject_reason(&all)))
+            Some(format!(
+                "none of the {} runs of {workflow} for commit {commit} completed successfully ({})",
+                runs.len(),
+                rules::RunRule::strict().reject_reason(&all)
+            ))
         } else {
             None
         };
-        let slots = self.groups_in_runs(&repo, &considered).await?;
+        let mut slots = self.groups_in_runs(&repo, &considered).await?;
+        if !repo.is_therock_family() {
+            self.add_therock_commits(&mut slots).await;
+        }
         Ok(Found { repo, workflow, commit: Some(commit), slots, note })
+    }
+
+    /// Which TheRock commit each super-repo run built against (S3 only; no GitHub request).
+    async fn add_therock_commits(&self, slots: &mut [Slot]) {
+        let mut known: std::collections::HashMap<u64, Option<String>> = std::collections::HashMap::new();
+        for h in slots.iter_mut().flat_map(|s| s.hit.iter_mut().chain(s.partial.iter_mut())) {
+            if let std::collections::hash_map::Entry::Vacant(e) = known.entry(h.run.id) {
+                e.insert(self.loc.therock_commit(&h.location).await);
+            }
+            h.therock_commit = known[&h.run.id].clone();
+        }
     }
 
     /// The newest commit of a branch whose completed, successful runs hold every group.
@@ -138,11 +157,13 @@ impl Resolver<'_> {
             Err(e) => return Err(gh_err(e)),
         };
         let chain: Vec<rules::WalkCommit> = commits.iter().map(rules::WalkCommit::from).collect();
-        let out = self.walk_chain(&repo, &workflow, &branch, &chain, 0, &[("status", "success")]).await?;
+        let rule = rules::RunRule { require_success: self.q.successful_run, max_age: None };
+        let out = self.walk_chain(&repo, &workflow, &branch, &chain, 0, rule).await?;
         Ok(match out.hit {
-            Some((c, _, slots)) => Found { repo, workflow, commit: Some(c.sha), slots, note: None },
+            Some((c, _, (slots, _))) => Found { repo, workflow, commit: Some(c.sha), slots, note: None },
             None => {
-                let note = format!("none of the newest {} commits of {branch} in {repo} has completed, successful runs holding every group", chain.len());
+                let runs = if rule.require_success { "completed, successful runs" } else { "completed runs with healthy builds" };
+                let note = format!("none of the newest {} commits of {branch} in {repo} has {runs} holding every group", chain.len());
                 self.none(repo, workflow, None, note)
             }
         })

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use super::{gh_err, Resolver};
 use crate::domain::buckets::Repo;
+use crate::domain::run::build_jobs_healthy;
 use crate::domain::run::Run;
-use crate::domain::select::{missing_reason, Slot};
-use crate::domain::walk::{self as rules, History, WalkCommit, WalkOutcome};
+use crate::domain::select::{missing_reason, Hit, Selection, Slot};
+use crate::domain::walk::{self as rules, History, RunRule, Usable, WalkCommit, WalkOutcome};
 use crate::github::{GhError, RunPager};
 
 /// Pages of the branch's runs listing read at most per walk; older commits are asked about alone.
@@ -47,8 +48,11 @@ struct Branch<'r, 'a> {
     known: BranchRuns,
 }
 
+/// Groups found for a commit, and a note when a run whose tests failed supplied them.
+pub type Judged = (Vec<Slot>, Option<String>);
+
 impl History for Branch<'_, '_> {
-    type Found = Vec<Slot>;
+    type Found = Judged;
     type Error = anyhow::Error;
 
     async fn runs_of(&mut self, c: &WalkCommit) -> Result<Vec<Run>> {
@@ -67,7 +71,7 @@ impl History for Branch<'_, '_> {
         Ok(r.runs_for_commit(repo, workflow, &c.sha).await?.into_iter().filter(|run| !run.is_from_fork_of(repo)).collect())
     }
 
-    async fn judge(&mut self, candidates: &[&Run]) -> Result<Result<Vec<Slot>, String>> {
+    async fn judge(&mut self, candidates: &[(&Run, Usable)]) -> Result<Result<Judged, String>> {
         self.r.judge_candidates(self.repo, candidates).await
     }
 }
@@ -82,40 +86,77 @@ impl Resolver<'_> {
         branch: &str,
         chain: &[WalkCommit],
         skip: usize,
-        extra_filters: &[(&str, &str)],
-    ) -> Result<WalkOutcome<Vec<Slot>>> {
+        rule: RunRule,
+    ) -> Result<WalkOutcome<Judged>> {
+        // Only successful runs can count under the strict rule: let GitHub filter them.
         let mut filters = vec![("branch", branch)];
-        filters.extend_from_slice(extra_filters);
+        if rule.require_success {
+            filters.push(("status", "success"));
+        }
         let pager = self.gh.run_pager(repo, workflow, &filters);
         let mut history = Branch { r: self, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } };
-        rules::walk(chain, skip, &mut history).await
+        rules::walk(chain, skip, rule, &mut history).await
     }
 
-    /// Do candidate runs (completed, successful, newest first) hold every group?
-    async fn judge_candidates(&self, repo: &Repo, cands: &[&Run]) -> Result<Result<Vec<Slot>, String>> {
-        let slots = self.groups_in_runs(repo, cands).await?;
+    /// Do candidate runs (newest first) hold every group? Successful runs supply groups as
+    /// `find` does; a run whose tests failed counts only when it holds every group on its own
+    /// and its build jobs were healthy, which costs one jobs request, asked only then.
+    async fn judge_candidates(&self, repo: &Repo, cands: &[(&Run, Usable)]) -> Result<Result<Judged, String>> {
+        let mut sel = Selection::new(&self.q.groups, self.q.single_run);
+        let (mut notes, mut took) = (Vec::new(), None);
+        for (run, usable) in cands {
+            if sel.is_done() {
+                break;
+            }
+            let location = self.loc.location(repo, run);
+            let listing = self.loc.listing(&location).await?;
+            let canonical = repo.canonical(run.repo.as_deref());
+            let hit = |g| Hit::in_listing(g, &canonical, run, &location, &listing, &self.q.required);
+            if *usable == Usable::TestsFailed {
+                let all_there = self.q.groups.iter().all(|g| hit(g).is_some_and(|h| h.complete()));
+                if !all_there {
+                    notes.push(format!("run {} failed without every group", run.id));
+                    continue;
+                }
+                let jobs = self.gh.jobs(repo, run.id).await.map_err(gh_err)?;
+                if let Err(why) = build_jobs_healthy(run.id, &jobs) {
+                    notes.push(why);
+                    continue;
+                }
+                took = Some(run.id);
+            }
+            let hits = sel.wanted().into_iter().map(|(i, g)| (i, hit(g))).collect();
+            sel.offer(hits);
+        }
+        let runs: Vec<&Run> = cands.iter().map(|(r, _)| *r).collect();
+        let slots = sel.into_slots();
         if slots.iter().all(|s| s.hit.is_some()) {
-            Ok(Ok(slots))
+            let note = took.filter(|id| slots.iter().any(|s| s.hit.as_ref().is_some_and(|h| h.run.id == *id)));
+            Ok(Ok((slots, note.map(|id| format!("tests failed, builds healthy: took run {id}")))))
         } else {
-            Ok(Err(missing_reason(&slots, cands)))
+            let mut why = missing_reason(&slots, &runs);
+            if !notes.is_empty() {
+                why.push_str(&format!("; {}", notes.join("; ")));
+            }
+            Ok(Err(why))
         }
     }
 
-    /// Do these runs of one commit hold every group? `Ok(slots)` when they do, else the reason.
-    async fn judge(&self, repo: &Repo, runs: &[Run]) -> Result<Result<Vec<Slot>, String>> {
+    /// Do these runs of one commit hold every group? The groups when they do, else the reason.
+    async fn judge(&self, repo: &Repo, runs: &[Run], rule: RunRule) -> Result<Result<Judged, String>> {
         let refs: Vec<&Run> = runs.iter().collect();
-        let cands = rules::candidates(&refs);
+        let cands = rule.candidates(&refs);
         if cands.is_empty() {
-            return Ok(Err(rules::reject_reason(&refs)));
+            return Ok(Err(rule.reject_reason(&refs)));
         }
         self.judge_candidates(repo, &cands).await
     }
 
     /// The exact check: do the commit's own completed, successful runs hold every group?
     /// Fork PR runs of this very commit count here: their artifacts are of this commit.
-    pub(super) async fn exact(&self, repo: &Repo, workflow: &str, sha: &str) -> Result<Result<Vec<Slot>, String>> {
+    pub(super) async fn exact(&self, repo: &Repo, workflow: &str, sha: &str, rule: RunRule) -> Result<Result<Judged, String>> {
         let runs = self.runs_for_commit(repo, workflow, sha).await?;
-        self.judge(repo, &runs).await
+        self.judge(repo, &runs, rule).await
     }
 
     /// First-parent history from `start`: from the local checkout when it has the whole

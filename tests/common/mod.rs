@@ -339,7 +339,90 @@ pub fn sha(n: u32) -> String {
     format!("{n:08x}").repeat(5)
 }
 
+// ---------------------------------------------------------------- histories and pins
+
+/// Main-branch history of `n` commits, newest first, each a child of the next.
+pub fn history(base: u32, n: usize) -> Vec<String> {
+    (0..n).map(|i| sha(base + i as u32)).collect()
+}
+
+pub async fn mount_history(gh: &MockServer, repo: &str, shas: &[String], from: usize) {
+    let commits: Vec<_> = (from..shas.len())
+        .map(|i| {
+            let parents: Vec<&str> = shas.get(i + 1).map(|p| vec![p.as_str()]).unwrap_or_default();
+            commit_json(&shas[i], &parents, &format!("2026-08-15T{:02}:{:02}:00Z", 20 - i / 60, 59 - i % 60))
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/commits")))
+        .and(query_param("sha", shas[from].as_str()))
+        .respond_with(ok_json(json!(commits)))
+        .mount(gh)
+        .await;
+}
+
+/// A run of main created just after commit `i` of `history`.
+pub fn main_run<'a>(id: u64, shas: &'a [String], i: usize, status: &'a str, conclusion: Option<&'a str>) -> RunSpec<'a> {
+    let mut r = RunSpec::ok(id, &shas[i], "ROCm/TheRock", "multi_arch_ci.yml");
+    r.status = status;
+    r.conclusion = conclusion;
+    r.created_at = format!("2026-08-15T{:02}:{:02}:30Z", 20 - i / 60, 59 - i % 60);
+    r
+}
+
+pub async fn mount_branch_runs(gh: &MockServer, repo: &str, workflow: &str, runs: &[serde_json::Value]) {
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/actions/workflows/{workflow}/runs")))
+        .and(query_param("branch", "main"))
+        .respond_with(ok_json(runs_page(runs, runs.len())))
+        .mount(gh)
+        .await;
+}
+
+pub async fn mount_compare(gh: &MockServer, repo: &str, head: &str, merge_base: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/compare/main...{head}")))
+        .respond_with(ok_json(
+            json!({"status": "ahead", "ahead_by": 1, "behind_by": 3, "merge_base_commit": commit_json(merge_base, &[], "2026-08-15T20:59:00Z"), "commits": []}),
+        ))
+        .mount(gh)
+        .await;
+}
+
+pub fn contents(text: &str) -> serde_json::Value {
+    let b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    };
+    let wrapped: Vec<String> = b64.as_bytes().chunks(60).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+    json!({"type": "file", "encoding": "base64", "size": text.len(), "name": "x.yml", "path": "x", "content": wrapped.join("\n") + "\n", "sha": "abc"})
+}
+
+pub async fn mount_file(gh: &MockServer, repo: &str, file: &str, at: &str, text: Option<&str>) {
+    let t = match text {
+        Some(t) => ok_json(contents(t)),
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/repos/contents"})),
+    };
+    Mock::given(method("GET")).and(path(format!("/repos/{repo}/contents/{file}"))).and(query_param("ref", at)).respond_with(t).mount(gh).await;
+}
+
+pub fn ci_env(pin: &str) -> String {
+    format!("name: CI environment\ndescription: shared values\noutputs:\n  therock-ref:\n    description: TheRock commit to build against\n    value: \"{pin}\" # 2026-08-01 commit\n  baseline-run-id:\n    value: \"\"\nruns:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n")
+}
+
+pub fn checkout_workflow(reference: &str) -> String {
+    format!(
+        "name: TheRock CI Linux\non:\n  workflow_call:\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - name: Checkout rocm-libraries\n        uses: actions/checkout@v4\n      - name: Checkout TheRock repository\n        uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          repository: \"ROCm/TheRock\"\n          path: \"TheRock\"\n          ref: {reference} # 2026-01-10 commit\n"
+    )
+}
+
 // ---------------------------------------------------------------- the binary
+
+/// The binary under test: this build's, or `THEROCK_ARTIFACTS_TEST_BIN` (to show that a test
+/// fails on an older build).
+pub fn bin() -> String {
+    std::env::var("THEROCK_ARTIFACTS_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_therock-artifacts").to_string())
+}
 
 pub struct Bed {
     pub s3: S3Server,
@@ -350,7 +433,7 @@ pub struct Bed {
 impl Bed {
     pub async fn new() -> Bed {
         let s3 = S3Server::start();
-        for b in ["therock-ci-artifacts", "therock-ci-artifacts-external", "therock-artifacts", "therock-nightly-artifacts"] {
+        for b in ["therock-ci-artifacts", "therock-ci-artifacts-external", "therock-artifacts", "therock-artifacts-external", "therock-nightly-artifacts"] {
             s3.bucket(b);
         }
         Bed { s3, gh: MockServer::start().await, home: tempfile::tempdir().unwrap() }
@@ -361,7 +444,7 @@ impl Bed {
     }
 
     pub fn cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_therock-artifacts"));
+        let mut c = std::process::Command::new(bin());
         for (k, _) in std::env::vars() {
             if k.starts_with("AWS_")
                 || k.starts_with("GITHUB_")
@@ -557,4 +640,24 @@ pub async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
         }
     });
     format!("http://{addr}")
+}
+
+/// A jobs listing for a run (`/actions/runs/{id}/jobs`), jobs as (name, status, conclusion).
+pub async fn mount_jobs(gh: &MockServer, repo: &str, run: u64, jobs: &[(&str, &str, Option<&str>)]) {
+    let list: Vec<Value> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, status, conclusion))| {
+            json!({"id": run * 100 + i as u64, "run_id": run, "run_attempt": 1, "node_id": "J_x", "head_sha": "x", "name": name,
+                   "status": status, "conclusion": conclusion, "workflow_name": "Multi-Arch CI",
+                   "started_at": "2026-08-15T20:00:00Z", "completed_at": "2026-08-15T21:00:00Z", "steps": [], "labels": ["linux"],
+                   "html_url": format!("https://github.com/{repo}/actions/runs/{run}/job/{i}")})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/actions/runs/{run}/jobs")))
+        .and(query_param("filter", "latest"))
+        .respond_with(ok_json(json!({"total_count": list.len(), "jobs": list})))
+        .mount(gh)
+        .await;
 }
