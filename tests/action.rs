@@ -354,3 +354,31 @@ async fn compare_mode_writes_the_table_and_the_json() {
     let s = r.summary();
     assert!(s.contains("TheRock artifact comparison") && s.contains("| `base_lib_generic` |") && s.contains("removed"), "{s}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_without_actions_read_gets_one_sentence_naming_the_permission() {
+    let bed = Bed::new().await;
+    let c = sha(50);
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs")))
+        .respond_with(
+            wiremock::ResponseTemplate::new(403)
+                .set_body_json(json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow", "status": "403"}))
+                .insert_header("x-ratelimit-remaining", "990")
+                .insert_header("x-ratelimit-limit", "1000"),
+        )
+        .mount(&bed.gh)
+        .await;
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    let so = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 2, "{so}");
+    let err: Vec<&str> = so.lines().filter(|l| l.starts_with("::error::")).collect();
+    assert_eq!(err.len(), 1, "{so}");
+    assert!(err[0].contains("`actions: read`") && err[0].contains("permissions:"), "{}", err[0]);
+    assert!(!err[0].contains("%0A"), "one sentence: {}", err[0]);
+    let summary = r.summary();
+    assert!(summary.contains("actions: read") && summary.contains("permissions:"), "{summary}");
+    assert_eq!(request_count(&bed.gh).await, 1, "a missing permission is not retried");
+}

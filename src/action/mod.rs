@@ -113,10 +113,14 @@ pub async fn main() -> ExitCode {
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
+            let msg = format!("{e:#}");
             if let Some(o) = &env.output {
                 let _ = append(o, &output_block("found", "false"), "GITHUB_OUTPUT");
             }
-            return fail(&format!("{e:#}"));
+            if let Some(s) = &env.summary {
+                let _ = append(s, &report::markdown::error_summary(&msg), "GITHUB_STEP_SUMMARY");
+            }
+            return fail(&msg);
         }
     };
     report_outcome(&outcome, &env, &server_url, choices.if_not_found)

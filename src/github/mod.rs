@@ -18,6 +18,8 @@ pub enum GhError {
     RateLimited { what: String, detail: String },
     #[error("GitHub refused access to {what} (HTTP {status}): {message}")]
     Refused { what: String, status: u16, message: String },
+    #[error("GitHub refused {what} (HTTP 403: {message}): the token lacks the `{permission}` permission; give the job `permissions: {{ actions: read, contents: read, pull-requests: read }}` (a workflow that narrows `permissions:` grants nothing else)")]
+    NoPermission { what: String, message: String, permission: &'static str },
     #[error("GitHub API failed for {what} after {attempts} attempts: {last}")]
     Unavailable { what: String, attempts: u32, last: String },
     #[error("GitHub answered {what} with malformed JSON: {err}")]
@@ -186,6 +188,9 @@ impl GitHub {
             if status == 429 {
                 return Attempt::Retry(format!("HTTP 429: {message}"), None);
             }
+            if message.contains("not accessible by integration") {
+                return Attempt::Fail(GhError::NoPermission { what: what.into(), message, permission: permission_for(url) });
+            }
             return Attempt::Fail(GhError::Refused { what: what.into(), status, message });
         }
         if status >= 500 || status == 408 {
@@ -257,6 +262,17 @@ impl GitHub {
         }
         out.truncate(max_items);
         Ok(out)
+    }
+}
+
+/// The `permissions:` scope a workflow token needs for an API URL.
+fn permission_for(url: &str) -> &'static str {
+    if url.contains("/actions/") {
+        "actions: read"
+    } else if url.contains("/pulls") {
+        "pull-requests: read"
+    } else {
+        "contents: read"
     }
 }
 

@@ -155,6 +155,11 @@ pub fn comparison(c: &Comparison) -> String {
     md
 }
 
+/// The step summary of a step that failed.
+pub fn error_summary(msg: &str) -> String {
+    format!("## TheRock artifacts\n\n**Error:** {}\n", text(msg))
+}
+
 /// The step summary of an outcome.
 pub fn summary(o: &Outcome) -> String {
     match o {
