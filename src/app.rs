@@ -3,8 +3,11 @@
 
 use anyhow::{Context, Result};
 
+use crate::bisect;
 use crate::compare;
-use crate::config::{Command, CompareOptions, Config, FetchOptions, Source, Subject};
+use crate::config::{BisectOptions, Command, CompareOptions, Config, ExecOptions, FetchOptions, Pick, Source, Subject};
+use crate::domain::run::short_sha;
+use crate::domain::walk::RunRule;
 use crate::fetch::{self, Filters, Limits, Settings};
 use crate::github::{self, GitHub, RetryPolicy};
 use crate::locate::Locator;
@@ -16,10 +19,12 @@ pub struct App {
     cfg: Config,
     gh: GitHub,
     loc: Locator,
+    /// `--json`: a command's own stdout goes to stderr.
+    json: bool,
 }
 
 impl App {
-    pub async fn new(cfg: Config) -> Result<App> {
+    pub async fn new(cfg: Config, json: bool) -> Result<App> {
         let token = github::discover_token(cfg.token.clone()).await;
         if token.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
             anyhow::bail!("the GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`) holds a line break; pass the token alone");
@@ -32,7 +37,7 @@ impl App {
         let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
         let s3 = S3::from_env().await.context("could not set up the S3 client")?;
         let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
-        Ok(App { cfg, gh, loc })
+        Ok(App { cfg, gh, loc, json })
     }
 
     fn resolver(&self) -> Resolver<'_> {
@@ -51,6 +56,8 @@ impl App {
             Command::Baseline(subject, walk) => Outcome::Baseline(r.baseline(subject, walk).await?),
             Command::Fetch(source, opts) => self.fetch(source, opts).await?,
             Command::Compare { from, to, options } => self.compare(from, to, options).await?,
+            Command::Bisect(opts) => self.bisect(opts).await?,
+            Command::Exec(opts) => self.exec(opts).await?,
         };
         if self.cfg.tunables.debug_requests {
             crate::say!("github requests: {}, s3 listings: {}", self.gh.requests_made(), self.loc.listings_made());
@@ -70,6 +77,49 @@ impl App {
         Ok(Outcome::Compared(Compared::Done(Box::new(c))))
     }
 
+    fn limits(&self) -> Limits {
+        Limits { jobs: self.cfg.tunables.jobs, download: self.settings(), max_extract: self.cfg.tunables.max_extract, cache_max: self.cfg.tunables.cache_max }
+    }
+
+    fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &std::path::Path, command: &'a [String]) -> bisect::Runner<'a> {
+        bisect::Runner { s3: &self.loc.s3, pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.json }
+    }
+
+    async fn bisect(&self, o: &BisectOptions) -> Result<Outcome> {
+        let rule = RunRule { require_success: self.cfg.query.successful_run, max_age: None };
+        let range = match self.resolver().range(&o.good, &o.bad, o.branch.as_deref(), o.max_commits, rule).await? {
+            Ok(r) => r,
+            Err(why) => return Ok(Outcome::Bisected(Box::new(bisect::BisectReport::none(&o.good, &o.bad, why, o.markdown)))),
+        };
+        let work = bisect::Workdir::new(o.workdir.as_deref(), o.keep)?;
+        let runner = self.runner(&o.pick, &o.cache_dir, &o.command);
+        let report = bisect::bisect(&o.good, &o.bad, range, &runner, &work, o.markdown).await?;
+        Ok(Outcome::Bisected(Box::new(report)))
+    }
+
+    async fn exec(&self, o: &ExecOptions) -> Result<Outcome> {
+        let r = self.resolver();
+        let rule = RunRule { require_success: self.cfg.query.successful_run, max_age: None };
+        let (sha, judged) = r.judge_subject(&o.subject, rule).await?;
+        let found = match judged {
+            Ok(f) => f,
+            Err(why) => {
+                let note = format!("commit {} has no artifacts ({why}); exit 125, so `git bisect run` skips it", short_sha(&sha));
+                return Ok(Outcome::Executed(bisect::ExecReport { commit: sha, run_id: None, code: 125, note: Some(note) }));
+            }
+        };
+        let work = bisect::Workdir::new(o.workdir.as_deref(), o.keep)?;
+        let runner = self.runner(&o.pick, &o.cache_dir, &o.command);
+        let tree = work.root.join(format!("exec-{}", short_sha(&sha)));
+        runner.fetch(&found, &tree).await?;
+        let run_id = found.slots.iter().find_map(|s| s.hit.as_ref()).map(|h| h.run.id);
+        let code = runner.run(&tree, &sha, run_id).await?;
+        if work.keep {
+            crate::say!("exec: the tree stays in {}", tree.display());
+        }
+        Ok(Outcome::Executed(bisect::ExecReport { commit: sha, run_id, code: bisect::exit_of(code), note: None }))
+    }
+
     async fn fetch(&self, source: &Source, opts: &FetchOptions) -> Result<Outcome> {
         let r = self.resolver();
         let resolved = match source {
@@ -87,8 +137,7 @@ impl App {
             FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
         } else {
             let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-            let limits = Limits { jobs: self.cfg.tunables.jobs, download: self.settings(), max_extract: self.cfg.tunables.max_extract };
-            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, limits).await?;
+            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, self.limits()).await?;
             crate::say!("{}", crate::report::closing_line(&report));
             FetchResult::Done(report)
         };

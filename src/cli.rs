@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchRaw, FindRaw, LatestRaw};
+use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw};
 use crate::config::{Raw, RawCommand};
 
 #[derive(Parser, Debug)]
@@ -34,12 +34,52 @@ pub enum Cmd {
     Fetch(With<FetchRaw>),
     /// Compare the artifact sizes of two commits or runs.
     Compare(With<CompareRaw>),
+    /// Find the first commit that broke a test, fetching CI artifacts instead of building.
+    Bisect(With<BisectRaw>),
+    /// Fetch a commit's artifacts and run a command on them (for `git bisect run`).
+    Exec(With<ExecRaw>),
+    /// Look after the download cache: info, prune, clear.
+    Cache(CacheArgs),
     /// What the container action runs: reads INPUT_* and GITHUB_* variables.
     Action,
 }
 
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub op: CacheOp,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum CacheOp {
+    /// The cache's directory, size, entries and oldest/newest use.
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the least recently used archives (never one a running fetch uses).
+    Prune {
+        /// Keep the cache at most this big (`50G`, `512M`; powers of 1024).
+        #[arg(long = "max-size")]
+        max_size: Option<String>,
+        /// Remove archives unused for longer (`14d`, `36h`).
+        #[arg(long = "max-age")]
+        max_age: Option<String>,
+        /// Say what would go; remove nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every archive (but those in use) and leave an empty cache.
+    Clear {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 impl Cmd {
-    /// `None` for `action`, which builds its `Raw` from the environment.
+    /// `None` for `action` (it builds its `Raw` from the environment) and `cache`.
     pub fn into_raw(self) -> Option<Raw> {
         let (common, command) = match self {
             Cmd::Find(a) => (a.common, RawCommand::Find(a.own)),
@@ -47,7 +87,9 @@ impl Cmd {
             Cmd::Baseline(a) => (a.common, RawCommand::Baseline(a.own)),
             Cmd::Fetch(a) => (a.common, RawCommand::Fetch(a.own)),
             Cmd::Compare(a) => (a.common, RawCommand::Compare(a.own)),
-            Cmd::Action => return None,
+            Cmd::Bisect(a) => (a.common, RawCommand::Bisect(a.own)),
+            Cmd::Exec(a) => (a.common, RawCommand::Exec(a.own)),
+            Cmd::Action | Cmd::Cache(_) => return None,
         };
         Some(Raw { common, command, token: None })
     }

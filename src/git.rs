@@ -81,6 +81,26 @@ impl Checkout {
         )
     }
 
+    /// First-parent history with subjects and dates, newest first.
+    pub fn first_parent_commits(&self, rev: &str, n: usize) -> Option<Vec<crate::domain::run::Commit>> {
+        let out = git(&self.dir, &["log", "--first-parent", &format!("--max-count={n}"), "--format=%H%x1f%P%x1f%cI%x1f%aI%x1f%s", rev])?;
+        Some(
+            out.lines()
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split('\u{1f}').collect();
+                    let [sha, parents, committed, authored, subject] = f[..] else { return None };
+                    Some(crate::domain::run::Commit {
+                        sha: sha.to_string(),
+                        parents: parents.split_whitespace().map(String::from).collect(),
+                        date: crate::domain::time::parse_rfc3339(committed),
+                        subject: Some(subject.to_string()),
+                        author_date: Some(authored.to_string()),
+                    })
+                })
+                .collect(),
+        )
+    }
+
     /// A file's content at a commit.
     pub fn show(&self, rev: &str, path: &str) -> Option<String> {
         git(&self.dir, &["show", &format!("{rev}:{path}")])

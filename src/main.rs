@@ -5,6 +5,7 @@
 
 mod action;
 mod app;
+mod bisect;
 mod cli;
 mod compare;
 mod config;
@@ -40,10 +41,50 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let cli::Cmd::Cache(c) = &cli.command {
+        return run_cache(c.op.clone());
+    }
     match cli.command.into_raw() {
         None => rt.block_on(action::main()),
         Some(raw) => rt.block_on(run_cli(raw)),
     }
+}
+
+/// `cache info | prune | clear`: no GitHub, no S3, only the cache directory.
+fn run_cache(op: cli::CacheOp) -> ExitCode {
+    use cli::CacheOp;
+    let facts = config::Facts::gather_env();
+    let (json, built) = match &op {
+        CacheOp::Info { json } | CacheOp::Clear { json } => (*json, config::CacheCommand::build(None, None, false, &facts, false)),
+        CacheOp::Prune { max_size, max_age, dry_run, json } => {
+            (*json, config::CacheCommand::build(max_size.as_deref(), max_age.as_deref(), *dry_run, &facts, true))
+        }
+    };
+    let cmd = match built {
+        Ok(c) => c,
+        Err(e) => return print_error(&e.worded(config::Front::Cli), json),
+    };
+    let cache = fetch::Cache::new(cmd.dir.clone());
+    let (doc, text) = match op {
+        CacheOp::Info { .. } => {
+            let s = cache.stats();
+            (report::cache::stats_json(&s), report::cache::stats_text(&s))
+        }
+        CacheOp::Prune { .. } => {
+            let p = cache.prune(cmd.max_size, cmd.max_age, cmd.dry_run);
+            (report::cache::pruned_json(&p), report::cache::pruned_text(&p))
+        }
+        CacheOp::Clear { .. } => {
+            let p = cache.clear();
+            (report::cache::pruned_json(&p), report::cache::pruned_text(&p))
+        }
+    };
+    if json {
+        println!("{doc}");
+    } else {
+        print!("{text}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn print_error(msg: &str, json: bool) -> ExitCode {
@@ -63,7 +104,7 @@ async fn run_cli(raw: config::Raw) -> ExitCode {
     };
     let server_url = cfg.server_url.clone();
     let work = async {
-        match app::App::new(cfg).await {
+        match app::App::new(cfg, json).await {
             Ok(app) => app.run().await,
             Err(e) => Err(e),
         }
@@ -86,7 +127,7 @@ async fn run_cli(raw: config::Raw) -> ExitCode {
             if let Some(m) = report::message(&o) {
                 crate::say!("{m}");
             }
-            ExitCode::from(if o.found() { 0 } else { 1 })
+            ExitCode::from(o.exit_code())
         }
         Err(e) => print_error(&format!("{e:#}"), json),
     }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::bisect::{BisectReport, ExecReport};
 use crate::compare::Comparison;
 use crate::config::{ExtractMode, Subject};
 use crate::domain::select::{Found, Hit};
@@ -66,9 +67,20 @@ pub enum Outcome {
         result: FetchResult,
     },
     Compared(Compared),
+    Bisected(Box<BisectReport>),
+    Executed(ExecReport),
 }
 
 impl Outcome {
+    /// The process's exit code: 0 found (an answer), 1 a valid "nothing"; `exec` passes on its
+    /// command's code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Executed(e) => e.code,
+            o => u8::from(!o.found()),
+        }
+    }
+
     /// Exit 0 (found) or 1 (a valid "nothing").
     pub fn found(&self) -> bool {
         match self {
@@ -76,6 +88,8 @@ impl Outcome {
             Outcome::Baseline(b) => b.found.found(),
             Outcome::Fetched { result, .. } => matches!(result, FetchResult::DryRun { .. } | FetchResult::Done(_)),
             Outcome::Compared(c) => matches!(c, Compared::Done(_)),
+            Outcome::Bisected(b) => b.answer.is_some(),
+            Outcome::Executed(e) => e.note.is_none(),
         }
     }
 
@@ -85,7 +99,7 @@ impl Outcome {
             Outcome::Found(f) => Some(f),
             Outcome::Baseline(b) => Some(&b.found),
             Outcome::Fetched { resolved, .. } => Some(resolved.found()),
-            Outcome::Compared(_) => None,
+            Outcome::Compared(_) | Outcome::Bisected(_) | Outcome::Executed(_) => None,
         }
     }
 

@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, WalkRaw};
+use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, SelectRaw, WalkRaw};
 use crate::config::{Raw, RawCommand};
 
 /// Inputs as the runner passes them: `INPUT_<NAME>`, upper-cased with hyphens kept; unset ones
@@ -179,9 +179,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
             require,
             output_dir: Some(output_dir.display().to_string()),
             fetch: FetchOptsRaw {
-                include: lines(&inputs.include),
-                exclude: lines(&inputs.exclude),
-                extract: given(&inputs.extract),
+                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
                 no_verify: !verify,
                 ..FetchOptsRaw::default()
             },

@@ -96,7 +96,7 @@ pub async fn main() -> ExitCode {
     println!("::group::therock-artifacts {} for {}", cfg.command.name(), cfg.query.repo);
     let server_url = cfg.server_url.clone();
     let work = async {
-        match App::new(cfg).await {
+        match App::new(cfg, true).await {
             Ok(app) => app.run().await,
             Err(e) => Err(e),
         }

@@ -32,6 +32,11 @@ pub enum Field {
     Filter,
     Top,
     ReleaseType,
+    Good,
+    Bad,
+    Program,
+    MaxSize,
+    MaxAge,
 }
 
 impl Field {
@@ -64,6 +69,11 @@ impl Field {
             Field::Filter => "--filter",
             Field::Top => "--top",
             Field::ReleaseType => "RELEASE_TYPE",
+            Field::Good => "--good",
+            Field::Bad => "--bad",
+            Field::Program => "the command after --",
+            Field::MaxSize => "--max-size",
+            Field::MaxAge => "--max-age",
         }
     }
 

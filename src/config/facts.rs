@@ -46,6 +46,8 @@ pub struct Tunables {
     pub debug_requests: bool,
     /// Bytes one archive may extract to (`THEROCK_ARTIFACTS_MAX_EXTRACT`, e.g. `200G`).
     pub max_extract: Option<u64>,
+    /// Prune the cache to this size after each fetch (`THEROCK_ARTIFACTS_CACHE_MAX`, e.g. `50G`).
+    pub cache_max: Option<u64>,
     /// The longest one GitHub request may take, answer included (`THEROCK_ARTIFACTS_HTTP_TIMEOUT`, seconds).
     pub http_timeout: Duration,
 }
@@ -63,6 +65,7 @@ impl Tunables {
             stall: Duration::from_secs(num("THEROCK_ARTIFACTS_STALL_SECS").unwrap_or(60)),
             debug_requests: get("THEROCK_ARTIFACTS_DEBUG_REQUESTS").is_some(),
             max_extract: get("THEROCK_ARTIFACTS_MAX_EXTRACT").and_then(|v| parse_size(&v)).filter(|n| *n > 0),
+            cache_max: get("THEROCK_ARTIFACTS_CACHE_MAX").and_then(|v| parse_size(&v)),
             http_timeout: Duration::from_secs(num("THEROCK_ARTIFACTS_HTTP_TIMEOUT").filter(|n| *n > 0).unwrap_or(120)),
         }
     }
@@ -146,6 +149,12 @@ impl Facts {
             CheckoutFacts { origin: co.origin_repo(), checkout: co, revs }
         });
         Facts { checkout, env: EnvFacts::from_vars(env_var), tunables: Tunables::from_vars(env_var, cpus) }
+    }
+
+    /// The environment alone (commands without a repository, such as `cache`).
+    pub fn gather_env() -> Facts {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Facts { checkout: None, env: EnvFacts::from_vars(env_var), tunables: Tunables::from_vars(env_var, cpus) }
     }
 
     /// No checkout, defaults everywhere (for tests of the pure parts).

@@ -117,6 +117,40 @@ pub struct CompareOptions {
     pub cache_dir: PathBuf,
 }
 
+/// Which archives to take and how to lay them out.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+    pub extract: ExtractMode,
+}
+
+/// `bisect`: the range, where each step's tree goes, and the test.
+#[derive(Debug, Clone)]
+pub struct BisectOptions {
+    pub good: String,
+    pub bad: String,
+    pub branch: Option<String>,
+    pub max_commits: usize,
+    pub pick: Pick,
+    pub workdir: Option<PathBuf>,
+    pub keep: bool,
+    pub markdown: bool,
+    pub command: Vec<String>,
+    pub cache_dir: PathBuf,
+}
+
+/// `exec`: the commit, where its tree goes, and the command.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    pub subject: Subject,
+    pub pick: Pick,
+    pub workdir: Option<PathBuf>,
+    pub keep: bool,
+    pub command: Vec<String>,
+    pub cache_dir: PathBuf,
+}
+
 /// How `fetch` finds its commit.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -132,6 +166,8 @@ pub enum Command {
     Baseline(Subject, WalkOptions),
     Fetch(Source, FetchOptions),
     Compare { from: Subject, to: Subject, options: CompareOptions },
+    Bisect(Box<BisectOptions>),
+    Exec(Box<ExecOptions>),
 }
 
 impl Command {
@@ -142,7 +178,38 @@ impl Command {
             Command::Baseline(..) => "baseline",
             Command::Fetch(..) => "fetch",
             Command::Compare { .. } => "compare",
+            Command::Bisect(_) => "bisect",
+            Command::Exec(_) => "exec",
         }
+    }
+}
+
+/// `cache prune`'s limits, and the cache directory every `cache` command works on.
+#[derive(Debug, Clone)]
+pub struct CacheCommand {
+    pub dir: PathBuf,
+    pub max_size: Option<u64>,
+    /// Seconds.
+    pub max_age: Option<u64>,
+    pub dry_run: bool,
+}
+
+impl CacheCommand {
+    /// Parses `--max-size` and `--max-age` (a prune needs at least one).
+    pub fn build(max_size: Option<&str>, max_age: Option<&str>, dry_run: bool, facts: &Facts, prune: bool) -> Result<CacheCommand, ConfigError> {
+        use crate::domain::units::{parse_age, parse_size};
+        let max_size = max_size
+            .map(|s| parse_size(s).ok_or_else(|| ConfigError::new(Field::MaxSize, format!("invalid size '{s}': expected bytes with K, M, G or T, e.g. 50G"))))
+            .transpose()?;
+        let max_age = max_age
+            .map(|s| {
+                parse_age(s).ok_or_else(|| ConfigError::new(Field::MaxAge, format!("invalid age '{s}': expected a number of days or hours, e.g. 14d or 36h")))
+            })
+            .transpose()?;
+        if prune && max_size.is_none() && max_age.is_none() {
+            return Err(ConfigError::new(Field::MaxSize, "a prune needs --max-size, --max-age or both"));
+        }
+        Ok(CacheCommand { dir: facts.env.cache_dir.clone(), max_size, max_age, dry_run })
     }
 }
 

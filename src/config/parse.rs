@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{FetchOptsRaw, Raw, RawCommand, WalkRaw};
-use super::{Command, CompareOptions, ExtractMode, FetchOptions, Query, Source, Subject, WalkOptions};
+use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
+use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::run::is_sha_like;
@@ -191,21 +191,59 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
     Ok(WalkOptions { base_branch: branch(&w.base_branch, Field::BaseBranch)?, max_commits: max_commits(&w.max_commits)?, therock_repo, max_age_hours })
 }
 
-fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
-    let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
-    Ok(FetchOptions {
-        output_dir: PathBuf::from(out),
+fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
+    Ok(Pick {
         include: regexes(&o.include, Field::Include)?,
         exclude: regexes(&o.exclude, Field::Exclude)?,
         extract: match given(&o.extract) {
             Some(e) => ExtractMode::parse(&e).map_err(|m| err(Field::Extract, m))?,
             None => ExtractMode::Flatten,
         },
+    })
+}
+
+fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
+    let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
+    let p = pick(&o.select)?;
+    Ok(FetchOptions {
+        output_dir: PathBuf::from(out),
+        include: p.include,
+        exclude: p.exclude,
+        extract: p.extract,
         verify: !o.no_verify,
         dry_run: o.dry_run,
         cache_dir: (!o.no_cache).then(|| cache_dir.to_path_buf()),
         force: o.force,
     })
+}
+
+fn bisect(b: &BisectRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> Result<BisectOptions, ConfigError> {
+    let sha = |v: &Option<String>, f: Field| match given(v) {
+        Some(s) => match commit(&s, checkout, f)? {
+            Subject::Commit { sha, .. } => Ok(sha),
+            _ => Err(err(f, "expected a commit")),
+        },
+        None => Err(err(f, "not given")),
+    };
+    Ok(BisectOptions {
+        good: sha(&b.good, Field::Good)?,
+        bad: sha(&b.bad, Field::Bad)?,
+        branch: branch(&b.branch, Field::Branch)?,
+        max_commits: max_commits(&b.max_commits)?,
+        pick: pick(&b.select)?,
+        workdir: given(&b.workdir).map(PathBuf::from),
+        keep: b.keep,
+        markdown: b.markdown,
+        command: program(&b.command)?,
+        cache_dir: cache_dir.to_path_buf(),
+    })
+}
+
+fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
+    if cmd.first().is_none_or(|c| c.trim().is_empty()) {
+        return Err(err(Field::Program, "no command given after --"));
+    }
+    Ok(cmd.to_vec())
 }
 
 /// The command and its options.
@@ -224,6 +262,15 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             let source = if f.baseline { Source::Baseline(subject, walk) } else { Source::Find(subject) };
             Command::Fetch(source, options)
         }
+        RawCommand::Bisect(b) => Command::Bisect(Box::new(bisect(b, checkout, cache_dir)?)),
+        RawCommand::Exec(e) => Command::Exec(Box::new(ExecOptions {
+            subject: subject(&e.commit, &None, None, checkout)?,
+            pick: pick(&e.select)?,
+            workdir: given(&e.workdir).map(PathBuf::from),
+            keep: e.keep,
+            command: program(&e.command)?,
+            cache_dir: cache_dir.to_path_buf(),
+        })),
         RawCommand::Compare(c) => {
             let from = match (given(&c.from_run_id), given(&c.from), checkout.and_then(|co| co.revs.get("HEAD"))) {
                 (Some(id), _, _) => Subject::RunId(number(&id, Field::FromRunId, "run id")?),
@@ -323,7 +370,7 @@ mod tests {
         let f = FetchRaw { commit: Some("a".repeat(40)), output_dir: Some("out".into()), ..FetchRaw::default() };
         let mut r = raw(RawCommand::Fetch(f));
         if let RawCommand::Fetch(f) = &mut r.command {
-            f.fetch.extract = Some("explode".into());
+            f.fetch.select.extract = Some("explode".into());
         }
         let e = build(r).unwrap_err();
         assert_eq!(e.field, Field::Extract);

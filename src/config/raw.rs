@@ -123,9 +123,9 @@ pub struct FetchRaw {
     pub fetch: FetchOptsRaw,
 }
 
-/// Fetch settings shared by `fetch` and the commands that fetch on their way.
+/// Which archives to take and how to lay them out (`fetch`, `bisect`, `exec`).
 #[derive(Args, Debug, Clone, Default)]
-pub struct FetchOptsRaw {
+pub struct SelectRaw {
     /// Keep archives whose filename matches (repeatable).
     #[arg(long)]
     pub include: Vec<String>,
@@ -135,6 +135,13 @@ pub struct FetchOptsRaw {
     /// flatten (default), per-artifact, archives or bootstrap.
     #[arg(long)]
     pub extract: Option<String>,
+}
+
+/// Fetch settings.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FetchOptsRaw {
+    #[command(flatten)]
+    pub select: SelectRaw,
     /// Skip the .sha256sum check.
     #[arg(long = "no-verify")]
     pub no_verify: bool,
@@ -176,6 +183,58 @@ pub struct CompareRaw {
     pub top: Option<String>,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct BisectRaw {
+    /// A commit where the test passes.
+    #[arg(long, required = true)]
+    pub good: Option<String>,
+    /// A commit where the test fails (a first-parent descendant of --good).
+    #[arg(long, required = true)]
+    pub bad: Option<String>,
+    /// The branch whose runs are listed (default: main for TheRock, else the default branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// How many first-parent commits back from --bad to look for --good (default 100).
+    #[arg(long = "max-commits")]
+    pub max_commits: Option<String>,
+    #[command(flatten)]
+    pub require: RequireRaw,
+    #[command(flatten)]
+    pub select: SelectRaw,
+    /// Where each step's tree goes (default: a temporary directory, removed at the end).
+    #[arg(long)]
+    pub workdir: Option<String>,
+    /// Keep each step's tree.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the answer as Markdown (for a pull request comment).
+    #[arg(long)]
+    pub markdown: bool,
+    /// The test: exit 0 good, 125 skip, 1-127 bad, 128 or more abort (as `git bisect run`).
+    #[arg(last = true, required = true, num_args = 1..)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExecRaw {
+    /// The commit whose artifacts to use (default: HEAD of the current checkout).
+    #[arg(long)]
+    pub commit: Option<String>,
+    #[command(flatten)]
+    pub require: RequireRaw,
+    #[command(flatten)]
+    pub select: SelectRaw,
+    /// Where the tree goes (default: a temporary directory, removed after the command).
+    #[arg(long)]
+    pub workdir: Option<String>,
+    /// Keep the tree.
+    #[arg(long)]
+    pub keep: bool,
+    /// The command, run with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID set.
+    #[arg(last = true, required = true, num_args = 1..)]
+    pub command: Vec<String>,
+}
+
 /// One command's own flags.
 #[derive(Debug, Clone)]
 pub enum RawCommand {
@@ -184,6 +243,8 @@ pub enum RawCommand {
     Baseline(BaselineRaw),
     Fetch(FetchRaw),
     Compare(CompareRaw),
+    Bisect(BisectRaw),
+    Exec(ExecRaw),
 }
 
 /// Which front end the values came from (it words errors in its own terms).
@@ -211,6 +272,8 @@ impl Raw {
             RawCommand::Latest(l) => Some(&l.require),
             RawCommand::Baseline(b) => Some(&b.require),
             RawCommand::Fetch(f) => Some(&f.require),
+            RawCommand::Bisect(b) => Some(&b.require),
+            RawCommand::Exec(e) => Some(&e.require),
             RawCommand::Compare(_) => None,
         }
     }
@@ -224,6 +287,8 @@ impl Raw {
             RawCommand::Baseline(b) => given(&b.commit).into_iter().collect(),
             RawCommand::Fetch(f) => given(&f.commit).into_iter().collect(),
             RawCommand::Compare(c) => given(&c.from).into_iter().chain(given(&c.to)).collect(),
+            RawCommand::Bisect(b) => given(&b.good).into_iter().chain(given(&b.bad)).collect(),
+            RawCommand::Exec(e) => given(&e.commit).into_iter().collect(),
         }
     }
 }

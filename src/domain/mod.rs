@@ -1,6 +1,7 @@
 //! The pure domain: naming rules and selection over plain data. No I/O here.
 
 pub mod artifacts;
+pub mod bisect;
 pub mod buckets;
 pub mod families;
 pub mod pins;

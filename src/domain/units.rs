@@ -33,6 +33,20 @@ pub fn parse_size(s: &str) -> Option<u64> {
     (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
+/// `14d`, `36h`, `90m`, `3600` (seconds): an age in seconds.
+pub fn parse_age(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().last()? {
+        (i, 'd' | 'D') => (&s[..i], 86_400),
+        (i, 'h' | 'H') => (&s[..i], 3_600),
+        (i, 'm' | 'M') => (&s[..i], 60),
+        (i, 's' | 'S') => (&s[..i], 1),
+        _ => (s, 1),
+    };
+    let v: f64 = num.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0)?;
+    Some((v * unit as f64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +66,13 @@ mod tests {
         assert_eq!(parse_size("1000"), Some(1000));
         assert_eq!(parse_size("lots"), None);
         assert_eq!(parse_size("-1G"), None);
+    }
+
+    #[test]
+    fn ages_take_days_hours_minutes() {
+        assert_eq!(parse_age("14d"), Some(14 * 86_400));
+        assert_eq!(parse_age("36h"), Some(36 * 3_600));
+        assert_eq!(parse_age("1.5d"), Some(129_600));
+        assert_eq!(parse_age("soon"), None);
     }
 }

@@ -128,6 +128,11 @@ pub async fn walk<H: History>(chain: &[WalkCommit], skip: usize, rule: RunRule, 
 /// Follows `parents[0]` from `start` through a commits listing (which holds every ancestor,
 /// not only first parents), at most `max` commits.
 pub fn first_parent_chain(commits: &[Commit], start: &str, max: usize) -> Vec<WalkCommit> {
+    first_parent_commits(commits, start, max).iter().map(WalkCommit::from).collect()
+}
+
+/// Like `first_parent_chain`, keeping the whole commits (subjects, dates).
+pub fn first_parent_commits(commits: &[Commit], start: &str, max: usize) -> Vec<Commit> {
     let by_sha: HashMap<&str, &Commit> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
     let mut out = Vec::new();
     let mut cur = by_sha.get(start).map(|c| c.sha.as_str()).or_else(|| commits.first().map(|c| c.sha.as_str()));
@@ -136,7 +141,7 @@ pub fn first_parent_chain(commits: &[Commit], start: &str, max: usize) -> Vec<Wa
             break;
         }
         let Some(c) = by_sha.get(sha) else { break };
-        out.push(WalkCommit::from(*c));
+        out.push((*c).clone());
         cur = c.parents.first().map(String::as_str);
     }
     out

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 use super::error::FetchError;
-use super::lock::{remove_orphaned_partials, OwnedTemp};
+use super::lock::{self, remove_orphaned_partials, OwnedTemp};
 use super::plan::Planned;
 
 pub struct Cache {
@@ -101,5 +101,175 @@ impl Cache {
                 .unwrap_or(0)
         }
         walk(&self.root.join("blobs"))
+    }
+}
+
+/// A blob in use by this process: a shared lock a prune never removes it under, held until the
+/// fetch ends (and the blob's modification time set, which is what "last used" means here:
+/// access times are unreliable on `noatime` mounts).
+pub struct InUse {
+    _lock: std::fs::File,
+}
+
+impl InUse {
+    /// Opens and locks `blob`; `None` when it is gone, or being removed right now.
+    pub fn take(blob: &Path) -> Option<(InUse, std::fs::File)> {
+        let f = std::fs::File::open(blob).ok()?;
+        f.try_lock_shared().ok()?;
+        let _ = f.set_modified(std::time::SystemTime::now());
+        let reader = f.try_clone().ok()?;
+        Some((InUse { _lock: f }, reader))
+    }
+
+    /// Keeps a freshly published blob's temporary-file lock, turned shared.
+    pub fn keep(lock: std::fs::File, blob: &Path) -> InUse {
+        let _ = lock.lock_shared();
+        let _ = std::fs::File::open(blob).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        InUse { _lock: lock }
+    }
+}
+
+/// One blob of the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub digest: String,
+    pub size: u64,
+    /// Unix seconds of its last use.
+    pub used: i64,
+}
+
+/// What the cache holds.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub dir: PathBuf,
+    pub size: u64,
+    pub entries: usize,
+    pub oldest_use: Option<i64>,
+    pub newest_use: Option<i64>,
+    /// Downloads in progress (or left by a killed fetch).
+    pub partials: usize,
+}
+
+/// What a prune removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, Default)]
+pub struct Pruned {
+    pub removed: Vec<Entry>,
+    /// Blobs that would have gone but another fetch is using.
+    pub in_use: Vec<Entry>,
+    pub size_before: u64,
+    pub size_after: u64,
+    pub dry_run: bool,
+}
+
+fn unix(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Which entries go: older than `max_age` seconds, then the least recently used until the rest
+/// fits in `max_size`. Pure: `entries` and `now` in, the victims out (oldest use first).
+pub fn choose_victims(mut entries: Vec<Entry>, max_size: Option<u64>, max_age: Option<u64>, now: i64) -> Vec<Entry> {
+    entries.sort_by(|a, b| a.used.cmp(&b.used).then(a.digest.cmp(&b.digest)));
+    let mut total: u64 = entries.iter().map(|e| e.size).sum();
+    let mut out = Vec::new();
+    for e in entries {
+        let too_old = max_age.is_some_and(|a| now - e.used > a as i64);
+        let too_big = max_size.is_some_and(|m| total > m);
+        if too_old || too_big {
+            total -= e.size;
+            out.push(e);
+        }
+    }
+    out
+}
+
+impl Cache {
+    fn entries(&self) -> Vec<Entry> {
+        let dir = self.root.join("blobs").join("sha256");
+        let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
+        rd.flatten()
+            .filter_map(|e| {
+                let m = e.metadata().ok().filter(|m| m.is_file())?;
+                Some(Entry { digest: e.file_name().to_string_lossy().into_owned(), size: m.len(), used: m.modified().map(unix).unwrap_or(0) })
+            })
+            .collect()
+    }
+
+    pub fn stats(&self) -> Stats {
+        let entries = self.entries();
+        let partials = std::fs::read_dir(self.root.join("tmp"))
+            .map(|rd| rd.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "partial")).count())
+            .unwrap_or(0);
+        Stats {
+            dir: self.root.clone(),
+            size: entries.iter().map(|e| e.size).sum(),
+            entries: entries.len(),
+            oldest_use: entries.iter().map(|e| e.used).min(),
+            newest_use: entries.iter().map(|e| e.used).max(),
+            partials,
+        }
+    }
+
+    /// Removes the least recently used blobs (and those unused for `max_age` seconds) until the
+    /// cache fits in `max_size`; never one another fetch holds (the lock a fetch takes on every
+    /// blob it uses). Safe while fetches run.
+    pub fn prune(&self, max_size: Option<u64>, max_age: Option<u64>, dry_run: bool) -> Pruned {
+        let entries = self.entries();
+        let mut p = Pruned { size_before: entries.iter().map(|e| e.size).sum(), dry_run, ..Pruned::default() };
+        let now = unix(std::time::SystemTime::now());
+        for e in choose_victims(entries, max_size, max_age, now) {
+            let blob = self.blob(&e.digest);
+            let free = std::fs::File::open(&blob).is_ok_and(|f| f.try_lock().is_ok() && (dry_run || std::fs::remove_file(&blob).is_ok()));
+            if free {
+                p.removed.push(e);
+            } else {
+                p.in_use.push(e);
+            }
+        }
+        if !dry_run {
+            self.remove_dangling_refs();
+            lock::remove_orphaned_partials(&self.root.join("tmp"));
+        }
+        p.size_after = p.size_before - p.removed.iter().map(|e| e.size).sum::<u64>();
+        p
+    }
+
+    /// Empties the cache (but for blobs in use), leaving it ready for the next fetch.
+    pub fn clear(&self) -> Pruned {
+        let p = self.prune(Some(0), None, false);
+        for d in ["blobs/sha256", "refs", "tmp"] {
+            let _ = std::fs::create_dir_all(self.root.join(d));
+        }
+        p
+    }
+
+    /// References whose blob is gone.
+    fn remove_dangling_refs(&self) {
+        let Ok(rd) = std::fs::read_dir(self.root.join("refs")) else { return };
+        for e in rd.flatten() {
+            let digest = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if !self.blob(digest.trim()).is_file() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(d: &str, size: u64, used: i64) -> Entry {
+        Entry { digest: d.into(), size, used }
+    }
+
+    #[test]
+    fn pruning_removes_the_least_recently_used_first_until_the_rest_fits() {
+        let all = vec![e("new", 10, 300), e("old", 10, 100), e("mid", 10, 200)];
+        let v: Vec<String> = choose_victims(all.clone(), Some(15), None, 400).into_iter().map(|e| e.digest).collect();
+        assert_eq!(v, vec!["old", "mid"]);
+        let v: Vec<String> = choose_victims(all.clone(), Some(30), None, 400).into_iter().map(|e| e.digest).collect();
+        assert!(v.is_empty(), "it fits");
+        let v: Vec<String> = choose_victims(all, None, Some(150), 400).into_iter().map(|e| e.digest).collect();
+        assert_eq!(v, vec!["old", "mid"], "unused for more than the age");
     }
 }

@@ -62,6 +62,11 @@ pub struct OwnedTemp {
 }
 
 impl OwnedTemp {
+    /// The lock, to keep it after the file was renamed.
+    pub fn into_lock(self) -> File {
+        self._lock
+    }
+
     /// Creates `path` and locks it.
     pub fn create(path: PathBuf) -> io::Result<(OwnedTemp, File)> {
         let writer = File::create(&path)?;

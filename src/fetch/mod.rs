@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use cache::Cache;
+use cache::InUse;
 pub use download::Settings;
 pub use error::FetchError;
 pub use plan::{plan, Filters, Planned};
@@ -79,6 +80,8 @@ pub struct Limits {
     /// Bytes one archive may extract to (`THEROCK_ARTIFACTS_MAX_EXTRACT`); by default 100 times
     /// its compressed size, and at least 1 GiB.
     pub max_extract: Option<u64>,
+    /// Prune the cache to this size after a fetch (`THEROCK_ARTIFACTS_CACHE_MAX`).
+    pub cache_max: Option<u64>,
 }
 
 impl Limits {
@@ -102,6 +105,8 @@ struct Job {
     counters: Arc<Counters>,
     cancel: Arc<AtomicBool>,
     limits: Limits,
+    /// Locks on the cached blobs this fetch uses, so no prune removes them meanwhile.
+    in_use: std::sync::Mutex<Vec<InUse>>,
 }
 
 fn layout_for(mode: ExtractMode) -> Option<Layout> {
@@ -145,6 +150,7 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
         counters: counters.clone(),
         cancel: Arc::new(AtomicBool::new(false)),
         limits,
+        in_use: Default::default(),
     });
     let progress = Progress::start(counters.clone(), total, planned.len());
     let results = fetch_all(&job, planned, limits.jobs).await;
@@ -158,6 +164,18 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
     };
     let _ = extract::remove_path(&staging);
     let archives = committed?;
+    if let (Some(c), Some(max)) = (&job.cache, limits.cache_max) {
+        // The blobs this fetch used are still locked: a prune never takes them.
+        let p = c.prune(Some(max), None, false);
+        if !p.removed.is_empty() {
+            crate::say!(
+                "pruned the cache {} to {} (THEROCK_ARTIFACTS_CACHE_MAX): removed {} least recently used archives",
+                c.root.display(),
+                crate::domain::units::human_bytes(p.size_after),
+                p.removed.len()
+            );
+        }
+    }
     Ok(FetchReport {
         output_dir: out_dir,
         extract: opts.extract,
@@ -257,11 +275,16 @@ impl Job {
         if let Some((d, _)) = &staged {
             let _ = extract::remove_path(d);
         }
-        if let Some(blob) = self.cache.as_ref().and_then(|c| c.lookup(p, expected)) {
+        // A blob gone between the lookup and the lock (a prune) is simply not cached.
+        let held = self.cache.as_ref().and_then(|c| c.lookup(p, expected)).and_then(|blob| InUse::take(&blob).map(|(g, f)| (blob, g, f)));
+        if let Some((blob, guard, reader)) = held {
             let digest = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let damage = match self.read_cached(&blob, p, &staged).await {
+            let damage = match self.read_cached(reader, p, &staged).await {
                 // A cached blob is named by its digest, so it is checked even without a sidecar.
-                Ok(c) if c.sha == digest => return Ok(self.done(p, c, expected.is_some(), true, Some(blob), staged)),
+                Ok(c) if c.sha == digest => {
+                    self.hold(guard);
+                    return Ok(self.done(p, c, expected.is_some(), true, Some(blob), staged));
+                }
                 Ok(c) => format!("it hashes to {} instead", c.sha),
                 Err(e) if self.stopped() || Cache::blob_intact(&blob) => return Err(e),
                 Err(e) => format!("{e}"),
@@ -282,7 +305,11 @@ impl Job {
         // Publish into the cache only now: a file under blobs/ is always complete and verified.
         let (mut blob, mut staged_archive) = (None, None);
         match (&self.cache, tmp) {
-            (Some(c), Some(t)) => blob = Some(c.publish(&t.path, &consumed.sha, p)?),
+            (Some(c), Some(t)) => {
+                let published = c.publish(&t.path, &consumed.sha, p)?;
+                self.hold(InUse::keep(t.into_lock(), &published));
+                blob = Some(published);
+            }
             // No cache, archives mode: the verified archive waits in the staging directory and
             // takes its name in the output only when every archive has been verified.
             (None, Some(t)) => staged_archive = Some(t.path.clone()),
@@ -298,12 +325,18 @@ impl Job {
         FetchedArchive { filename: p.name.filename.clone(), size: n, sha256: sha, verified, cached, staged: staged.map(|(d, _)| d), manifest, blob, symlinks }
     }
 
-    async fn read_cached(&self, blob: &Path, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<Consumed, FetchError> {
-        let (blob, name, compression, cancel) = (blob.to_path_buf(), p.name.filename.clone(), p.name.compression, self.cancel.clone());
+    /// Keeps a blob this fetch uses from being pruned until the fetch ends.
+    fn hold(&self, guard: InUse) {
+        if let Ok(mut held) = self.in_use.lock() {
+            held.push(guard);
+        }
+    }
+
+    async fn read_cached(&self, blob: std::fs::File, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<Consumed, FetchError> {
+        let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
         let (staged, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
         let c = tokio::task::spawn_blocking(move || {
-            let f = std::fs::File::open(&blob).map_err(|e| extract::ExtractError::Read { archive: name.clone(), err: e.to_string() })?;
-            let f = Cancellable { inner: std::io::BufReader::with_capacity(1 << 20, f), cancel };
+            let f = Cancellable { inner: std::io::BufReader::with_capacity(1 << 20, blob), cancel };
             let target = staged.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
             decode::consume(f, None, compression, target, &name)
         })

@@ -158,6 +158,8 @@ pub fn text(o: &Outcome) -> String {
         Outcome::Baseline(b) => baseline(b),
         Outcome::Fetched { resolved, result } => fetched(resolved.found(), result),
         Outcome::Compared(Compared::Done(c)) => comparison(c),
-        Outcome::Compared(Compared::MissingSide { .. }) => String::new(),
+        Outcome::Compared(Compared::MissingSide { .. }) | Outcome::Executed(_) => String::new(),
+        Outcome::Bisected(b) if b.markdown => super::markdown::summary(o),
+        Outcome::Bisected(b) => super::bisect::human(b),
     }
 }

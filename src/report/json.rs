@@ -154,6 +154,8 @@ pub fn document(o: &Outcome, server_url: &str) -> Value {
             m
         }
         Outcome::Compared(Compared::Done(c)) => comparison_doc(c, server_url),
+        Outcome::Bisected(b) => super::bisect::json(b),
+        Outcome::Executed(e) => super::bisect::exec_json(e),
         Outcome::Compared(Compared::MissingSide { side, .. }) => {
             let mut m = Map::new();
             m.insert("status".into(), json!("not_found"));

@@ -171,6 +171,8 @@ pub fn summary(o: &Outcome) -> String {
             FetchResult::Done(r) => fetched(resolved.found(), resolved.baseline(), r),
         },
         Outcome::Compared(Compared::Done(c)) => comparison(c),
+        Outcome::Bisected(b) => super::bisect::markdown(b, code, text),
+        Outcome::Executed(_) => String::new(),
         Outcome::Compared(Compared::MissingSide { .. }) => format!("## TheRock artifact comparison\n\n{}\n", text(&message(o).unwrap_or_default())),
     }
 }

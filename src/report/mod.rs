@@ -1,6 +1,8 @@
 //! Report: typed outcomes rendered, once, as JSON (`json`), human text (`human`) or Markdown
 //! (`markdown`: the step summary and `compare --markdown`), plus the one-line messages on stderr.
 
+pub mod bisect;
+pub mod cache;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -47,6 +49,8 @@ pub fn message(o: &Outcome) -> Option<String> {
             found.missing_groups().join(", "),
             found.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
         ),
+        Outcome::Bisected(b) => b.note.clone().unwrap_or_else(|| "no answer".into()),
+        Outcome::Executed(e) => e.note.clone().unwrap_or_default(),
         o => not_found(o.resolved()?),
     })
 }

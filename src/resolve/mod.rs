@@ -1,11 +1,13 @@
 //! Resolve: which commit and which runs (find, latest, baseline), from the GitHub API and git.
 
 mod baseline;
+mod range;
 mod walk;
 
 use anyhow::{anyhow, bail, Result};
 
 pub use baseline::Baseline;
+pub use range::RangeCommit;
 
 use crate::config::{Query, Subject};
 use crate::domain::buckets::Repo;
@@ -138,6 +140,24 @@ impl Resolver<'_> {
             }
             h.therock_commit = known[&h.run.id].clone();
         }
+    }
+
+    /// A commit's own artifacts under `rule` (for `exec`): its full SHA, and what was found or
+    /// why nothing was.
+    pub async fn judge_subject(&self, subject: &Subject, rule: rules::RunRule) -> Result<(String, Result<Found, String>)> {
+        let repo = self.q.repo.clone();
+        let workflow = self.q.workflow_for(&repo);
+        let sha = match subject {
+            Subject::Commit { sha, local_only: true } => return Ok((sha.clone(), Err("it exists only in the local checkout".into()))),
+            Subject::Commit { sha, .. } => self.full_sha(&repo, sha).await?,
+            Subject::RunId(id) => self.run_by_id(&repo, *id).await?.head_sha,
+            Subject::Pr(n) => self.pull_head(&repo, *n).await?.0,
+        };
+        let found = match self.exact(&repo, &workflow, &sha, rule).await? {
+            Ok((slots, _)) => Ok(Found { repo, workflow, commit: Some(sha.clone()), slots, note: None }),
+            Err(why) => Err(why),
+        };
+        Ok((sha, found))
     }
 
     /// The newest commit of a branch whose completed, successful runs hold every group.

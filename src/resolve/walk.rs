@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::{gh_err, Resolver};
 use crate::domain::buckets::Repo;
-use crate::domain::run::build_jobs_healthy;
 use crate::domain::run::Run;
+use crate::domain::run::{build_jobs_healthy, Commit};
 use crate::domain::select::{missing_reason, Hit, Selection, Slot};
 use crate::domain::walk::{self as rules, History, RunRule, Usable, WalkCommit, WalkOutcome};
 use crate::github::{GhError, RunPager};
@@ -157,6 +157,50 @@ impl Resolver<'_> {
     pub(super) async fn exact(&self, repo: &Repo, workflow: &str, sha: &str, rule: RunRule) -> Result<Result<Judged, String>> {
         let runs = self.runs_for_commit(repo, workflow, sha).await?;
         self.judge(repo, &runs, rule).await
+    }
+
+    /// Judges each commit of `commits` (newest first) against `rule`, reading runs the way a
+    /// walk does (one branch listing, read lazily).
+    pub(super) async fn judge_each(
+        &self,
+        repo: &Repo,
+        workflow: &str,
+        branch: &str,
+        commits: &[WalkCommit],
+        rule: RunRule,
+    ) -> Result<Vec<Result<Judged, String>>> {
+        let mut filters = vec![("branch", branch)];
+        if rule.require_success {
+            filters.push(("status", "success"));
+        }
+        let pager = self.gh.run_pager(repo, workflow, &filters);
+        let mut history = Branch { r: self, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } };
+        let mut out = Vec::new();
+        for c in commits {
+            let runs = history.runs_of(c).await?;
+            let refs: Vec<&Run> = runs.iter().collect();
+            let cands = rule.candidates(&refs);
+            out.push(if cands.is_empty() { Err(rule.reject_reason(&refs)) } else { history.judge(&cands).await? });
+        }
+        Ok(out)
+    }
+
+    /// First-parent history from `start` with subjects and dates: from the local checkout when
+    /// it has the whole history, else from the API.
+    pub(super) async fn commits_from(&self, repo: &Repo, start: &str, use_local: bool, max: usize) -> Result<Vec<Commit>> {
+        if use_local {
+            if let Some(co) = self.checkout.filter(|c| !c.is_shallow() && c.has_object(start)) {
+                if let Some(list) = co.first_parent_commits(start, max) {
+                    return Ok(list);
+                }
+            }
+        }
+        let commits = match self.gh.commits(repo, start, max.max(1)).await {
+            Ok(c) => c,
+            Err(GhError::NotFound(_)) | Err(GhError::Refused { status: 422, .. }) => bail!("commit {start} is not known to {repo} on GitHub"),
+            Err(e) => return Err(gh_err(e)),
+        };
+        Ok(rules::first_parent_commits(&commits, start, max))
     }
 
     /// First-parent history from `start`: from the local checkout when it has the whole
