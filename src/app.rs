@@ -78,7 +78,13 @@ impl App {
     }
 
     fn limits(&self) -> Limits {
-        Limits { jobs: self.cfg.tunables.jobs, download: self.settings(), max_extract: self.cfg.tunables.max_extract, cache_max: self.cfg.tunables.cache_max }
+        Limits {
+            jobs: self.cfg.tunables.jobs,
+            connections: self.cfg.tunables.connections,
+            download: self.settings(),
+            max_extract: self.cfg.tunables.max_extract,
+            cache_max: self.cfg.tunables.cache_max,
+        }
     }
 
     fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &std::path::Path, command: &'a [String]) -> bisect::Runner<'a> {

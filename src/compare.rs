@@ -121,7 +121,7 @@ async fn deep_sizes(s3: &S3, cache: &Cache, plans: &BTreeMap<String, Planned>, f
     for p in plans.values() {
         let reader: Box<dyn Read + Send> = match cache.lookup(p, None).and_then(|b| std::fs::File::open(b).ok()) {
             Some(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
-            None => Box::new(Download::start(s3.clone(), p.clone(), Arc::new(Counters::default()), settings).reader),
+            None => Box::new(Download::start(s3.clone(), p.clone(), Arc::new(Counters::default()), settings, None).reader),
         };
         let (c, n, f) = (p.name.compression, p.name.filename.clone(), filter.to_vec());
         let sizes = tokio::task::spawn_blocking(move || member_sizes(reader, c, &n, &f)).await??;

@@ -561,3 +561,48 @@ async fn a_symlink_already_in_the_output_is_replaced_not_followed() {
     assert!(!std::fs::symlink_metadata(out.join("share/overlap.txt")).unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read_to_string(out.join("share/overlap.txt")).unwrap(), "from blas");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sidecars_come_first_in_one_burst_and_a_warm_fetch_asks_s3_for_the_listing_only() {
+    let bed = Bed::new().await;
+    let c = sha(20);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(2001, &c, THEROCK, WF))]).await;
+    for i in 0..12 {
+        bed.s3.put_artifact(
+            BUCKET,
+            "2001-linux/",
+            &format!("lib{i:02}_lib_gfx942.tar.zst"),
+            &simple_artifact(&format!("lib{i:02}"), "gfx942", &"x".repeat(i + 1)),
+            true,
+        );
+    }
+    let mut cmd = bed.cmd();
+    cmd.env("THEROCK_ARTIFACTS_JOBS", "1").args(fetch_args(&c, bed.home.path().join("cold").to_str().unwrap(), &[]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let log = bed.s3.requests();
+    let last_sidecar = log.iter().rposition(|r| r.contains(".sha256sum")).unwrap();
+    let first_archive = log.iter().position(|r| r.starts_with("GET") && r.contains(".tar.zst") && !r.contains(".sha256sum")).unwrap();
+    assert!(last_sidecar < first_archive, "every sidecar is asked for before any archive: {log:#?}");
+
+    // Warm: the listing, and nothing else.
+    bed.s3.clear_log();
+    let o = bed.run(&fetch_args(&c, bed.home.path().join("warm").to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert!(d["archives"].as_array().unwrap().iter().all(|a| a["cached"] == true && a["verified"] == true), "{d}");
+    let log = bed.s3.requests();
+    assert_eq!(log.len(), 1, "one request per run prefix: {log:#?}");
+    assert!(log[0].contains("list-type=2"), "{log:?}");
+
+    // A new ETag (a re-run replaced the archive): sidecar and archive are asked for again.
+    bed.s3.put_artifact(BUCKET, "2001-linux/", "lib03_lib_gfx942.tar.zst", &simple_artifact("lib03", "gfx942", "replaced"), true);
+    bed.s3.clear_log();
+    let out = bed.home.path().join("changed");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let log = bed.s3.requests();
+    assert!(log.iter().any(|r| r.contains("lib03_lib_gfx942.tar.zst.sha256sum")) && log.iter().any(|r| r.contains("lib03_lib_gfx942.tar.zst?")), "{log:#?}");
+    assert_eq!(log.len(), 3, "the listing, one sidecar, one archive: {log:#?}");
+    assert_eq!(std::fs::read_to_string(out.join("share/lib03/gfx942.txt")).unwrap(), "replaced");
+}

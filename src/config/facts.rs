@@ -30,8 +30,10 @@ pub struct CheckoutFacts {
 /// Knobs for speed and patience; defaults suit CI. Read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tunables {
-    /// Archives in flight (`THEROCK_ARTIFACTS_JOBS`; default: usable CPUs).
+    /// Decoders at work, plus one (`THEROCK_ARTIFACTS_JOBS`; default: usable CPUs).
     pub jobs: usize,
+    /// Connections to S3 in flight (`THEROCK_ARTIFACTS_CONNECTIONS`; default 16).
+    pub connections: usize,
     /// GitHub attempts per request (`THEROCK_ARTIFACTS_RETRIES`).
     pub retries: u32,
     /// Backoff base (`THEROCK_ARTIFACTS_BACKOFF_MS`).
@@ -58,6 +60,7 @@ impl Tunables {
         let num = |k: &str| get(k).and_then(|v| v.trim().parse::<u64>().ok());
         Tunables {
             jobs: num("THEROCK_ARTIFACTS_JOBS").filter(|n| *n > 0).map(|n| n as usize).unwrap_or(cpus.max(1)),
+            connections: num("THEROCK_ARTIFACTS_CONNECTIONS").filter(|n| *n > 0).map(|n| n.min(256) as usize).unwrap_or(16),
             retries: num("THEROCK_ARTIFACTS_RETRIES").unwrap_or(5).clamp(1, 100) as u32,
             backoff: Duration::from_millis(num("THEROCK_ARTIFACTS_BACKOFF_MS").unwrap_or(1000)),
             max_rate_wait: Duration::from_secs(num("THEROCK_ARTIFACTS_MAX_RATE_WAIT").unwrap_or(300)),

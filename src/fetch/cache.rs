@@ -47,7 +47,7 @@ impl Cache {
     /// The cached blob for `p`: by the expected digest, or by the object's reference when there
     /// is no digest to go by.
     pub fn lookup(&self, p: &Planned, expected: Option<&str>) -> Option<PathBuf> {
-        let by_ref = || self.reference(p).and_then(|r| std::fs::read_to_string(r).ok()).map(|s| self.blob(s.trim()));
+        let by_ref = || self.reference(p).and_then(|r| std::fs::read_to_string(r).ok()).and_then(|s| s.split_whitespace().next().map(|d| self.blob(d)));
         expected.map(|e| self.blob(e)).or_else(by_ref).filter(|b| b.is_file())
     }
 
@@ -68,8 +68,19 @@ impl Cache {
         std::io::copy(&mut f, &mut h).is_ok() && hex::encode(h.finalize()) == name
     }
 
-    /// Moves a verified download into place under its digest and records the object's reference.
-    pub fn publish(&self, tmp: &Path, sha: &str, p: &Planned) -> Result<PathBuf, FetchError> {
+    /// The digest of this exact object (bucket, key, ETag, size), when an earlier fetch
+    /// verified it against its sidecar and the blob is still here: a warm fetch then asks S3 for
+    /// neither the sidecar nor the archive. (A changed ETag is another reference.)
+    pub fn verified_digest(&self, p: &Planned) -> Option<String> {
+        let text = std::fs::read_to_string(self.reference(p)?).ok()?;
+        let mut it = text.split_whitespace();
+        let digest = it.next()?.to_string();
+        (it.next() == Some("verified") && digest.len() == 64 && self.blob(&digest).is_file()).then_some(digest)
+    }
+
+    /// Moves a download into place under its digest and records the object's reference (with
+    /// `verified` when its sidecar vouched for it).
+    pub fn publish(&self, tmp: &Path, sha: &str, p: &Planned, verified: bool) -> Result<PathBuf, FetchError> {
         let b = self.blob(sha);
         std::fs::create_dir_all(b.parent().unwrap_or(&self.root)).map_err(|e| FetchError::io("cannot create the cache directory", e))?;
         std::fs::rename(tmp, &b).map_err(|e| FetchError::io(format!("cannot move {} into the cache", p.name.filename), e))?;
@@ -78,7 +89,8 @@ impl Cache {
                 let _ = std::fs::create_dir_all(parent);
             }
             let rt = r.with_extension(format!("{}.tmp", fastrand::u64(..)));
-            if std::fs::write(&rt, sha).is_ok() {
+            let line = if verified { format!("{sha} verified\n") } else { format!("{sha}\n") };
+            if std::fs::write(&rt, line).is_ok() {
                 let _ = std::fs::rename(&rt, &r);
             }
         }
@@ -246,8 +258,8 @@ impl Cache {
     fn remove_dangling_refs(&self) {
         let Ok(rd) = std::fs::read_dir(self.root.join("refs")) else { return };
         for e in rd.flatten() {
-            let digest = std::fs::read_to_string(e.path()).unwrap_or_default();
-            if !self.blob(digest.trim()).is_file() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if !text.split_whitespace().next().is_some_and(|d| self.blob(d).is_file()) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

@@ -33,7 +33,37 @@ pub struct Settings {
     pub stall: Duration,
 }
 
-type Chunks = tokio::sync::mpsc::Sender<io::Result<Bytes>>;
+/// Bytes a stream may hold unread: a download that starts before its consumer (to hide the
+/// request's round trip) fills at most this much, then waits; memory stays bounded however many
+/// downloads are in flight.
+const STREAM_AHEAD_KIB: u32 = 2048;
+
+type Chunk = io::Result<(Bytes, Option<tokio::sync::OwnedSemaphorePermit>)>;
+
+/// The sending end of a stream: every chunk takes its size from the stream's budget, given back
+/// as the reader consumes it.
+#[derive(Clone)]
+struct Feed {
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    budget: Arc<tokio::sync::Semaphore>,
+}
+
+impl Feed {
+    /// False when the consumer has gone away.
+    async fn send(&self, b: Bytes) -> bool {
+        let kib = (b.len().div_ceil(1024) as u32).clamp(1, STREAM_AHEAD_KIB);
+        let Ok(permit) = self.budget.clone().acquire_many_owned(kib).await else { return false };
+        self.tx.send(Ok((b, Some(permit)))).await.is_ok()
+    }
+
+    async fn fail(&self, e: io::Error) {
+        let _ = self.tx.send(Err(e)).await;
+    }
+
+    fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
 
 /// Why a byte range could not be fetched.
 enum RangeError {
@@ -64,21 +94,24 @@ pub struct Download {
 }
 
 impl Download {
-    /// Starts downloading `p` on the async runtime (call from within it).
-    pub fn start(s3: S3, p: Planned, counters: Arc<Counters>, settings: Settings) -> Download {
-        let (tx, rx) = tokio::sync::mpsc::channel(32);
+    /// Starts downloading `p` on the async runtime (call from within it). `slot`, if any, is
+    /// held until the download ends (it bounds the connections in flight).
+    pub fn start(s3: S3, p: Planned, counters: Arc<Counters>, settings: Settings, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Download {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let feed = Feed { tx, budget: Arc::new(tokio::sync::Semaphore::new(STREAM_AHEAD_KIB as usize)) };
         let failure = Arc::new(Mutex::new(None));
-        let slot = failure.clone();
+        let kept = failure.clone();
         let task = tokio::spawn(async move {
-            if let Err(e) = stream(&s3, &p, &tx, &counters, settings).await {
+            let _slot = slot;
+            if let Err(e) = stream(&s3, &p, &feed, &counters, settings).await {
                 let msg = e.to_string();
-                if let Ok(mut f) = slot.lock() {
+                if let Ok(mut f) = kept.lock() {
                     *f = Some(e);
                 }
-                let _ = tx.send(Err(io::Error::other(msg))).await;
+                feed.fail(io::Error::other(msg)).await;
             }
         });
-        Download { reader: ChannelReader { rx, cur: Bytes::new() }, failure, task }
+        Download { reader: ChannelReader { rx, cur: Bytes::new(), permit: None }, failure, task }
     }
 
     /// Splits off the reader, keeping what is needed to learn the outcome later.
@@ -103,15 +136,18 @@ impl Outcome {
 
 /// A `Read` over chunks arriving from the async downloader.
 pub struct ChannelReader {
-    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    rx: tokio::sync::mpsc::Receiver<Chunk>,
     cur: Bytes,
+    /// The current chunk's share of the stream's budget, given back when it is consumed.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.cur.is_empty() {
+            self.permit = None;
             match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.cur = b,
+                Some(Ok((b, permit))) => (self.cur, self.permit) = (b, permit),
                 Some(Err(e)) => return Err(e),
                 None => return Ok(0),
             }
@@ -126,7 +162,7 @@ impl Read for ChannelReader {
 /// Where `fetch_range` puts the bytes: straight to the consumer, or into a part's buffer
 /// (allocated once at the part's size).
 enum Sink {
-    Chan(Chunks),
+    Chan(Feed),
     Buf(bytes::BytesMut),
 }
 
@@ -134,7 +170,7 @@ impl Sink {
     /// False when the consumer has gone away.
     async fn put(&mut self, b: Bytes) -> bool {
         match self {
-            Sink::Chan(tx) => tx.send(Ok(b)).await.is_ok(),
+            Sink::Chan(feed) => feed.send(b).await,
             Sink::Buf(v) => {
                 v.extend_from_slice(&b);
                 true
@@ -157,7 +193,7 @@ impl Drop for PartTask {
 }
 
 /// Streams an object into `tx`, in order.
-async fn stream(s3: &S3, p: &Planned, tx: &Chunks, counters: &Arc<Counters>, settings: Settings) -> Result<(), FetchError> {
+async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, settings: Settings) -> Result<(), FetchError> {
     let archive = p.name.filename.as_str();
     let part = settings.part_size;
     if p.etag.is_none() || p.size <= part {
@@ -216,11 +252,11 @@ fn spawn_part(s3: S3, p: Planned, start: u64, end: u64, counters: Arc<Counters>,
     })
 }
 
-/// Sends a buffered part in slices, so the channel's 32 slots hold at most a few MiB.
-async fn forward(tx: &Chunks, mut data: Bytes) -> bool {
+/// Sends a buffered part in slices, each taking its share of the stream's budget.
+async fn forward(tx: &Feed, mut data: Bytes) -> bool {
     while !data.is_empty() {
         let chunk = data.split_to(data.len().min(256 << 10));
-        if tx.send(Ok(chunk)).await.is_err() {
+        if !tx.send(chunk).await {
             return false;
         }
     }

@@ -1,0 +1,307 @@
+//! One fetch's archives, each through cache or download, verify, decode and extract.
+//!
+//! Two limits, sized for two different things: connections in flight (`connections`, sized for
+//! the link: S3 answers after a round trip, so many small archives and their sidecars are asked
+//! for at once) and decoders (`jobs` + 1, sized for the CPU). A download starts as soon as a
+//! connection is free, fills a small buffer of its own while it waits for a decoder, and streams
+//! on once one takes it. Sidecars are read in one concurrent burst before any archive, and a
+//! cached archive already verified against a sidecar with the listed ETag and size needs neither.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+use super::cache::{Cache, InUse};
+use super::decode::{self, Cancellable, Consumed, Sink, Target};
+use super::download::Download;
+use super::error::FetchError;
+use super::extract::{self, Layout};
+use super::lock::OwnedTemp;
+use super::plan::Planned;
+use super::progress::Counters;
+use super::{sidecar, FetchedArchive, Limits};
+use crate::config::ExtractMode;
+use crate::s3::S3;
+
+pub struct Job {
+    pub s3: S3,
+    pub cache: Option<Arc<Cache>>,
+    pub mode: ExtractMode,
+    pub verify: bool,
+    pub staging: PathBuf,
+    pub counters: Arc<Counters>,
+    pub cancel: Arc<AtomicBool>,
+    pub limits: Limits,
+    /// Connections in flight (sidecar GETs, archive streams).
+    pub net: Arc<Semaphore>,
+    /// Decoders at work.
+    pub cpu: Arc<Semaphore>,
+    /// Locks on the cached blobs this fetch uses, so no prune removes them meanwhile.
+    pub in_use: std::sync::Mutex<Vec<InUse>>,
+}
+
+fn layout_for(mode: ExtractMode) -> Option<Layout> {
+    match mode {
+        ExtractMode::Flatten => Some(Layout::Flatten),
+        ExtractMode::PerArtifact => Some(Layout::FullWithManifest),
+        ExtractMode::Bootstrap => Some(Layout::Full),
+        ExtractMode::Archives => None,
+    }
+}
+
+/// Fetches every archive; the results in plan order, or the first failure.
+pub async fn fetch_all(job: &Arc<Job>, planned: Vec<Planned>) -> Result<Vec<FetchedArchive>, FetchError> {
+    let n = planned.len();
+    let mut expected = job.expected_all(&planned).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, p) in planned.into_iter().enumerate() {
+        let (job, first) = (job.clone(), std::mem::take(&mut expected[i]));
+        tasks.spawn(async move {
+            if job.stopped() {
+                return (i, Err(FetchError::Cancelled));
+            }
+            (i, job.fetch_one(i, p, first).await)
+        });
+    }
+    let mut results: Vec<Option<FetchedArchive>> = vec![None; n];
+    let mut first_err: Option<FetchError> = None;
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok((i, Ok(d))) => results[i] = Some(d),
+            // Not abort_all(): an aborted task would leave its blocking extraction running and
+            // its temporary files behind. Cancelled workers fail at their next read, clean up,
+            // and are joined here.
+            Ok((_, Err(e))) => {
+                if first_err.is_none() {
+                    first_err = Some(e);
+                    job.cancel.store(true, Ordering::Relaxed);
+                    // Tasks waiting for a connection or a decoder stop at once.
+                    job.net.close();
+                    job.cpu.close();
+                }
+            }
+            Err(e) if e.is_cancelled() => {}
+            Err(e) => {
+                first_err.get_or_insert_with(|| FetchError::Worker(e.to_string()));
+            }
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(results.into_iter().flatten().collect()),
+    }
+}
+
+impl Job {
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || crate::interrupt::cancelled()
+    }
+
+    /// The digest each archive must have, all asked for at once (bounded by `net`): from the
+    /// cache's record of an archive it verified with this very ETag and size (no request), else
+    /// from its sidecar.
+    async fn expected_all(&self, planned: &[Planned]) -> Result<Vec<Option<String>>, FetchError> {
+        let mut out: Vec<Option<String>> = vec![None; planned.len()];
+        if !self.verify {
+            return Ok(out);
+        }
+        let mut asks = tokio::task::JoinSet::new();
+        for (i, p) in planned.iter().enumerate() {
+            if let Some(d) = self.cache.as_ref().and_then(|c| c.verified_digest(p)) {
+                out[i] = Some(d);
+                continue;
+            }
+            let (s3, p, net) = (self.s3.clone(), p.clone(), self.net.clone());
+            asks.spawn(async move {
+                let _slot = net.acquire_owned().await;
+                (i, sidecar::expected(&s3, &p).await)
+            });
+        }
+        while let Some(r) = asks.join_next().await {
+            let (i, e) = r.map_err(|e| FetchError::Worker(e.to_string()))?;
+            out[i] = e?;
+        }
+        Ok(out)
+    }
+
+    /// Verified fetch of one archive: a mismatch is retried once from S3 (the archive and
+    /// its sidecar are separate uploads and may have been caught mid-way), and so is an
+    /// archive replaced on S3 since the listing (a re-run job uploading into the same run):
+    /// then the new version is fetched whole, with its new ETag, size and sidecar.
+    async fn fetch_one(&self, idx: usize, mut p: Planned, expected: Option<String>) -> Result<FetchedArchive, FetchError> {
+        match self.attempt(idx, &p, expected.as_deref()).await {
+            Err(e @ FetchError::Mismatch { .. }) => {
+                crate::say!("warning: {e}; downloading it once more");
+                let expected = self.expected(&p).await?;
+                self.attempt(idx, &p, expected.as_deref()).await
+            }
+            Err(FetchError::Replaced { archive, .. }) => {
+                crate::say!(
+                    "warning: {archive} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version"
+                );
+                (p.size, p.etag) = self.s3.head(&p.bucket, &p.key).await?;
+                let expected = self.expected(&p).await?;
+                self.attempt(idx, &p, expected.as_deref()).await.map_err(|e| match e {
+                    FetchError::Replaced { archive, .. } => FetchError::ReplacedTwice { archive },
+                    e => e,
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn expected(&self, p: &Planned) -> Result<Option<String>, FetchError> {
+        if !self.verify {
+            return Ok(None);
+        }
+        sidecar::expected(&self.s3, p).await
+    }
+
+    async fn decoder(&self) -> Result<tokio::sync::OwnedSemaphorePermit, FetchError> {
+        self.cpu.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)
+    }
+
+    /// One attempt: from the cache when it holds the archive intact, else from S3.
+    async fn attempt(&self, idx: usize, p: &Planned, expected: Option<&str>) -> Result<FetchedArchive, FetchError> {
+        let staged = layout_for(self.mode).map(|l| (self.staging.join(idx.to_string()), l));
+        if let Some((d, _)) = &staged {
+            let _ = extract::remove_path(d);
+        }
+        // A blob gone between the lookup and the lock (a prune) is simply not cached.
+        let held = self.cache.as_ref().and_then(|c| c.lookup(p, expected)).and_then(|blob| InUse::take(&blob).map(|(g, f)| (blob, g, f)));
+        if let Some((blob, guard, reader)) = held {
+            let digest = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let damage = match self.read_cached(reader, p, &staged).await {
+                // A cached blob is named by its digest, so it is checked even without a sidecar.
+                Ok(c) if c.sha == digest => {
+                    self.hold(guard);
+                    return Ok(self.done(p, c, expected.is_some(), true, Some(blob), staged));
+                }
+                Ok(c) => format!("it hashes to {} instead", c.sha),
+                Err(e) if self.stopped() || Cache::blob_intact(&blob) => return Err(e),
+                Err(e) => format!("{e}"),
+            };
+            crate::say!("warning: the cached copy of {} ({}) is damaged ({damage}); removed it, fetching the archive again", p.name.filename, blob.display());
+            let _ = std::fs::remove_file(&blob);
+            if let Some((d, _)) = &staged {
+                let _ = extract::remove_path(d);
+            }
+        }
+        let (consumed, tmp) = self.download(idx, p, &staged).await?;
+        if let Some(e) = expected.filter(|e| *e != consumed.sha) {
+            if let Some(t) = &tmp {
+                let _ = std::fs::remove_file(&t.path);
+            }
+            return Err(FetchError::Mismatch { archive: p.name.filename.clone(), expected: e.to_string(), actual: consumed.sha, cached: false });
+        }
+        // Publish into the cache only now: a file under blobs/ is always complete and verified.
+        let (mut blob, mut staged_archive) = (None, None);
+        match (&self.cache, tmp) {
+            (Some(c), Some(t)) => {
+                let published = c.publish(&t.path, &consumed.sha, p, expected.is_some())?;
+                self.hold(InUse::keep(t.into_lock(), &published));
+                blob = Some(published);
+            }
+            // No cache, archives mode: the verified archive waits in the staging directory and
+            // takes its name in the output only when every archive has been verified.
+            (None, Some(t)) => staged_archive = Some(t.path.clone()),
+            (_, None) => {}
+        }
+        let staged = staged_archive.map(|a| (a, Layout::Full)).or(staged);
+        Ok(self.done(p, consumed, expected.is_some(), false, blob, staged))
+    }
+
+    fn done(&self, p: &Planned, c: Consumed, verified: bool, cached: bool, blob: Option<PathBuf>, staged: Option<(PathBuf, Layout)>) -> FetchedArchive {
+        let Consumed { sha, n, manifest, extracted, symlinks, .. } = c;
+        self.counters.archive_done(extracted);
+        FetchedArchive { filename: p.name.filename.clone(), size: n, sha256: sha, verified, cached, staged: staged.map(|(d, _)| d), manifest, blob, symlinks }
+    }
+
+    /// Keeps a blob this fetch uses from being pruned until the fetch ends.
+    fn hold(&self, guard: InUse) {
+        if let Ok(mut held) = self.in_use.lock() {
+            held.push(guard);
+        }
+    }
+
+    async fn read_cached(&self, blob: std::fs::File, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<Consumed, FetchError> {
+        let _decoder = self.decoder().await?;
+        let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
+        let (staged, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
+        let c = tokio::task::spawn_blocking(move || {
+            let f = Cancellable { inner: std::io::BufReader::with_capacity(1 << 20, blob), cancel };
+            let target = staged.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
+            decode::consume(f, None, compression, target, &name)
+        })
+        .await
+        .map_err(|e| FetchError::Worker(e.to_string()))??;
+        self.counters.add_from_cache(c.n);
+        Ok(c)
+    }
+
+    /// Where the archive's own copy goes while it streams: the cache (a copy the fetch can do
+    /// without, unless the copy is the output in `archives` mode), or for `archives` mode without
+    /// a cache the staging directory.
+    fn copy_for(&self, idx: usize) -> Result<Option<(OwnedTemp, Sink)>, FetchError> {
+        let archives = self.mode == ExtractMode::Archives;
+        let (tmp, file) = match &self.cache {
+            Some(c) => c.tmp()?,
+            None if archives => {
+                std::fs::create_dir_all(&self.staging).map_err(|e| FetchError::io(format!("cannot create {}", self.staging.display()), e))?;
+                let p = self.staging.join(format!("{idx}.archive"));
+                OwnedTemp::create(p.clone()).map_err(|e| FetchError::io(format!("cannot write {}", p.display()), e))?
+            }
+            None => return Ok(None),
+        };
+        let sink = Sink { file, path: tmp.path.clone(), optional: !archives };
+        Ok(Some((tmp, sink)))
+    }
+
+    /// Streams the archive from S3 through the pipeline, copying it into a temporary file. The
+    /// download starts on a free connection and runs a little ahead until a decoder is free.
+    async fn download(&self, idx: usize, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<(Consumed, Option<OwnedTemp>), FetchError> {
+        let slot = self.net.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
+        let (reader, download) = Download::start(self.s3.clone(), p.clone(), self.counters.clone(), self.limits.download, Some(slot)).split();
+        let res = match self.decoder().await {
+            Ok(_decoder) => {
+                let (tmp, sink) = match self.copy_for(idx) {
+                    Ok(c) => c.unzip(),
+                    Err(e) => {
+                        download.failure();
+                        return Err(e);
+                    }
+                };
+                let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
+                let (staged2, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
+                let r = tokio::task::spawn_blocking(move || {
+                    let target = staged2.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
+                    decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
+                })
+                .await
+                .map_err(|e| FetchError::Worker(e.to_string()));
+                (r.and_then(|r| r.map_err(FetchError::from)), tmp)
+            }
+            Err(e) => (Err(e), None),
+        };
+        let failure = download.failure();
+        match res {
+            (Ok(c), tmp) => {
+                let Some(e) = &c.sink_failed else { return Ok((c, tmp)) };
+                if let Some(t) = &tmp {
+                    let dir = t.path.parent().and_then(Path::parent).unwrap_or(&t.path);
+                    crate::say!("warning: cannot write {} into the cache directory {} ({e}); it was fetched without the cache", p.name.filename, dir.display());
+                    let _ = std::fs::remove_file(&t.path);
+                }
+                Ok((c, None))
+            }
+            (Err(e), tmp) => {
+                if let Some(t) = &tmp {
+                    let _ = std::fs::remove_file(&t.path);
+                }
+                // The download's own failure is the cause; the decoder only saw its symptom.
+                Err(failure.unwrap_or(e))
+            }
+        }
+    }
+}
