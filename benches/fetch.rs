@@ -1,18 +1,23 @@
 //! Fetch benchmark (not a test): a realistic run (~60 archives, >= 1.5 GB extracted, zstd -3,
-//! a few 100-400 MB archives, one .tar.xz) on a local SeaweedFS S3 server, measured as:
+//! a few 100-400 MB archives, one .tar.xz) on a local SeaweedFS S3 server, measured in two
+//! settings, "no link model" (the tools talk to SeaweedFS on 127.0.0.1 directly) and "S3 link
+//! model" (through a proxy of this benchmark that holds each request back by a latency and caps
+//! each connection's and all connections' downstream rate, as a hosted runner sees S3):
 //!
 //! 1. this tool, cold cache;
 //! 2. s5cmd cp + tar (two at a time);
-//! 3. tar from local disk (the floor);
-//! 4. this tool, warm cache;
-//! 5. items 1 and 2 through a ~100 MB/s proxy.
+//! 3. tar from local disk (the floor; no S3 involved, measured once for both settings);
+//! 4. this tool, warm cache (with the number of S3 requests it made, counted by the proxy).
 //!
-//! Prints wall time and peak RSS of each, then the ratios. Run with `bash benches/run.sh`.
+//! The OS page cache is dropped before every measured run when the benchmark may (root).
+//! Prints wall time and peak RSS of each, one table per setting, then the ratios against the
+//! targets. Run with `bash benches/run.sh`; the knobs are listed there.
 
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -189,9 +194,25 @@ impl Drop for Killer {
     }
 }
 
+/// Empties the OS page cache (needs root), so that every contender starts from the disk, as on a
+/// fresh runner. `BENCH_DROP_CACHES=0` turns it off. Says once when it cannot, and goes on.
+fn drop_caches() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if std::env::var("BENCH_DROP_CACHES").is_ok_and(|v| v == "0") {
+        return;
+    }
+    let _ = Command::new("sync").status();
+    if let Err(e) = std::fs::write("/proc/sys/vm/drop_caches", "3") {
+        if !WARNED.swap(true, Ordering::SeqCst) {
+            eprintln!("note: could not drop the page cache ({e}); measuring with whatever it holds");
+        }
+    }
+}
+
 /// Runs `sh -c script` under /usr/bin/time; returns (seconds, peak RSS in MiB).
 fn measure(script: &str, env: &[(&str, String)], label: &str) -> (f64, f64) {
     let _ = Command::new("sync").status();
+    drop_caches();
     let out = Command::new("/usr/bin/time")
         .args(["-f", "TIME %e %M", "sh", "-c", script])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -208,42 +229,139 @@ fn measure(script: &str, env: &[(&str, String)], label: &str) -> (f64, f64) {
     (secs, kb / 1024.0)
 }
 
-/// A TCP proxy capping the total downstream rate at `bytes_per_sec`.
-async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
+/// How a hosted runner sees S3: a latency before each request's answer, a per-connection and a
+/// total downstream cap (bytes per second; 0 = no cap).
+#[derive(Clone, Copy)]
+struct Link {
+    latency: Duration,
+    conn_bps: f64,
+    total_bps: f64,
+}
+
+impl Link {
+    /// Defaults: 30 ms, 80 MB/s per connection, 1.5 Gbit/s in all; `BENCH_LATENCY_MS`,
+    /// `BENCH_CONN_MBPS` and `BENCH_TOTAL_MBPS` (MB/s, 10^6 bytes) override them.
+    fn from_env() -> Link {
+        let num = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| *v >= 0.0).unwrap_or(d);
+        Link {
+            latency: Duration::from_secs_f64(num("BENCH_LATENCY_MS", 30.0) / 1000.0),
+            conn_bps: num("BENCH_CONN_MBPS", 80.0) * 1e6,
+            total_bps: num("BENCH_TOTAL_MBPS", 187.5) * 1e6,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let cap = |b: f64| if b > 0.0 { format!("{:.1} MB/s", b / 1e6) } else { "uncapped".into() };
+        format!("{} ms per request, {} per connection, {} in all", self.latency.as_millis(), cap(self.conn_bps), cap(self.total_bps))
+    }
+}
+
+/// A token bucket holding at most 10 ms of its rate (at least 64 KiB, one read of the proxy):
+/// small enough that a connection idle during a request's latency does not then burst far above
+/// its cap, large enough that the timer's millisecond granularity does not lower the rate.
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64) -> Bucket {
+        let burst = (rate * 0.010).max(64.0 * 1024.0);
+        Bucket { rate, burst, tokens: burst, at: Instant::now() }
+    }
+
+    /// Takes `n` bytes' worth of tokens (going into debt if need be); returns how long to wait
+    /// before sending them. Debt makes later takers wait longer, so the average rate holds.
+    fn take(&mut self, n: usize) -> Duration {
+        if self.rate <= 0.0 {
+            return Duration::ZERO;
+        }
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst) - n as f64;
+        self.at = now;
+        if self.tokens < 0.0 {
+            Duration::from_secs_f64(-self.tokens / self.rate)
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// The link-model proxy's address and counters (since the last `reset`).
+struct LinkProxy {
+    url: String,
+    requests: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
+}
+
+impl LinkProxy {
+    fn reset(&self) {
+        self.requests.store(0, Ordering::SeqCst);
+        self.connections.store(0, Ordering::SeqCst);
+    }
+}
+
+/// A TCP proxy in front of `upstream` playing `link`. On each client connection (HTTP/1.1,
+/// keep-alive, no pipelining), the first bytes of every new request (a read starting with an
+/// upper-case letter, i.e. a method, once the previous answer has begun) are held back by the
+/// latency before they go to the server, so each answer starts that much later; the server's
+/// bytes pass through the connection's token bucket and the one shared by all connections.
+async fn link_proxy(upstream: String, link: Link) -> LinkProxy {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let bucket = Arc::new(tokio::sync::Mutex::new((Instant::now(), 0f64)));
+    let total = Arc::new(std::sync::Mutex::new(Bucket::new(link.total_bps)));
+    let (requests, connections) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (reqs, conns) = (requests.clone(), connections.clone());
     tokio::spawn(async move {
         loop {
             let Ok((mut client, _)) = listener.accept().await else { return };
-            let (up, bucket) = (upstream.clone(), bucket.clone());
+            conns.fetch_add(1, Ordering::SeqCst);
+            let (up, total, reqs) = (upstream.clone(), total.clone(), reqs.clone());
             tokio::spawn(async move {
                 let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
                 let (mut cr, mut cw) = client.split();
                 let (mut sr, mut sw) = server.split();
-                let c2s = tokio::io::copy(&mut cr, &mut sw);
+                // Set when an answer (or the connection) begins, cleared by the next request.
+                let answered = AtomicBool::new(true);
+                let c2s = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if answered.swap(false, Ordering::SeqCst) && buf[0].is_ascii_uppercase() {
+                            reqs.fetch_add(1, Ordering::SeqCst);
+                            if !link.latency.is_zero() {
+                                tokio::time::sleep(link.latency).await;
+                            }
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    // The client is done sending: pass the half-close on, keep the answer flowing.
+                    let _ = sw.shutdown().await;
+                    std::future::pending::<()>().await
+                };
                 let s2c = async {
                     let mut buf = vec![0u8; 64 * 1024];
+                    let mut conn = Bucket::new(link.conn_bps);
                     loop {
                         let n = match sr.read(&mut buf).await {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        // Token bucket shared by all connections.
-                        let wait = {
-                            let mut b = bucket.lock().await;
-                            let now = Instant::now();
-                            let refill = now.duration_since(b.0).as_secs_f64() * bytes_per_sec as f64;
-                            b.1 = (b.1 + refill).min(bytes_per_sec as f64 / 10.0) - n as f64;
-                            b.0 = now;
-                            if b.1 < 0.0 {
-                                Duration::from_secs_f64(-b.1 / bytes_per_sec as f64)
-                            } else {
-                                Duration::ZERO
-                            }
-                        };
-                        tokio::time::sleep(wait).await;
+                        answered.store(true, Ordering::SeqCst);
+                        let wait = conn.take(n).max(total.lock().unwrap().take(n));
+                        if !wait.is_zero() {
+                            tokio::time::sleep(wait).await;
+                        }
                         if cw.write_all(&buf[..n]).await.is_err() {
                             break;
                         }
@@ -253,7 +371,88 @@ async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
             });
         }
     });
-    format!("http://{addr}")
+    LinkProxy { url: format!("http://{addr}"), requests, connections }
+}
+
+/// One GET of `path` on an open HTTP/1.1 connection: (seconds to the answer's first byte,
+/// seconds for the body, body bytes).
+fn timed_get(s: &mut TcpStream, host: &str, path: &str) -> (f64, f64, u64) {
+    use std::io::Read;
+    let t0 = Instant::now();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let (mut head, mut byte, mut first) = (Vec::new(), [0u8; 1], None);
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        first.get_or_insert_with(|| t0.elapsed());
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
+    let len: u64 = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap();
+    let t1 = Instant::now();
+    assert_eq!(std::io::copy(&mut s.take(len), &mut std::io::sink()).unwrap(), len);
+    (first.unwrap().as_secs_f64(), t1.elapsed().as_secs_f64(), len)
+}
+
+/// Untimed check that the proxy plays the link model: on one keep-alive connection, when the
+/// answers to two small GETs begin and how fast one large one flows; then four large GETs at once
+/// (the total cap); each direct and through the proxy. Returns a line to print.
+fn link_check(direct: &str, proxy: &LinkProxy, small: &str, large: &str) -> String {
+    let host = |url: &str| url.trim_start_matches("http://").to_string();
+    let one = |url: &str| {
+        let h = host(url);
+        let mut s = TcpStream::connect(&h).unwrap();
+        let _ = s.set_nodelay(true);
+        let a = timed_get(&mut s, &h, small).0;
+        let b = timed_get(&mut s, &h, small).0;
+        let (_, secs, len) = timed_get(&mut s, &h, large);
+        (a * 1e3, b * 1e3, len as f64 / secs / 1e6)
+    };
+    let four = |url: &str| {
+        let t0 = Instant::now();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (h, large) = (host(url), large.to_string());
+                std::thread::spawn(move || timed_get(&mut TcpStream::connect(&h).unwrap(), &h, &large).2)
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).sum::<u64>() as f64 / t0.elapsed().as_secs_f64() / 1e6
+    };
+    let d = one(direct);
+    let d4 = four(direct);
+    proxy.reset();
+    let p = one(&proxy.url);
+    let (reqs, conns) = (proxy.requests.load(Ordering::SeqCst), proxy.connections.load(Ordering::SeqCst));
+    let p4 = four(&proxy.url);
+    format!(
+        "link check (direct -> through the proxy): first answers after {:.1} / {:.1} ms -> {:.1} / {:.1} ms on one connection \
+         ({reqs} requests, {conns} connection counted), one connection {:.0} -> {:.1} MB/s, four {:.0} -> {:.1} MB/s",
+        d.0, d.1, p.0, p.1, d.2, p.2, d4, p4
+    )
+}
+
+/// One measured item: median wall time, largest peak RSS, and (through the proxy) the S3
+/// requests and connections of each run.
+#[derive(Clone, Default)]
+struct M {
+    wall: f64,
+    rss: f64,
+    requests: Vec<u64>,
+    connections: Vec<u64>,
+}
+
+impl M {
+    fn median(v: &[u64]) -> Option<u64> {
+        let mut v = v.to_vec();
+        v.sort();
+        v.get(v.len() / 2).copied()
+    }
+    fn counts(&self) -> String {
+        match (M::median(&self.requests), M::median(&self.connections)) {
+            (Some(r), Some(c)) => format!("{r} ({c} conn.)"),
+            _ => "-".into(),
+        }
+    }
 }
 
 fn main() {
@@ -317,7 +516,8 @@ fn main() {
             .await;
         gh
     });
-    let proxy = rt.block_on(throttle_proxy(format!("127.0.0.1:{s3_port}"), 100 * 1000 * 1000));
+    let link = Link::from_env();
+    let proxy = rt.block_on(link_proxy(format!("127.0.0.1:{s3_port}"), link));
     let _guard = rt.enter();
 
     // BENCH_TOOL measures another build of the tool (an A/B against an older binary).
@@ -343,27 +543,36 @@ fn main() {
     };
     let s5get = |endpoint: &str, dst: &str| format!("s5cmd --no-sign-request --endpoint-url {endpoint} cp '{prefix}*' {dst}/ >/dev/null");
 
-    // Each item runs BENCH_REPS times (default 3) from the same starting state; the median wall
-    // time and the largest peak RSS are kept (page-cache writeback makes single runs noisy).
+    // Each item runs BENCH_REPS times (default 3) from the same starting state (page cache
+    // dropped when possible); the median wall time and the largest peak RSS are kept (page-cache
+    // writeback makes single runs noisy). Through the proxy, its counters are read for each run.
     let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
-    let run = |label: &str, clear: &[&str], script: &str, env: &[(&str, String)], out_dir: &str| -> (f64, f64) {
+    let run = |label: &str, clear: &[&str], script: &str, env: &[(&str, String)], out_dir: &str, via: Option<&LinkProxy>| -> M {
         let mut walls = Vec::new();
-        let mut rss: f64 = 0.0;
+        let mut m = M::default();
         for _ in 0..reps {
             for d in clear.iter().chain([&out_dir]) {
                 let _ = std::fs::remove_dir_all(d);
             }
+            if let Some(p) = via {
+                p.reset();
+            }
             let (w, r) = measure(script, env, label);
+            if let Some(p) = via {
+                m.requests.push(p.requests.load(Ordering::SeqCst));
+                m.connections.push(p.connections.load(Ordering::SeqCst));
+            }
             check_tree(label, out_dir, extracted);
             walls.push(w);
-            rss = rss.max(r);
+            m.rss = m.rss.max(r);
         }
         let _ = std::fs::remove_dir_all(out_dir);
         walls.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let median = walls[walls.len() / 2];
+        m.wall = walls[walls.len() / 2];
         let all = walls.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(" ");
-        eprintln!("{label:<46} {median:>8.2} s {rss:>8.1} MiB   (runs: {all})");
-        (median, rss)
+        let reqs = if via.is_some() { format!(", S3 requests: {:?}", m.requests) } else { String::new() };
+        eprintln!("{label:<58} {:>8.2} s {:>8.1} MiB   (runs: {all}{reqs})", m.wall, m.rss);
+        m
     };
 
     // Warm-up, untimed: the server's first reads after the upload are slower (its volume files
@@ -372,34 +581,95 @@ fn main() {
     let _ = Command::new("sh").args(["-c", &s5get(&s3, &warm)]).status();
     let _ = std::fs::remove_dir_all(&warm);
 
-    eprintln!("\n{:<46} {:>10} {:>12}", "measurement (median)", "wall", "peak RSS");
-    let (cache, dl, cache5, dl5) = (out("cache"), out("dl"), out("cache5"), out("dl5"));
-    // BENCH_ARGS adds flags to item 1; BENCH_WRAP (e.g. "perf record -g -o /tmp/perf.data") wraps item 1 for profiling.
+    let quick = std::env::var_os("BENCH_QUICK").is_some();
+    let no_link = "no link model";
+    let s3_link = format!("S3 link model: {}", link.describe());
+    eprintln!("\n{s3_link}");
+    let object = |name: &str| format!("/{BUCKET}/{RUN_ID}-linux/{name}");
+    eprintln!("{}", link_check(&s3, &proxy, &object("rocBLAS_lib_gfx942.tar.zst.sha256sum"), &object("rocBLAS_lib_gfx942.tar.zst")));
+    if std::env::var_os("BENCH_CHECK_ONLY").is_some() {
+        // Only the link check, for trying BENCH_LATENCY_MS / BENCH_CONN_MBPS / BENCH_TOTAL_MBPS.
+        return;
+    }
+    eprintln!("\n{:<58} {:>10} {:>12}", "measurement (median)", "wall", "peak RSS");
+    let (cache, dl, cache_l, dl_l) = (out("cache"), out("dl"), out("cache-link"), out("dl-link"));
+    // BENCH_ARGS adds flags to item 1 (both settings); BENCH_WRAP (e.g. "perf record -g -o
+    // /tmp/perf.data") wraps item 1 (both settings; the link model's run comes second).
     let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
     let extra = std::env::var("BENCH_ARGS").unwrap_or_default();
     let o = out("out");
-    let m1 = run("1. therock-artifacts fetch, cold cache", &[&cache], &format!("{wrap} {} {extra}", fetch(&o)), &tool_env(&s3, &cache), &o);
-    let m2 = run("2. s5cmd cp + tar -x (2 at a time)", &[&dl], &format!("{} && {}", s5get(&s3, &dl), untar2(&dl, &o)), &[], &o);
-    let m3 = run("3. floor: tar -x from local disk (2 at a time)", &[], &untar2(&dl, &o), &[], &o);
-    if std::env::var_os("BENCH_QUICK").is_some() {
-        // Items 1-3 only, for iterating on the cold path.
-        eprintln!("\n  1 / 2 = {:.2}, 1 / 3 = {:.2}", m1.0 / m2.0, m1.0 / m3.0);
-        for d in [&dl, &cache] {
-            let _ = std::fs::remove_dir_all(d);
-        }
-        return;
-    }
-    let m4 = run("4. therock-artifacts fetch, warm cache", &[], &fetch(&o), &tool_env(&s3, &cache), &o);
-    let m5a = run("5a. therock-artifacts, cold, ~100 MB/s link", &[&cache5], &fetch(&o), &tool_env(&proxy, &cache5), &o);
-    let m5b = run("5b. s5cmd + tar, ~100 MB/s link", &[&dl5], &format!("{} && {}", s5get(&proxy, &dl5), untar2(&dl5, &o)), &[], &o);
-    for d in [&dl5, &dl, &cache, &cache5] {
+    let cold = format!("{wrap} {} {extra}", fetch(&o));
+    let a1 = run("1. therock-artifacts fetch, cold cache", &[&cache], &cold, &tool_env(&s3, &cache), &o, None);
+    let a2 = run("2. s5cmd cp + tar -x (2 at a time)", &[&dl], &format!("{} && {}", s5get(&s3, &dl), untar2(&dl, &o)), &[], &o, None);
+    let floor = run("3. floor: tar -x from local disk (2 at a time)", &[], &untar2(&dl, &o), &[], &o, None);
+    let _ = std::fs::remove_dir_all(&dl);
+    let b1 = run("1. therock-artifacts fetch, cold cache [S3 link]", &[&cache_l], &cold, &tool_env(&proxy.url, &cache_l), &o, Some(&proxy));
+    let b2 =
+        run("2. s5cmd cp + tar -x (2 at a time) [S3 link]", &[&dl_l], &format!("{} && {}", s5get(&proxy.url, &dl_l), untar2(&dl_l, &o)), &[], &o, Some(&proxy));
+    let _ = std::fs::remove_dir_all(&dl_l);
+    let (a4, b4) = if quick {
+        // Items 1-3 of both settings only, for iterating on the cold path.
+        (None, None)
+    } else {
+        let a4 = run("4. therock-artifacts fetch, warm cache", &[], &fetch(&o), &tool_env(&s3, &cache), &o, None);
+        let b4 = run("4. therock-artifacts fetch, warm cache [S3 link]", &[], &fetch(&o), &tool_env(&proxy.url, &cache_l), &o, Some(&proxy));
+        (Some(a4), Some(b4))
+    };
+    for d in [&dl, &dl_l, &cache, &cache_l] {
         let _ = std::fs::remove_dir_all(d);
     }
+
+    // One table per setting (Markdown, ready for the README), then the ratios against the targets.
+    let table = |title: &str, rows: &[(&str, Option<&M>)], counted: bool| {
+        eprintln!("\n{title}\n");
+        if counted {
+            eprintln!("| item | wall | peak RSS | S3 requests per run |\n|---|---|---|---|");
+        } else {
+            eprintln!("| item | wall | peak RSS |\n|---|---|---|");
+        }
+        for (name, m) in rows {
+            let Some(m) = m else { continue };
+            let counts = if counted { format!(" {} |", m.counts()) } else { String::new() };
+            eprintln!("| {name} | {:.2} s | {:.0} MiB |{counts}", m.wall, m.rss);
+        }
+    };
+    let names = [
+        "1. `fetch --extract flatten`, cold cache",
+        "2. `s5cmd cp`, then `tar -x` two at a time",
+        "3. floor: `tar -x` two at a time from local disk",
+        "4. `fetch`, warm cache",
+    ];
+    table(no_link, &[(names[0], Some(&a1)), (names[1], Some(&a2)), (names[2], Some(&floor)), (names[3], a4.as_ref())], false);
+    table(&s3_link, &[(names[0], Some(&b1)), (names[1], Some(&b2)), (names[2], Some(&floor)), (names[3], b4.as_ref())], true);
+
+    let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+    let ratio = |what: &str, r: f64, target: Option<f64>| match target {
+        Some(t) => eprintln!("  {what:<34} {r:>5.2}  [<= {t:.2}] {}", verdict(r <= t)),
+        None => eprintln!("  {what:<34} {r:>5.2}"),
+    };
     eprintln!("\nratios of medians (targets in brackets)");
-    eprintln!("  1 / 2   = {:.2}  [<= 1.00]", m1.0 / m2.0);
-    eprintln!("  1 / 3   = {:.2}  [<= 1.20]", m1.0 / m3.0);
-    eprintln!("  4 / 3   = {:.2}  [<= 1.05]", m4.0 / m3.0);
-    eprintln!("  5a / 5b = {:.2}  [<= 0.75]", m5a.0 / m5b.0);
-    eprintln!("  peak RSS of the tool: {:.0} MiB cold, {:.0} MiB warm, {:.0} MiB throttled  [<= 256]", m1.1, m4.1, m5a.1);
+    eprintln!(" S3 link model");
+    ratio("cold / floor", b1.wall / floor.wall, Some(1.2));
+    ratio("cold / s5cmd+tar", b1.wall / b2.wall, Some(0.6));
+    if let Some(b4) = &b4 {
+        ratio("warm / floor", b4.wall / floor.wall, Some(0.8));
+        let most = b4.requests.iter().copied().max().unwrap_or(0);
+        eprintln!("  {:<34} {most:>5}  [<= 1 per run prefix] {}", "S3 requests per warm tool run (max)", verdict(most <= 1));
+    }
+    eprintln!("  {:<34} {:>5}  ({} for s5cmd)", "S3 requests per cold tool run", M::median(&b1.requests).unwrap_or(0), M::median(&b2.requests).unwrap_or(0));
+    eprintln!(" no link model");
+    ratio("cold / floor", a1.wall / floor.wall, Some(1.0));
+    if let Some(a4) = &a4 {
+        ratio("warm / floor", a4.wall / floor.wall, Some(0.8));
+    }
+    ratio("cold / s5cmd+tar", a1.wall / a2.wall, None);
+    let tool_runs = [("cold", Some(&a1)), ("cold linked", Some(&b1)), ("warm", a4.as_ref()), ("warm linked", b4.as_ref())];
+    let tool_runs: Vec<(&str, &M)> = tool_runs.iter().filter_map(|(n, m)| m.map(|m| (*n, m))).collect();
+    let rss = tool_runs.iter().map(|(_, m)| m.rss).fold(0.0, f64::max);
+    let each = tool_runs.iter().map(|(n, m)| format!("{n} {:.0}", m.rss)).collect::<Vec<_>>().join(", ");
+    eprintln!(" peak RSS of the tool: {rss:.0} MiB  [<= 256] {}  ({each} MiB)", verdict(rss <= 256.0));
+    if quick {
+        eprintln!(" (BENCH_QUICK: items 1-3 only)");
+    }
     drop(weed);
 }
