@@ -533,3 +533,66 @@ async fn s3_errors_are_one_short_sentence() {
     assert!(line.contains("therock-ci-artifacts") && line.contains("1601-linux/") && line.contains("InvalidArgument"), "{line}");
     assert!(line.len() < 400, "one short sentence, not a dump ({} chars): {line}", line.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backslashes_reserved_names_and_links_across_fetches_cannot_lead_out() {
+    let bed = Bed::new().await;
+    // 1. A backslash is part of a name on Linux: `a\b\...\t` is one directory, so the target
+    //    climbs 19 levels above it.
+    let deep: String = (0..20).map(|i| ((b'a' + i as u8) as char).to_string()).collect::<Vec<_>>().join("\\");
+    let target = format!("{deep}/{}etc", "../".repeat(20));
+    let backslash =
+        zst(&raw_tar(&[("artifact_manifest.txt", b'0', "p/stage\n", ""), (&format!("p/stage/{deep}"), b'5', "", ""), ("p/stage/esc", b'2', "", &target)]));
+    // 2. A member named like the tool's own staging tree (where PID 1's next archive waits).
+    let reserved = zst(&raw_tar(&[("artifact_manifest.txt", b'0', "p/stage\n", ""), ("p/stage/.therock-artifacts-staging-1/1/x", b'2', "", "../../a")]));
+    for (i, (kind, data)) in [("backslash", backslash), ("reserved", reserved)].into_iter().enumerate() {
+        let c = sha(40 + i as u32);
+        one_run(&bed, 4000 + i as u64, &c, &[("evil_lib_gfx942.tar.zst", data)]).await;
+        let out = bed.home.path().join(format!("o-{kind}"));
+        let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+        assert_eq!(code(&o), 2, "{kind}: {}", stderr(&o));
+        assert!(stderr(&o).contains("evil_lib_gfx942.tar.zst") && stderr(&o).contains("unsafe"), "{kind}: {}", stderr(&o));
+        assert!(walk(&out).is_empty(), "{kind}: {:?}", walk(&out));
+    }
+
+    // 3. Two fetches into one output: the first leaves `q/l -> ../d/../x` (inside while `d` is a
+    //    directory), the second brings `d -> .`, after which `q/l` leads above the output.
+    let (c1, c2) = (sha(50), sha(51));
+    let first = zst(&raw_tar(&[("artifact_manifest.txt", b'0', "q/stage\n", ""), ("q/stage/d/keep", b'0', "k", ""), ("q/stage/q/l", b'2', "", "../d/../x")]));
+    let second = zst(&raw_tar(&[("artifact_manifest.txt", b'0', "r/stage\n", ""), ("r/stage/d", b'2', "", ".")]));
+    one_run(&bed, 5001, &c1, &[("first_lib_gfx942.tar.zst", first)]).await;
+    one_run(&bed, 5002, &c2, &[("second_lib_gfx942.tar.zst", second)]).await;
+    let out = bed.home.path().join("o-two");
+    let o = bed.run(&fetch_args(&c1, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let before = walk(&out);
+    let o = bed.run(&fetch_args(&c2, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("q/l") && stderr(&o).contains("leads outside"), "{}", stderr(&o));
+    assert_eq!(walk(&out), before, "put back as it was");
+    assert!(std::fs::symlink_metadata(out.join("d")).unwrap().is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_killed_half_way_is_undone_by_the_next_fetch() {
+    let bed = Bed::new().await;
+    let c = sha(60);
+    one_run(&bed, 6001, &c, &[("blas_lib_gfx942.tar.zst", simple_artifact("blas", "gfx942", "new"))]).await;
+    let out = bed.home.path().join("o");
+    std::fs::create_dir_all(out.join("user")).unwrap();
+    // What a killed commit leaves: the user's file set aside, a new one in its place, the log.
+    let staging = out.join(".therock-artifacts-staging-999999");
+    std::fs::create_dir_all(staging.join("replaced")).unwrap();
+    std::fs::write(staging.join("replaced/old-1"), "the user's").unwrap();
+    std::fs::write(out.join("user/file.txt"), "half-committed").unwrap();
+    let log = [
+        json!({"SetAside": {"from": staging.join("replaced/old-1"), "to": out.join("user/file.txt")}}).to_string(),
+        json!({"Placed": out.join("user/file.txt")}).to_string(),
+    ];
+    std::fs::write(staging.join("journal.jsonl"), log.join("\n") + "\n").unwrap();
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("undid the commit an interrupted fetch left half-done"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(out.join("user/file.txt")).unwrap(), "the user's");
+    assert!(!staging.exists());
+}

@@ -13,6 +13,11 @@ pub struct Cache {
     pub root: PathBuf,
 }
 
+/// 64 lower-case hex digits (a reference file is read, never trusted to name a path).
+fn is_digest(d: &str) -> bool {
+    d.len() == 64 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 impl Cache {
     pub fn new(root: PathBuf) -> Self {
         Cache { root }
@@ -47,7 +52,11 @@ impl Cache {
     /// The cached blob for `p`: by the expected digest, or by the object's reference when there
     /// is no digest to go by.
     pub fn lookup(&self, p: &Planned, expected: Option<&str>) -> Option<PathBuf> {
-        let by_ref = || self.reference(p).and_then(|r| std::fs::read_to_string(r).ok()).and_then(|s| s.split_whitespace().next().map(|d| self.blob(d)));
+        let by_ref = || {
+            let text = std::fs::read_to_string(self.reference(p)?).ok()?;
+            let d = text.split_whitespace().next()?;
+            is_digest(d).then(|| self.blob(d))
+        };
         expected.map(|e| self.blob(e)).or_else(by_ref).filter(|b| b.is_file())
     }
 
@@ -75,7 +84,7 @@ impl Cache {
         let text = std::fs::read_to_string(self.reference(p)?).ok()?;
         let mut it = text.split_whitespace();
         let digest = it.next()?.to_string();
-        (it.next() == Some("verified") && digest.len() == 64 && self.blob(&digest).is_file()).then_some(digest)
+        (it.next() == Some("verified") && is_digest(&digest) && self.blob(&digest).is_file()).then_some(digest)
     }
 
     /// Moves a download into place under its digest and records the object's reference (with
@@ -128,6 +137,16 @@ impl InUse {
     pub fn take(blob: &Path) -> Option<(InUse, std::fs::File)> {
         let f = std::fs::File::open(blob).ok()?;
         f.try_lock_shared().ok()?;
+        // A prune may have removed the file between the open and the lock: then the lock is on
+        // a file no longer under that name.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (held, named) = (f.metadata().ok()?, std::fs::metadata(blob).ok()?);
+            if (held.dev(), held.ino()) != (named.dev(), named.ino()) {
+                return None;
+            }
+        }
         let _ = f.set_modified(std::time::SystemTime::now());
         let reader = f.try_clone().ok()?;
         Some((InUse { _lock: f }, reader))

@@ -10,12 +10,47 @@ use std::sync::Arc;
 use super::extract::{self, ExtractError, Layout};
 use crate::domain::artifacts::Compression;
 
-/// A decompressing reader for an archive stream.
+/// The largest zstd window accepted (128 MiB; TheRock writes level 3, with a few MiB).
+const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+/// The most memory an xz decoder may use (TheRock's xz presets need at most 65 MiB).
+const XZ_MEMLIMIT: u64 = 256 << 20;
+
+/// A decompressing reader for an archive stream, with the decoder's memory bounded (a crafted
+/// header cannot ask for gigabytes of window or dictionary).
 pub fn decoder<'a, R: Read + 'a>(reader: R, compression: Compression) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match compression {
-        Compression::Zst => Box::new(zstd::stream::read::Decoder::new(reader)?),
-        Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(reader)),
+        Compression::Zst => {
+            let mut d = zstd::stream::read::Decoder::new(reader)?;
+            d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            Box::new(d)
+        }
+        Compression::Xz => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMLIMIT, liblzma::stream::CONCATENATED).map_err(io::Error::other)?;
+            Box::new(liblzma::read::XzDecoder::new_stream(reader, stream))
+        }
     })
+}
+
+/// Fails once more than `left` bytes were read: bounds everything a decoder produces (file
+/// contents, tar headers and metadata records, whatever follows the tar's end), so a small
+/// crafted archive cannot make the tar reader buffer or write without end.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    tripped: bool,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            self.tripped = true;
+            return Err(io::Error::other("the archive decompresses to more than its limit"));
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// A reader that fails once the fetch is cancelled (another archive failed), so every worker
@@ -126,11 +161,16 @@ pub fn consume<R: Read>(reader: R, sink: Option<Sink>, compression: Compression,
     let mut tee = Tee { inner: reader, hasher: Sha256::new(), sink, sink_failed: None, n: 0 };
     let (mut manifest, mut extracted, mut symlinks) = (Vec::new(), 0, Vec::new());
     if let Some(t) = target {
-        let mut dec = decoder(&mut tee, compression).map_err(rd)?;
-        let x = extract::extract(&mut dec, t.root, t.layout, archive, t.max_bytes)?;
+        // Headers and padding on top of the files' bytes: 1/8 more, and 64 MiB.
+        let limit = t.max_bytes.saturating_add(t.max_bytes / 8).saturating_add(64 << 20);
+        let mut dec = Bounded { inner: decoder(&mut tee, compression).map_err(rd)?, left: limit, tripped: false };
+        let too_large = |d: &Bounded<_>, e: ExtractError| if d.tripped { ExtractError::TooLarge { archive: archive.into(), limit: t.max_bytes } } else { e };
+        let x = extract::extract(&mut dec, t.root, t.layout, archive, t.max_bytes).map_err(|e| too_large(&dec, e))?;
         (manifest, extracted, symlinks) = (x.manifest, x.bytes, x.symlinks);
         // Past the tar end marker: the rest of the compressed stream must still decode.
-        drain(&mut dec).map_err(|e| ExtractError::Read { archive: archive.into(), err: format!("corrupt {compression} stream: {e}") })?;
+        if let Err(e) = drain(&mut dec) {
+            return Err(too_large(&dec, ExtractError::Read { archive: archive.into(), err: format!("corrupt {compression} stream: {e}") }));
+        }
     }
     drain(&mut tee).map_err(rd)?;
     let Tee { hasher, sink, mut sink_failed, n, .. } = tee;

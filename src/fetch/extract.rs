@@ -16,6 +16,15 @@ use super::tree::{clean_components, Escape, Node, Tree};
 
 pub const MANIFEST: &str = "artifact_manifest.txt";
 
+/// The longest member path or link target taken (longer ones are refused: they serve no real
+/// archive and cost quadratic work to judge).
+const MAX_PATH_BYTES: usize = 4096;
+const MAX_COMPONENTS: usize = 256;
+/// Members one archive may hold (TheRock's largest hold tens of thousands).
+const MAX_MEMBERS: u64 = 2_000_000;
+/// Names the tool gives its own entries in an output directory; no archive may write them.
+const RESERVED_PREFIX: &str = ".therock-artifacts-";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     #[error("archive {archive} is unsafe: {why}")]
@@ -105,7 +114,7 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, m
     let mut entries = ar.entries().map_err(rd)?;
     let (text, manifest) = read_manifest(&mut entries, archive)?;
     fs::create_dir_all(root).map_err(|e| write_err(archive, root, e))?;
-    let mut x = Extractor { root, layout, archive, manifest, tree: Tree::default(), dir_modes: Vec::new(), out: Extracted::default(), max_bytes };
+    let mut x = Extractor { root, layout, archive, manifest, tree: Tree::default(), dir_modes: Vec::new(), out: Extracted::default(), max_bytes, members: 0 };
     x.out.manifest = x.manifest.iter().map(|c| c.join("/")).collect();
     if layout == Layout::FullWithManifest {
         let at = root.join(MANIFEST);
@@ -127,6 +136,7 @@ struct Extractor<'a> {
     dir_modes: Vec<(Vec<String>, u32)>,
     out: Extracted,
     max_bytes: u64,
+    members: u64,
 }
 
 impl Extractor<'_> {
@@ -145,9 +155,15 @@ impl Extractor<'_> {
     /// A member path (or hard link target) inside the tree: its path in the staging tree, or
     /// `None` for the manifest directory itself.
     fn place_of(&self, raw: &Path, what: &str) -> Result<Option<Vec<String>>, ExtractError> {
+        if raw.as_os_str().len() > MAX_PATH_BYTES {
+            return Err(self.unsafe_err(format!("{what} path of {} bytes is longer than any real one", raw.as_os_str().len())));
+        }
         let comps = clean_components(raw).ok_or_else(|| self.unsafe_err(format!("{what} '{}' has an absolute path or a '..' component", raw.display())))?;
         if comps.is_empty() {
             return Ok(None);
+        }
+        if comps.len() > MAX_COMPONENTS {
+            return Err(self.unsafe_err(format!("{what} path has {} components, more than any real one", comps.len())));
         }
         let Some(line) = self.manifest.iter().filter(|l| comps.len() >= l.len() && comps[..l.len()] == l[..]).max_by_key(|l| l.len()) else {
             return Err(self.unsafe_err(format!("{what} '{}' lies outside every line of {MANIFEST}", raw.display())));
@@ -156,6 +172,9 @@ impl Extractor<'_> {
             Layout::Flatten => comps[line.len()..].to_vec(),
             Layout::Full | Layout::FullWithManifest => comps,
         };
+        if rel.first().is_some_and(|c| c.starts_with(RESERVED_PREFIX)) {
+            return Err(self.unsafe_err(format!("{what} '{}' uses a name this tool reserves for its own files", raw.display())));
+        }
         Ok((!rel.is_empty()).then_some(rel))
     }
 
@@ -169,6 +188,10 @@ impl Extractor<'_> {
     }
 
     fn member<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<(), ExtractError> {
+        self.members += 1;
+        if self.members > MAX_MEMBERS {
+            return Err(self.unsafe_err(format!("it holds more than {MAX_MEMBERS} members")));
+        }
         let raw = entry.path().map_err(|e| self.rd(e))?.to_path_buf();
         let etype = entry.header().entry_type();
         let Some(rel) = self.place_of(&raw, "member")? else { return Ok(()) };
@@ -198,11 +221,16 @@ impl Extractor<'_> {
     }
 
     fn link_name<R: Read>(&self, entry: &tar::Entry<'_, R>, raw: &Path, what: &str) -> Result<PathBuf, ExtractError> {
-        entry
+        let target = entry
             .link_name()
             .map_err(|e| self.rd(e))?
             .map(|t| t.to_path_buf())
-            .ok_or_else(|| ExtractError::Malformed { archive: self.archive.into(), why: format!("{what} '{}' has no target", raw.display()) })
+            .ok_or_else(|| ExtractError::Malformed { archive: self.archive.into(), why: format!("{what} '{}' has no target", raw.display()) })?;
+        let len = target.as_os_str().len();
+        if len > MAX_PATH_BYTES || target.components().count() > MAX_COMPONENTS {
+            return Err(self.unsafe_err(format!("{what} '{}' has a target of {len} bytes, longer than any real one", raw.display())));
+        }
+        Ok(target)
     }
 
     fn file<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, rel: &[String], dest: &Path) -> Result<(), ExtractError> {
@@ -265,7 +293,12 @@ impl Extractor<'_> {
                 let src = self.dest(&trel);
                 clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
                 if fs::hard_link(&src, dest).is_err() {
-                    fs::copy(&src, dest).map_err(|e| write_err(self.archive, dest, e))?;
+                    // A copy writes bytes: they count against the limit like any file's.
+                    let size = fs::metadata(&src).map(|m| m.len()).unwrap_or(0);
+                    if self.out.bytes.saturating_add(size) > self.max_bytes {
+                        return Err(ExtractError::TooLarge { archive: self.archive.into(), limit: self.max_bytes });
+                    }
+                    self.out.bytes += fs::copy(&src, dest).map_err(|e| write_err(self.archive, dest, e))?;
                 }
                 self.out.files += 1;
                 self.tree.set(rel, Node::File);
@@ -319,179 +352,5 @@ fn make_symlink(target: &Path, dest: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(path: &str, t: tar::EntryType, size: u64, mode: u32) -> tar::Header {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(t);
-        h.set_size(size);
-        h.set_mode(mode);
-        // Bypass the builder's own path checks: the point is to feed hostile names.
-        let name = path.as_bytes();
-        let gnu = h.as_gnu_mut().unwrap();
-        gnu.name[..name.len()].copy_from_slice(name);
-        h.set_cksum();
-        h
-    }
-
-    fn tarball(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (path, t, data, link) in entries {
-            let mut h = header(path, *t, data.len() as u64, 0o755);
-            if let Some(l) = link {
-                h.set_link_name(l).unwrap();
-                h.set_cksum();
-            }
-            b.append(&h, *data).unwrap();
-        }
-        b.into_inner().unwrap()
-    }
-
-    const M: &str = "compiler/amd-llvm/stage\n";
-
-    #[cfg(unix)]
-    #[test]
-    fn directory_modes_are_applied_last() {
-        use std::os::unix::fs::PermissionsExt;
-        let mut b = tar::Builder::new(Vec::new());
-        let entries: [(&str, tar::EntryType, &[u8], u32); 4] = [
-            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), 0o644),
-            ("compiler/amd-llvm/stage/share", tar::EntryType::Directory, b"", 0o550),
-            ("compiler/amd-llvm/stage/share/doc.txt", tar::EntryType::Regular, b"doc", 0o644),
-            ("compiler/amd-llvm/stage/lib", tar::EntryType::Directory, b"", 0o700),
-        ];
-        for (path, t, data, mode) in entries {
-            b.append(&header(path, t, data.len() as u64, mode), data).unwrap();
-        }
-        let tb = b.into_inner().unwrap();
-        let d = tempfile::tempdir().unwrap();
-        let f = d.path().join("f");
-        extract(&tb[..], &f, Layout::Flatten, "a.tar", u64::MAX).unwrap();
-        let mode = |p: &str| fs::metadata(f.join(p)).unwrap().permissions().mode() & 0o7777;
-        assert_eq!(fs::read(f.join("share/doc.txt")).unwrap(), b"doc", "written before the read-only mode was applied");
-        assert_eq!(mode("share"), 0o750, "the archive's mode, owner keeps rwx");
-        assert_eq!(mode("lib"), 0o700);
-    }
-
-    #[test]
-    fn flatten_and_full_layouts() {
-        let tb = tarball(&[
-            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-            ("compiler/amd-llvm/stage/bin", tar::EntryType::Directory, b"", None),
-            ("compiler/amd-llvm/stage/bin/clang", tar::EntryType::Regular, b"ELF", None),
-            ("compiler/amd-llvm/stage/bin/clang++", tar::EntryType::Symlink, b"", Some("clang")),
-            ("compiler/amd-llvm/stage/bin/cc", tar::EntryType::Link, b"", Some("compiler/amd-llvm/stage/bin/clang")),
-        ]);
-        let d = tempfile::tempdir().unwrap();
-        let r = extract(&tb[..], &d.path().join("f"), Layout::Flatten, "a.tar", u64::MAX).unwrap();
-        assert_eq!(r.manifest, vec!["compiler/amd-llvm/stage"]);
-        assert_eq!(fs::read(d.path().join("f/bin/clang")).unwrap(), b"ELF");
-        assert_eq!(fs::read_link(d.path().join("f/bin/clang++")).unwrap(), Path::new("clang"));
-        assert_eq!(fs::read(d.path().join("f/bin/cc")).unwrap(), b"ELF");
-        extract(&tb[..], &d.path().join("full"), Layout::Full, "a.tar", u64::MAX).unwrap();
-        assert!(d.path().join("full/compiler/amd-llvm/stage/bin/clang").is_file());
-    }
-
-    /// A member: path, type, contents, link target.
-    type Entry<'a> = (&'a str, tar::EntryType, &'a [u8], Option<&'a str>);
-
-    #[test]
-    fn hostile_members_are_refused() {
-        let cases: Vec<Vec<Entry>> = vec![
-            vec![("compiler/amd-llvm/stage/x", tar::EntryType::Regular, b"x", None)],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("/etc/passwd", tar::EntryType::Regular, b"x", None)],
-            vec![
-                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-                ("compiler/amd-llvm/stage/../../../x", tar::EntryType::Regular, b"x", None),
-            ],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("other/x", tar::EntryType::Regular, b"x", None)],
-            vec![
-                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-                ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("../../../../etc")),
-            ],
-            vec![
-                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-                ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("/etc")),
-            ],
-            vec![
-                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-                ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("sub")),
-                ("compiler/amd-llvm/stage/l/x", tar::EntryType::Regular, b"x", None),
-            ],
-            vec![
-                ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-                ("compiler/amd-llvm/stage/h", tar::EntryType::Link, b"", Some("/etc/passwd")),
-            ],
-            vec![("artifact_manifest.txt", tar::EntryType::Regular, b"../escape\n", None)],
-        ];
-        for (i, c) in cases.iter().enumerate() {
-            let d = tempfile::tempdir().unwrap();
-            let tb = tarball(c);
-            let err = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX);
-            assert!(err.is_err(), "case {i} was accepted");
-            assert!(err.unwrap_err().to_string().contains("evil.tar.zst"));
-            assert!(!d.path().join("x").exists() && !d.path().join("escape").exists());
-        }
-    }
-
-    #[test]
-    fn a_hard_link_that_carries_a_symlink_to_a_shallower_place_is_refused() {
-        // The review's crafted archive: A is a file, then a symlink that stays inside from
-        // where it stands; the hard link B copies it two levels up, where it leads out; the
-        // last member would be written through it.
-        let deep = "p/stage/a/b/c/d/e/f/g/h/i/j/A";
-        let up = "../../../../../../../../../../tmp/victim";
-        let tb = tarball(&[
-            ("artifact_manifest.txt", tar::EntryType::Regular, b"p/stage\n", None),
-            (deep, tar::EntryType::Regular, b"x", None),
-            (deep, tar::EntryType::Symlink, b"", Some(up)),
-            ("p/stage/B", tar::EntryType::Link, b"", Some(deep)),
-            ("p/stage/B/important.conf", tar::EntryType::Regular, b"pwned", None),
-        ]);
-        for layout in [Layout::Flatten, Layout::Full] {
-            let d = tempfile::tempdir().unwrap();
-            let e = extract(&tb[..], &d.path().join("o"), layout, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
-            assert!(e.contains("evil.tar.zst") && e.contains("p/stage/B"), "{e}");
-        }
-    }
-
-    #[test]
-    fn a_symlink_chain_leading_out_is_refused_even_when_each_link_looks_inside() {
-        let tb = tarball(&[
-            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-            ("compiler/amd-llvm/stage/x/y/up", tar::EntryType::Symlink, b"", Some("../..")),
-            ("compiler/amd-llvm/stage/x/y/esc", tar::EntryType::Symlink, b"", Some("up/../../etc")),
-        ]);
-        let d = tempfile::tempdir().unwrap();
-        let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
-        assert!(e.contains("esc") && e.contains("outside"), "{e}");
-    }
-
-    #[test]
-    fn a_later_link_that_redirects_an_earlier_one_is_caught_at_the_end() {
-        // `q/l -> ../d/../x` is inside while d is (taken for) a directory; then `d -> .`
-        // makes it lead above the root.
-        let d = tempfile::tempdir().unwrap();
-        let tb = tarball(&[
-            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-            ("compiler/amd-llvm/stage/q/l", tar::EntryType::Symlink, b"", Some("../d/../x")),
-            ("compiler/amd-llvm/stage/d", tar::EntryType::Symlink, b"", Some(".")),
-        ]);
-        let e = extract(&tb[..], &d.path().join("flat"), Layout::Flatten, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
-        assert!(e.contains("q/l") && e.contains("outside"), "{e}");
-    }
-
-    #[test]
-    fn extraction_stops_past_the_byte_limit() {
-        let big = vec![0u8; 10_000];
-        let tb = tarball(&[
-            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
-            ("compiler/amd-llvm/stage/zeros", tar::EntryType::Regular, &big, None),
-        ]);
-        let d = tempfile::tempdir().unwrap();
-        let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "bomb.tar.zst", 9_999).unwrap_err();
-        assert!(matches!(e, ExtractError::TooLarge { .. }), "{e}");
-        assert!(!d.path().join("o/zeros").exists(), "refused before writing");
-    }
-}
+#[path = "extract_tests.rs"]
+mod tests;

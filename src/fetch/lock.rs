@@ -46,6 +46,9 @@ fn remove_stale_staging(dir: &Path) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            if super::journal::undo_interrupted(&e.path()) {
+                crate::say!("undid the commit an interrupted fetch left half-done in {}", dir.display());
+            }
             match remove_path(&e.path()) {
                 Ok(()) => crate::say!("removed {}, left by an interrupted fetch", e.path().display()),
                 Err(err) => crate::say!("warning: cannot remove {}, left by an interrupted fetch: {err}", e.path().display()),
@@ -67,16 +70,19 @@ impl OwnedTemp {
         self._lock
     }
 
-    /// Creates `path` and locks it.
+    /// Creates `path` and locks it. It is created under another name and takes `path` only once
+    /// locked, so a cleaner looking for unlocked `*.partial` files never sees it unlocked.
     pub fn create(path: PathBuf) -> io::Result<(OwnedTemp, File)> {
-        let writer = File::create(&path)?;
-        let lock = File::open(&path)?;
-        if let Err(e) = lock.try_lock() {
-            let _ = std::fs::remove_file(&path);
-            return Err(match e {
-                TryLockError::Error(e) => e,
-                TryLockError::WouldBlock => io::Error::other("a new temporary file is locked by someone else"),
-            });
+        let fresh = path.with_extension("new");
+        let writer = File::create(&fresh)?;
+        let lock = File::open(&fresh)?;
+        let locked = lock.try_lock().map_err(|e| match e {
+            TryLockError::Error(e) => e,
+            TryLockError::WouldBlock => io::Error::other("a new temporary file is locked by someone else"),
+        });
+        if let Err(e) = locked.and_then(|_| std::fs::rename(&fresh, &path)) {
+            let _ = std::fs::remove_file(&fresh);
+            return Err(e);
         }
         Ok((OwnedTemp { path, _lock: lock }, writer))
     }

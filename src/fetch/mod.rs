@@ -12,6 +12,7 @@ pub mod download;
 pub mod error;
 pub mod extract;
 mod job;
+mod journal;
 mod lock;
 mod output;
 pub mod plan;
@@ -138,8 +139,10 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
     let committed = match results {
         Err(e) => Err(e),
         Ok(done) => {
-            let (out, mode, trash) = (out_dir.clone(), opts.extract, staging.join("replaced"));
-            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done, trash).map(|_| done)).await.map_err(|e| FetchError::Worker(e.to_string()))?
+            let (out, mode, staging) = (out_dir.clone(), opts.extract, staging.clone());
+            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done, &staging).map(|_| done))
+                .await
+                .map_err(|e| FetchError::Worker(e.to_string()))?
         }
     };
     let _ = extract::remove_path(&staging);

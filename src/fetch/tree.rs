@@ -75,12 +75,19 @@ pub fn resolve(dir: &[String], target: &Path, link_at: &dyn Fn(&[String]) -> Opt
     Ok(cur)
 }
 
+/// What separates path components where links are followed: only `/` on Unix (there `a\b` is
+/// one name, and splitting it would let a target climb where the kernel does not).
+#[cfg(unix)]
+const SEPARATORS: &[char] = &['/'];
+#[cfg(not(unix))]
+const SEPARATORS: &[char] = &['/', '\\'];
+
 fn push_target(pending: &mut Vec<String>, target: &Path) -> Result<(), Escape> {
     let text = target.to_string_lossy();
     if text.starts_with('/') || text.starts_with('\\') || target.is_absolute() || target.has_root() {
         return Err(Escape::Absolute);
     }
-    let parts: Vec<String> = text.split(['/', '\\']).map(String::from).collect();
+    let parts: Vec<String> = text.split(SEPARATORS).map(String::from).collect();
     pending.extend(parts.into_iter().rev());
     Ok(())
 }
@@ -172,6 +179,15 @@ mod tests {
         assert_eq!(t.resolve_link(&p("a/b/c/esc"), Path::new("up/../../etc")), Err(Escape::Outside));
         t.set(&p("a/b/c/me"), Node::Symlink("me".into()));
         assert_eq!(t.resolve_link(&p("a/b/c/x"), Path::new("me/y")), Err(Escape::Loop));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_backslash_is_part_of_a_name_as_the_kernel_sees_it() {
+        // Down one directory named `a\b\c`, then up four: above the root, whatever the model
+        // would think after splitting at the backslashes.
+        let t = Tree::default();
+        assert_eq!(t.resolve_link(&p("esc"), Path::new("a\\b\\c/../../../../etc")), Err(Escape::Outside));
     }
 
     #[test]

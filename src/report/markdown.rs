@@ -76,7 +76,7 @@ fn head(f: &Found, b: Option<&Baseline>) -> String {
     }
     if !f.found() {
         if let Some(n) = &f.note {
-            md.push_str(&format!("\n{}\n", text(n)));
+            md.push_str(&format!("\n{}\n", code(&short(n))));
         }
     }
     md
@@ -155,9 +155,17 @@ pub fn comparison(c: &Comparison) -> String {
     md
 }
 
-/// The step summary of a step that failed.
+/// Untrusted text cut to a length a summary can carry.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(600) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// The step summary of a step that failed (the message shown as code: no links, no mentions).
 pub fn error_summary(msg: &str) -> String {
-    format!("## TheRock artifacts\n\n**Error:** {}\n", text(msg))
+    format!("## TheRock artifacts\n\n**Error:** {}\n", code(&short(msg)))
 }
 
 /// The step summary of an outcome.
@@ -173,7 +181,7 @@ pub fn summary(o: &Outcome) -> String {
         Outcome::Compared(Compared::Done(c)) => comparison(c),
         Outcome::Bisected(b) => super::bisect::markdown(b, code, text),
         Outcome::Executed(_) => String::new(),
-        Outcome::Compared(Compared::MissingSide { .. }) => format!("## TheRock artifact comparison\n\n{}\n", text(&message(o).unwrap_or_default())),
+        Outcome::Compared(Compared::MissingSide { .. }) => format!("## TheRock artifact comparison\n\n{}\n", code(&short(&message(o).unwrap_or_default()))),
     }
 }
 

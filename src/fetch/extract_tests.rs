@@ -1,0 +1,195 @@
+//! The extraction's tests: layouts, modes, and a table of hostile members.
+use super::*;
+
+fn header(path: &str, t: tar::EntryType, size: u64, mode: u32) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(t);
+    h.set_size(size);
+    h.set_mode(mode);
+    // Bypass the builder's own path checks: the point is to feed hostile names.
+    let name = path.as_bytes();
+    let gnu = h.as_gnu_mut().unwrap();
+    gnu.name[..name.len()].copy_from_slice(name);
+    h.set_cksum();
+    h
+}
+
+fn tarball(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, t, data, link) in entries {
+        let mut h = header(path, *t, data.len() as u64, 0o755);
+        if let Some(l) = link {
+            h.set_link_name(l).unwrap();
+            h.set_cksum();
+        }
+        b.append(&h, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+const M: &str = "compiler/amd-llvm/stage\n";
+
+#[cfg(unix)]
+#[test]
+fn directory_modes_are_applied_last() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut b = tar::Builder::new(Vec::new());
+    let entries: [(&str, tar::EntryType, &[u8], u32); 4] = [
+        ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), 0o644),
+        ("compiler/amd-llvm/stage/share", tar::EntryType::Directory, b"", 0o550),
+        ("compiler/amd-llvm/stage/share/doc.txt", tar::EntryType::Regular, b"doc", 0o644),
+        ("compiler/amd-llvm/stage/lib", tar::EntryType::Directory, b"", 0o700),
+    ];
+    for (path, t, data, mode) in entries {
+        b.append(&header(path, t, data.len() as u64, mode), data).unwrap();
+    }
+    let tb = b.into_inner().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("f");
+    extract(&tb[..], &f, Layout::Flatten, "a.tar", u64::MAX).unwrap();
+    let mode = |p: &str| fs::metadata(f.join(p)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(fs::read(f.join("share/doc.txt")).unwrap(), b"doc", "written before the read-only mode was applied");
+    assert_eq!(mode("share"), 0o750, "the archive's mode, owner keeps rwx");
+    assert_eq!(mode("lib"), 0o700);
+}
+
+#[test]
+fn flatten_and_full_layouts() {
+    let tb = tarball(&[
+        ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+        ("compiler/amd-llvm/stage/bin", tar::EntryType::Directory, b"", None),
+        ("compiler/amd-llvm/stage/bin/clang", tar::EntryType::Regular, b"ELF", None),
+        ("compiler/amd-llvm/stage/bin/clang++", tar::EntryType::Symlink, b"", Some("clang")),
+        ("compiler/amd-llvm/stage/bin/cc", tar::EntryType::Link, b"", Some("compiler/amd-llvm/stage/bin/clang")),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let r = extract(&tb[..], &d.path().join("f"), Layout::Flatten, "a.tar", u64::MAX).unwrap();
+    assert_eq!(r.manifest, vec!["compiler/amd-llvm/stage"]);
+    assert_eq!(fs::read(d.path().join("f/bin/clang")).unwrap(), b"ELF");
+    assert_eq!(fs::read_link(d.path().join("f/bin/clang++")).unwrap(), Path::new("clang"));
+    assert_eq!(fs::read(d.path().join("f/bin/cc")).unwrap(), b"ELF");
+    extract(&tb[..], &d.path().join("full"), Layout::Full, "a.tar", u64::MAX).unwrap();
+    assert!(d.path().join("full/compiler/amd-llvm/stage/bin/clang").is_file());
+}
+
+/// A member: path, type, contents, link target.
+type Entry<'a> = (&'a str, tar::EntryType, &'a [u8], Option<&'a str>);
+
+#[test]
+fn hostile_members_are_refused() {
+    let cases: Vec<Vec<Entry>> = vec![
+        vec![("compiler/amd-llvm/stage/x", tar::EntryType::Regular, b"x", None)],
+        vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("/etc/passwd", tar::EntryType::Regular, b"x", None)],
+        vec![
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/../../../x", tar::EntryType::Regular, b"x", None),
+        ],
+        vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("other/x", tar::EntryType::Regular, b"x", None)],
+        vec![
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("../../../../etc")),
+        ],
+        vec![("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("/etc"))],
+        vec![
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/l", tar::EntryType::Symlink, b"", Some("sub")),
+            ("compiler/amd-llvm/stage/l/x", tar::EntryType::Regular, b"x", None),
+        ],
+        vec![
+            ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+            ("compiler/amd-llvm/stage/h", tar::EntryType::Link, b"", Some("/etc/passwd")),
+        ],
+        vec![("artifact_manifest.txt", tar::EntryType::Regular, b"../escape\n", None)],
+    ];
+    for (i, c) in cases.iter().enumerate() {
+        let d = tempfile::tempdir().unwrap();
+        let tb = tarball(c);
+        let err = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX);
+        assert!(err.is_err(), "case {i} was accepted");
+        assert!(err.unwrap_err().to_string().contains("evil.tar.zst"));
+        assert!(!d.path().join("x").exists() && !d.path().join("escape").exists());
+    }
+}
+
+#[test]
+fn a_hard_link_that_carries_a_symlink_to_a_shallower_place_is_refused() {
+    // The review's crafted archive: A is a file, then a symlink that stays inside from
+    // where it stands; the hard link B copies it two levels up, where it leads out; the
+    // last member would be written through it.
+    let deep = "p/stage/a/b/c/d/e/f/g/h/i/j/A";
+    let up = "../../../../../../../../../../tmp/victim";
+    let tb = tarball(&[
+        ("artifact_manifest.txt", tar::EntryType::Regular, b"p/stage\n", None),
+        (deep, tar::EntryType::Regular, b"x", None),
+        (deep, tar::EntryType::Symlink, b"", Some(up)),
+        ("p/stage/B", tar::EntryType::Link, b"", Some(deep)),
+        ("p/stage/B/important.conf", tar::EntryType::Regular, b"pwned", None),
+    ]);
+    for layout in [Layout::Flatten, Layout::Full] {
+        let d = tempfile::tempdir().unwrap();
+        let e = extract(&tb[..], &d.path().join("o"), layout, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
+        assert!(e.contains("evil.tar.zst") && e.contains("p/stage/B"), "{e}");
+    }
+}
+
+#[test]
+fn a_symlink_chain_leading_out_is_refused_even_when_each_link_looks_inside() {
+    let tb = tarball(&[
+        ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+        ("compiler/amd-llvm/stage/x/y/up", tar::EntryType::Symlink, b"", Some("../..")),
+        ("compiler/amd-llvm/stage/x/y/esc", tar::EntryType::Symlink, b"", Some("up/../../etc")),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
+    assert!(e.contains("esc") && e.contains("outside"), "{e}");
+}
+
+#[test]
+fn a_later_link_that_redirects_an_earlier_one_is_caught_at_the_end() {
+    // `q/l -> ../d/../x` is inside while d is (taken for) a directory; then `d -> .`
+    // makes it lead above the root.
+    let d = tempfile::tempdir().unwrap();
+    let tb = tarball(&[
+        ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+        ("compiler/amd-llvm/stage/q/l", tar::EntryType::Symlink, b"", Some("../d/../x")),
+        ("compiler/amd-llvm/stage/d", tar::EntryType::Symlink, b"", Some(".")),
+    ]);
+    let e = extract(&tb[..], &d.path().join("flat"), Layout::Flatten, "evil.tar.zst", u64::MAX).unwrap_err().to_string();
+    assert!(e.contains("q/l") && e.contains("outside"), "{e}");
+}
+
+#[test]
+fn reserved_names_and_monster_paths_are_refused() {
+    // A member that would land in another archive's staging tree when merged.
+    let staged = tarball(&[
+        ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+        ("compiler/amd-llvm/stage/.therock-artifacts-staging-1/1/x", tar::EntryType::Regular, b"x", None),
+    ]);
+    // A path of 300 components (GNU long name).
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(M.len() as u64);
+    b.append_data(&mut h, "artifact_manifest.txt", M.as_bytes()).unwrap();
+    let long = format!("compiler/amd-llvm/stage/{}x", "a/".repeat(300));
+    let mut h = tar::Header::new_gnu();
+    h.set_size(1);
+    b.append_data(&mut h, &long, &b"x"[..]).unwrap();
+    for (i, tb) in [staged, b.into_inner().unwrap()].iter().enumerate() {
+        let d = tempfile::tempdir().unwrap();
+        let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX);
+        assert!(matches!(e, Err(ExtractError::Unsafe { .. })), "case {i}: {e:?}");
+    }
+}
+
+#[test]
+fn extraction_stops_past_the_byte_limit() {
+    let big = vec![0u8; 10_000];
+    let tb = tarball(&[
+        ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None),
+        ("compiler/amd-llvm/stage/zeros", tar::EntryType::Regular, &big, None),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "bomb.tar.zst", 9_999).unwrap_err();
+    assert!(matches!(e, ExtractError::TooLarge { .. }), "{e}");
+    assert!(!d.path().join("o/zeros").exists(), "refused before writing");
+}
