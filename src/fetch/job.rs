@@ -50,13 +50,41 @@ fn layout_for(mode: ExtractMode) -> Option<Layout> {
     }
 }
 
+/// The digest an archive must have: known, or still being read from its sidecar (every sidecar
+/// is asked for at once, before any archive, and the downloads do not wait for the answers: an
+/// archive's digest is only needed once its bytes have streamed through).
+enum Expected {
+    Known(Option<String>),
+    Asking(tokio::task::JoinHandle<Result<Option<String>, FetchError>>),
+}
+
+impl Expected {
+    fn known(&self) -> Option<&str> {
+        match self {
+            Expected::Known(d) => d.as_deref(),
+            Expected::Asking(_) => None,
+        }
+    }
+
+    async fn get(self) -> Result<Option<String>, FetchError> {
+        match self {
+            Expected::Known(d) => Ok(d),
+            Expected::Asking(h) => h.await.map_err(|e| FetchError::Worker(e.to_string()))?,
+        }
+    }
+}
+
 /// Fetches every archive; the results in plan order, or the first failure.
 pub async fn fetch_all(job: &Arc<Job>, planned: Vec<Planned>) -> Result<Vec<FetchedArchive>, FetchError> {
     let n = planned.len();
-    let mut expected = job.expected_all(&planned).await?;
+    // Largest first: the long downloads and decodes start at once and overlap the many small
+    // ones, instead of trailing at the end. (The commit keeps the plan's order.)
+    let mut order: Vec<(usize, Planned)> = planned.into_iter().enumerate().collect();
+    order.sort_by(|a, b| b.1.size.cmp(&a.1.size).then(a.0.cmp(&b.0)));
+    let mut expected: Vec<Option<Expected>> = order.iter().map(|(_, p)| Some(job.ask_expected(p))).collect();
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, p) in planned.into_iter().enumerate() {
-        let (job, first) = (job.clone(), std::mem::take(&mut expected[i]));
+    for (k, (i, p)) in order.into_iter().enumerate() {
+        let (job, first) = (job.clone(), expected[k].take().unwrap_or(Expected::Known(None)));
         tasks.spawn(async move {
             if job.stopped() {
                 return (i, Err(FetchError::Cancelled));
@@ -98,51 +126,41 @@ impl Job {
         self.cancel.load(Ordering::Relaxed) || crate::interrupt::cancelled()
     }
 
-    /// The digest each archive must have, all asked for at once (bounded by `net`): from the
-    /// cache's record of an archive it verified with this very ETag and size (no request), else
-    /// from its sidecar.
-    async fn expected_all(&self, planned: &[Planned]) -> Result<Vec<Option<String>>, FetchError> {
-        let mut out: Vec<Option<String>> = vec![None; planned.len()];
+    /// The digest `p` must have: `None` without verification; the cache's record when it
+    /// verified this very object (bucket, key, ETag, size) before, which costs no request; else
+    /// its sidecar, asked for now on a free connection.
+    fn ask_expected(&self, p: &Planned) -> Expected {
         if !self.verify {
-            return Ok(out);
+            return Expected::Known(None);
         }
-        let mut asks = tokio::task::JoinSet::new();
-        for (i, p) in planned.iter().enumerate() {
-            if let Some(d) = self.cache.as_ref().and_then(|c| c.verified_digest(p)) {
-                out[i] = Some(d);
-                continue;
-            }
-            let (s3, p, net) = (self.s3.clone(), p.clone(), self.net.clone());
-            asks.spawn(async move {
-                let _slot = net.acquire_owned().await;
-                (i, sidecar::expected(&s3, &p).await)
-            });
+        if let Some(d) = self.cache.as_ref().and_then(|c| c.verified_digest(p)) {
+            return Expected::Known(Some(d));
         }
-        while let Some(r) = asks.join_next().await {
-            let (i, e) = r.map_err(|e| FetchError::Worker(e.to_string()))?;
-            out[i] = e?;
-        }
-        Ok(out)
+        let (s3, p, net) = (self.s3.clone(), p.clone(), self.net.clone());
+        Expected::Asking(tokio::spawn(async move {
+            let _slot = net.acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
+            sidecar::expected(&s3, &p).await
+        }))
     }
 
     /// Verified fetch of one archive: a mismatch is retried once from S3 (the archive and
     /// its sidecar are separate uploads and may have been caught mid-way), and so is an
     /// archive replaced on S3 since the listing (a re-run job uploading into the same run):
     /// then the new version is fetched whole, with its new ETag, size and sidecar.
-    async fn fetch_one(&self, idx: usize, mut p: Planned, expected: Option<String>) -> Result<FetchedArchive, FetchError> {
-        match self.attempt(idx, &p, expected.as_deref()).await {
+    async fn fetch_one(&self, idx: usize, mut p: Planned, expected: Expected) -> Result<FetchedArchive, FetchError> {
+        match self.attempt(idx, &p, expected).await {
             Err(e @ FetchError::Mismatch { .. }) => {
                 crate::say!("warning: {e}; downloading it once more");
-                let expected = self.expected(&p).await?;
-                self.attempt(idx, &p, expected.as_deref()).await
+                let expected = Expected::Known(self.expected(&p).await?);
+                self.attempt(idx, &p, expected).await
             }
             Err(FetchError::Replaced { archive, .. }) => {
                 crate::say!(
                     "warning: {archive} was replaced on S3 while it was being fetched (a re-run uploading into the same run?); fetching the new version"
                 );
                 (p.size, p.etag) = self.s3.head(&p.bucket, &p.key).await?;
-                let expected = self.expected(&p).await?;
-                self.attempt(idx, &p, expected.as_deref()).await.map_err(|e| match e {
+                let expected = Expected::Known(self.expected(&p).await?);
+                self.attempt(idx, &p, expected).await.map_err(|e| match e {
                     FetchError::Replaced { archive, .. } => FetchError::ReplacedTwice { archive },
                     e => e,
                 })
@@ -163,20 +181,25 @@ impl Job {
     }
 
     /// One attempt: from the cache when it holds the archive intact, else from S3.
-    async fn attempt(&self, idx: usize, p: &Planned, expected: Option<&str>) -> Result<FetchedArchive, FetchError> {
+    async fn attempt(&self, idx: usize, p: &Planned, expected: Expected) -> Result<FetchedArchive, FetchError> {
         let staged = layout_for(self.mode).map(|l| (self.staging.join(idx.to_string()), l));
         if let Some((d, _)) = &staged {
             let _ = extract::remove_path(d);
         }
         // A blob gone between the lookup and the lock (a prune) is simply not cached.
-        let held = self.cache.as_ref().and_then(|c| c.lookup(p, expected)).and_then(|blob| InUse::take(&blob).map(|(g, f)| (blob, g, f)));
+        let held = self.cache.as_ref().and_then(|c| c.lookup(p, expected.known())).and_then(|blob| InUse::take(&blob).map(|(g, f)| (blob, g, f)));
         if let Some((blob, guard, reader)) = held {
             let digest = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let damage = match self.read_cached(reader, p, &staged).await {
                 // A cached blob is named by its digest, so it is checked even without a sidecar.
                 Ok(c) if c.sha == digest => {
+                    // Found by the object's reference: its sidecar may still disagree.
+                    let want = expected.get().await?;
+                    if let Some(e) = want.as_ref().filter(|e| **e != c.sha) {
+                        return Err(FetchError::Mismatch { archive: p.name.filename.clone(), expected: e.clone(), actual: c.sha, cached: true });
+                    }
                     self.hold(guard);
-                    return Ok(self.done(p, c, expected.is_some(), true, Some(blob), staged));
+                    return Ok(self.done(p, c, want.is_some(), true, Some(blob), staged));
                 }
                 Ok(c) => format!("it hashes to {} instead", c.sha),
                 Err(e) if self.stopped() || Cache::blob_intact(&blob) => return Err(e),
@@ -189,6 +212,8 @@ impl Job {
             }
         }
         let (consumed, tmp) = self.download(idx, p, &staged).await?;
+        let expected = expected.get().await?;
+        let expected = expected.as_deref();
         if let Some(e) = expected.filter(|e| *e != consumed.sha) {
             if let Some(t) = &tmp {
                 let _ = std::fs::remove_file(&t.path);
