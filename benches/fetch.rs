@@ -209,12 +209,23 @@ fn drop_caches() {
     }
 }
 
-/// Runs `sh -c script` under /usr/bin/time; returns (seconds, peak RSS in MiB).
-fn measure(script: &str, env: &[(&str, String)], label: &str) -> (f64, f64) {
+/// CPU seconds (user + system) a process has used so far, from /proc (0 when unreadable).
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) start at its closing ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs `sh -c script` under /usr/bin/time; returns (seconds, peak RSS in MiB, CPU seconds).
+fn measure(script: &str, env: &[(&str, String)], label: &str) -> (f64, f64, f64) {
     let _ = Command::new("sync").status();
     drop_caches();
     let out = Command::new("/usr/bin/time")
-        .args(["-f", "TIME %e %M", "sh", "-c", script])
+        .args(["-f", "TIME %e %M %U %S", "sh", "-c", script])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -226,7 +237,8 @@ fn measure(script: &str, env: &[(&str, String)], label: &str) -> (f64, f64) {
     let mut it = line[5..].split_whitespace();
     let secs: f64 = it.next().unwrap().parse().unwrap();
     let kb: f64 = it.next().unwrap().parse().unwrap();
-    (secs, kb / 1024.0)
+    let cpu: f64 = it.map(|v| v.parse::<f64>().unwrap_or(0.0)).sum();
+    (secs, kb / 1024.0, cpu)
 }
 
 /// How a hosted runner sees S3: a latency before each request's answer, a per-connection and a
@@ -294,12 +306,21 @@ struct LinkProxy {
     url: String,
     requests: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    /// Bytes sent to clients per 100 ms since the last `reset` (for `BENCH_TRACE=1`).
+    trace: Arc<std::sync::Mutex<(Instant, Vec<u64>)>>,
 }
 
 impl LinkProxy {
     fn reset(&self) {
         self.requests.store(0, Ordering::SeqCst);
         self.connections.store(0, Ordering::SeqCst);
+        *self.trace.lock().unwrap() = (Instant::now(), Vec::new());
+    }
+
+    /// The link's use since the last `reset`, in MB/s per 100 ms.
+    fn trace_line(&self) -> String {
+        let t = self.trace.lock().unwrap();
+        t.1.iter().map(|b| format!("{:.0}", *b as f64 * 10.0 / 1e6)).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -315,11 +336,13 @@ async fn link_proxy(upstream: String, link: Link) -> LinkProxy {
     let total = Arc::new(std::sync::Mutex::new(Bucket::new(link.total_bps)));
     let (requests, connections) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let (reqs, conns) = (requests.clone(), connections.clone());
+    let trace = Arc::new(std::sync::Mutex::new((Instant::now(), Vec::new())));
+    let tr = trace.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut client, _)) = listener.accept().await else { return };
             conns.fetch_add(1, Ordering::SeqCst);
-            let (up, total, reqs) = (upstream.clone(), total.clone(), reqs.clone());
+            let (up, total, reqs, tr) = (upstream.clone(), total.clone(), reqs.clone(), tr.clone());
             tokio::spawn(async move {
                 let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
                 let _ = client.set_nodelay(true);
@@ -365,13 +388,19 @@ async fn link_proxy(upstream: String, link: Link) -> LinkProxy {
                         if cw.write_all(&buf[..n]).await.is_err() {
                             break;
                         }
+                        let mut t = tr.lock().unwrap();
+                        let slot = (t.0.elapsed().as_millis() / 100) as usize;
+                        if t.1.len() <= slot {
+                            t.1.resize(slot + 1, 0);
+                        }
+                        t.1[slot] += n as u64;
                     }
                 };
                 tokio::select! { _ = c2s => {}, _ = s2c => {} }
             });
         }
     });
-    LinkProxy { url: format!("http://{addr}"), requests, connections }
+    LinkProxy { url: format!("http://{addr}"), requests, connections, trace }
 }
 
 /// One GET of `path` on an open HTTP/1.1 connection: (seconds to the answer's first byte,
@@ -546,6 +575,8 @@ fn main() {
     // Each item runs BENCH_REPS times (default 3) from the same starting state (page cache
     // dropped when possible); the median wall time and the largest peak RSS are kept (page-cache
     // writeback makes single runs noisy). Through the proxy, its counters are read for each run.
+    let trace = std::env::var("BENCH_TRACE").is_ok_and(|v| v == "1");
+    let weed_pid = weed.0.id();
     let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let run = |label: &str, clear: &[&str], script: &str, env: &[(&str, String)], out_dir: &str, via: Option<&LinkProxy>| -> M {
         let mut walls = Vec::new();
@@ -557,10 +588,18 @@ fn main() {
             if let Some(p) = via {
                 p.reset();
             }
-            let (w, r) = measure(script, env, label);
+            let (weed0, me0) = (cpu_secs(weed_pid), cpu_secs(std::process::id()));
+            let (w, r, cpu) = measure(script, env, label);
+            if trace {
+                let (weed1, me1) = (cpu_secs(weed_pid), cpu_secs(std::process::id()));
+                eprintln!("  CPU seconds: contender {cpu:.2}, S3 server {:.2}, proxy {:.2}", weed1 - weed0, me1 - me0);
+            }
             if let Some(p) = via {
                 m.requests.push(p.requests.load(Ordering::SeqCst));
                 m.connections.push(p.connections.load(Ordering::SeqCst));
+                if trace {
+                    eprintln!("  link use, MB/s per 100 ms: {}", p.trace_line());
+                }
             }
             check_tree(label, out_dir, extracted);
             walls.push(w);

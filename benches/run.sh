@@ -13,6 +13,7 @@
 #   BENCH_CONN_MBPS=80    S3 link model: downstream cap per connection, MB/s (0 = none)
 #   BENCH_TOTAL_MBPS=187.5  S3 link model: downstream cap of all connections, MB/s (1.5 Gbit/s)
 #   BENCH_CHECK_ONLY=1    only the link check (latency and rates, direct and through the proxy)
+#   BENCH_TRACE=1         after each run: CPU seconds of contender, S3 server and proxy; the link's use (MB/s per 100 ms)
 #   BENCH_DROP_CACHES=0   do not drop the page cache
 #   BENCH_DIR=path        where the fixture and scratch space live (default target/bench-fetch)
 set -euo pipefail

@@ -97,7 +97,8 @@ fn print_error(msg: &str, json: bool) -> ExitCode {
 
 async fn run_cli(raw: config::Raw) -> ExitCode {
     let json = raw.common.json;
-    let facts = config::Facts::gather(&raw, git::Checkout::discover());
+    let checkout = if raw.needs_checkout() { git::Checkout::discover() } else { None };
+    let facts = config::Facts::gather(&raw, checkout);
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,
         Err(e) => return print_error(&e.worded(config::Front::Cli), json),

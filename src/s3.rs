@@ -58,9 +58,11 @@ async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool) -> aw
     let endpoint = nonempty("AWS_ENDPOINT_URL_S3").or_else(|| nonempty("AWS_ENDPOINT_URL"));
     let env_region = nonempty("AWS_REGION").or_else(|| nonempty("AWS_DEFAULT_REGION"));
     let region = region_for(endpoint.is_some(), env_region.as_deref());
+    // The first retry's wait (doubling after), as for GitHub (`THEROCK_ARTIFACTS_BACKOFF_MS`).
+    let backoff = Duration::from_millis(get("THEROCK_ARTIFACTS_BACKOFF_MS").and_then(|v| v.trim().parse().ok()).unwrap_or(1000));
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5).with_initial_backoff(backoff))
         // Body stalls are detected by the downloader, which only waits while it wants bytes;
         // the SDK's own detector would also count time a slow xz decoder spends elsewhere.
         .stalled_stream_protection(aws_sdk_s3::config::StalledStreamProtectionConfig::disabled());

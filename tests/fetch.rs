@@ -609,3 +609,144 @@ async fn sidecars_are_asked_for_at_once_and_a_warm_fetch_asks_s3_for_the_listing
     assert_eq!(log.len(), 3, "the listing, one sidecar, one archive: {log:#?}");
     assert_eq!(std::fs::read_to_string(out.join("share/lib03/gfx942.txt")).unwrap(), "replaced");
 }
+
+/// A TCP proxy to `upstream` that passes the first 64 KiB of every answer to a GET of an archive
+/// whose name contains "slow", then holds the rest back until `release` is set. Returns its
+/// `http://` address.
+async fn hold_back_proxy(upstream: String, release: Arc<tokio::sync::Notify>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let up = upstream.trim_start_matches("http://").to_string();
+    let released = Arc::new(AtomicBool::new(false));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let (up, release, released) = (up.clone(), release.clone(), released.clone());
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                // Whether the request now being answered on this connection is held back.
+                let slow = AtomicBool::new(false);
+                let c2s = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let head = String::from_utf8_lossy(&buf[..n.min(512)]).to_string();
+                        if head.starts_with("GET ") {
+                            let path = head.split_whitespace().nth(1).unwrap_or("");
+                            slow.store(path.contains("slow") && !path.contains(".sha256sum"), Ordering::SeqCst);
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    std::future::pending::<()>().await
+                };
+                let s2c = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    let mut passed = 0usize;
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        passed += n;
+                        if slow.load(Ordering::SeqCst) && passed > 64 * 1024 && !released.load(Ordering::SeqCst) {
+                            release.notified().await;
+                            released.store(true, Ordering::SeqCst);
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = c2s => {}, _ = s2c => {} }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_waiting_for_the_network_do_not_keep_others_from_a_decoder() {
+    // One CPU slot and its spare, both taken by two archives whose bytes stop coming: a third
+    // archive, larger than what a stream may buffer, must still stream through its decoder (the
+    // old design gave each stream a decoder for its whole life, and waited here for good).
+    let bed = Bed::new().await;
+    let c = sha(21);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(2101, &c, THEROCK, WF))]).await;
+    let member = |name: &str, n: usize, seed: u8| {
+        let mut data = noise(n);
+        data[0] = seed;
+        zst(&tar_bytes(&[&format!("{name}/stage")], &[Member::File(&format!("{name}/stage/lib/{name}.bin"), &data, 0o644)]))
+    };
+    let (slow1, slow2, fast) = (member("slow1", 5 << 20, 1), member("slow2", 5 << 20, 2), member("fast", 4 << 20, 3));
+    for (f, data) in [("slow1_lib_gfx942.tar.zst", &slow1), ("slow2_lib_gfx942.tar.zst", &slow2), ("fast_lib_gfx942.tar.zst", &fast)] {
+        bed.s3.put_artifact(BUCKET, "2101-linux/", f, data, true);
+    }
+    let release = Arc::new(tokio::sync::Notify::new());
+    let proxy = hold_back_proxy(bed.s3.endpoint.clone(), release.clone()).await;
+    let out = bed.home.path().join("o");
+    let mut cmd = bed.cmd();
+    cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_JOBS", "1").env("THEROCK_ARTIFACTS_STALL_SECS", "600").args(fetch_args(
+        &c,
+        out.to_str().unwrap(),
+        &["--no-cache"],
+    ));
+    let run = tokio::spawn(run_cmd(cmd));
+    // The slow archives are released once the fast one is extracted.
+    let fast_file = out.join("lib/fast.bin");
+    let t0 = std::time::Instant::now();
+    while !fast_file.exists() && !walk(&out).iter().any(|p| p.ends_with("lib/fast.bin")) {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(60), "the fast archive never got a decoder while two streams waited for bytes");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    release.notify_waiters();
+    // Later holds (a connection reaching its limit after the release) pass at once.
+    let keep = tokio::spawn({
+        let release = release.clone();
+        async move {
+            loop {
+                release.notify_waiters();
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    });
+    let o = run.await.unwrap();
+    keep.abort();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(std::fs::read(out.join("lib/slow1.bin")).unwrap().len(), 5 << 20);
+    assert_eq!(std::fs::read(out.join("lib/fast.bin")).unwrap().len(), 4 << 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_by_run_id_in_a_named_repository_runs_no_git() {
+    // Inside a checkout, git would be asked about HEAD, its remote branches and its origin: none
+    // of it matters to a run id (and `git branch -r --contains` is slow on a large clone).
+    let bed = Bed::new().await;
+    let c = sha(22);
+    setup(&bed, 2201, &c).await;
+    mount_run(&bed.gh, THEROCK, &run_json(&RunSpec::ok(2201, &c, THEROCK, WF))).await;
+    let work = bed.home.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git_repo(&work, "https://github.com/ROCm/TheRock.git", 2);
+    let fake = bed.home.path().join("fakebin");
+    std::fs::create_dir_all(&fake).unwrap();
+    let marker = bed.home.path().join("git-was-run");
+    let script = fake.join("git");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> '{}'\nexit 1\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = bed.home.path().join("o");
+    let mut cmd = bed.cmd();
+    cmd.env("PATH", format!("{}:{}", fake.display(), std::env::var("PATH").unwrap()));
+    cmd.args(["fetch", "--repo", THEROCK, "--run-id", "2201", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out.to_str().unwrap(), "--json"]);
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(out.join("lib/librocblas.so.4").exists(), "{}", stderr(&o));
+    assert!(!marker.exists(), "git was run: {}", std::fs::read_to_string(&marker).unwrap_or_default());
+}

@@ -141,7 +141,9 @@ impl Facts {
         let checkout = checkout.map(|co| {
             // HEAD stands in for a commit not given.
             let mut wanted = raw.revisions();
-            wanted.push("HEAD".into());
+            if raw.wants_head() {
+                wanted.push("HEAD".into());
+            }
             let mut revs = BTreeMap::new();
             for r in wanted {
                 if let Some(sha) = co.resolve(&r) {

@@ -278,6 +278,37 @@ impl Raw {
         }
     }
 
+    /// Does the command fall back on the checkout's `HEAD` (no commit, run id or pull request
+    /// given)? Only then is git asked about it: a fetch by run id runs no git at all.
+    pub fn wants_head(&self) -> bool {
+        let given = |o: &Option<String>| o.as_ref().is_some_and(|s| !s.trim().is_empty());
+        match &self.command {
+            RawCommand::Find(f) => !given(&f.commit) && !given(&f.run_id),
+            RawCommand::Latest(_) => false,
+            RawCommand::Baseline(b) => !given(&b.commit) && !given(&b.run_id) && !given(&b.walk.pr),
+            RawCommand::Fetch(f) => !given(&f.commit) && !given(&f.run_id) && !given(&f.walk.pr),
+            RawCommand::Compare(c) => !given(&c.from) && !given(&c.from_run_id),
+            RawCommand::Bisect(_) => false,
+            RawCommand::Exec(e) => !given(&e.commit),
+        }
+    }
+
+    /// Can the checkout matter at all? Not to a lookup by run id in a named repository (nor
+    /// to `latest` there): git is then not run.
+    pub fn needs_checkout(&self) -> bool {
+        let given = |o: &Option<String>| o.as_ref().is_some_and(|s| !s.trim().is_empty());
+        if !given(&self.common.repo) {
+            return true;
+        }
+        match &self.command {
+            RawCommand::Find(f) => !given(&f.run_id),
+            RawCommand::Fetch(f) => !given(&f.run_id) || f.baseline,
+            RawCommand::Latest(_) => false,
+            RawCommand::Compare(c) => !(given(&c.from_run_id) && given(&c.to_run_id)),
+            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) => true,
+        }
+    }
+
     /// The revisions the command names, which a local checkout may resolve.
     pub fn revisions(&self) -> Vec<String> {
         let given = |o: &Option<String>| o.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());

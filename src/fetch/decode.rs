@@ -157,7 +157,7 @@ pub fn consume<R: Read>(reader: R, sink: Option<Sink>, compression: Compression,
         true => ExtractError::Write { archive: archive.into(), path: sink_path.clone(), err: e.to_string() },
         false => ExtractError::Read { archive: archive.into(), err: e.to_string() },
     };
-    let sink = sink.map(|s| (io::BufWriter::with_capacity(1 << 20, s.file), s.optional));
+    let sink = sink.map(|s| (io::BufWriter::with_capacity(256 << 10, s.file), s.optional));
     let mut tee = Tee { inner: reader, hasher: Sha256::new(), sink, sink_failed: None, n: 0 };
     let (mut manifest, mut extracted, mut symlinks) = (Vec::new(), 0, Vec::new());
     if let Some(t) = target {

@@ -111,7 +111,7 @@ impl Download {
                 feed.fail(io::Error::other(msg)).await;
             }
         });
-        Download { reader: ChannelReader { rx, cur: Bytes::new(), permit: None }, failure, task }
+        Download { reader: ChannelReader { rx, cur: Bytes::new(), permit: None, gate: None }, failure, task }
     }
 
     /// Splits off the reader, keeping what is needed to learn the outcome later.
@@ -134,23 +134,75 @@ impl Outcome {
     }
 }
 
+/// A share of the CPU, held by a stream's consumer only while it has bytes to work on: a
+/// consumer waiting for the network gives its slot to one that has bytes. So every download in
+/// flight streams through its own decoder at once (none waits for a decoder with its connection
+/// idle), while no more than the CPU's worth of them decode at any moment.
+pub struct CpuGate {
+    slots: Arc<tokio::sync::Semaphore>,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+    rt: tokio::runtime::Handle,
+}
+
+impl CpuGate {
+    /// Call from within the runtime; the gate itself is used on a blocking thread.
+    pub fn new(slots: Arc<tokio::sync::Semaphore>) -> CpuGate {
+        CpuGate { slots, held: None, rt: tokio::runtime::Handle::current() }
+    }
+
+    fn hold(&mut self) -> io::Result<()> {
+        if self.held.is_none() {
+            // A closed semaphore means the fetch is being cancelled.
+            let p = self.rt.block_on(self.slots.clone().acquire_owned()).map_err(|_| io::Error::other("cancelled: another archive failed"))?;
+            self.held = Some(p);
+        }
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        self.held = None;
+    }
+}
+
 /// A `Read` over chunks arriving from the async downloader.
 pub struct ChannelReader {
     rx: tokio::sync::mpsc::Receiver<Chunk>,
     cur: Bytes,
     /// The current chunk's share of the stream's budget, given back when it is consumed.
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    gate: Option<CpuGate>,
+}
+
+impl ChannelReader {
+    /// Reads under `gate`: the caller's work on the bytes holds a CPU slot, waiting does not.
+    pub fn gated(mut self, gate: CpuGate) -> ChannelReader {
+        self.gate = Some(gate);
+        self
+    }
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.cur.is_empty() {
             self.permit = None;
-            match self.rx.blocking_recv() {
+            let next = match self.rx.try_recv() {
+                Ok(c) => Some(c),
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => None,
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                    if let Some(g) = &mut self.gate {
+                        g.release();
+                    }
+                    self.rx.blocking_recv()
+                }
+            };
+            match next {
                 Some(Ok((b, permit))) => (self.cur, self.permit) = (b, permit),
                 Some(Err(e)) => return Err(e),
                 None => return Ok(0),
             }
+        }
+        if let Some(g) = &mut self.gate {
+            g.hold()?;
         }
         let n = buf.len().min(self.cur.len());
         buf[..n].copy_from_slice(&self.cur[..n]);

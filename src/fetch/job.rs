@@ -1,11 +1,14 @@
 //! One fetch's archives, each through cache or download, verify, decode and extract.
 //!
-//! Two limits, sized for two different things: connections in flight (`connections`, sized for
-//! the link: S3 answers after a round trip, so many small archives and their sidecars are asked
-//! for at once) and decoders (`jobs` + 1, sized for the CPU). A download starts as soon as a
-//! connection is free, fills a small buffer of its own while it waits for a decoder, and streams
-//! on once one takes it. Sidecars are read in one concurrent burst before any archive, and a
-//! cached archive already verified against a sidecar with the listed ETag and size needs neither.
+//! Three limits, sized for three different things: connections in flight (`connections`, sized
+//! for the link: S3 answers after a round trip, so many small archives and their sidecars are
+//! asked for at once), archive streams in flight (at most `MAX_STREAMS`, for memory: each has its
+//! decoder), and CPU slots (`jobs` + 1, for the cores). A download starts with its decoder as soon
+//! as a connection is free; a decoder holds a CPU slot only while it has bytes to work on, so a
+//! slow stream never keeps the link idle while others wait for a decoder. Every sidecar is asked
+//! for at once, alongside the downloads (a digest is needed only once its archive has streamed
+//! through), and a cached archive already verified against a sidecar with the listed ETag and
+//! size needs neither. The largest archives start first.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +17,7 @@ use tokio::sync::Semaphore;
 
 use super::cache::{Cache, InUse};
 use super::decode::{self, Cancellable, Consumed, Sink, Target};
-use super::download::Download;
+use super::download::{CpuGate, Download};
 use super::error::FetchError;
 use super::extract::{self, Layout};
 use super::lock::OwnedTemp;
@@ -23,6 +26,10 @@ use super::progress::Counters;
 use super::{sidecar, FetchedArchive, Limits};
 use crate::config::ExtractMode;
 use crate::s3::S3;
+
+/// Archive streams in flight at most, whatever `THEROCK_ARTIFACTS_CONNECTIONS` says: each has a
+/// decoder (a few MiB) and a 2 MiB buffer, so this bounds the memory.
+pub const MAX_STREAMS: usize = 16;
 
 pub struct Job {
     pub s3: S3,
@@ -35,8 +42,11 @@ pub struct Job {
     pub limits: Limits,
     /// Connections in flight (sidecar GETs, archive streams).
     pub net: Arc<Semaphore>,
-    /// Decoders at work.
+    /// Decoders at work: held while a decoder has bytes to work on, not while it waits for them.
     pub cpu: Arc<Semaphore>,
+    /// Archive streams in flight, each with its decoder (bounds their memory whatever the
+    /// number of connections).
+    pub streams: Arc<Semaphore>,
     /// Locks on the cached blobs this fetch uses, so no prune removes them meanwhile.
     pub in_use: std::sync::Mutex<Vec<InUse>>,
 }
@@ -107,6 +117,7 @@ pub async fn fetch_all(job: &Arc<Job>, planned: Vec<Planned>) -> Result<Vec<Fetc
                     // Tasks waiting for a connection or a decoder stop at once.
                     job.net.close();
                     job.cpu.close();
+                    job.streams.close();
                 }
             }
             Err(e) if e.is_cancelled() => {}
@@ -284,31 +295,23 @@ impl Job {
     }
 
     /// Streams the archive from S3 through the pipeline, copying it into a temporary file. The
-    /// download starts on a free connection and runs a little ahead until a decoder is free.
+    /// download starts on a free connection with its decoder; the decoder takes a CPU slot only
+    /// while it has bytes to work on.
     async fn download(&self, idx: usize, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<(Consumed, Option<OwnedTemp>), FetchError> {
+        let _stream = self.streams.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
         let slot = self.net.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
+        let (tmp, sink) = self.copy_for(idx)?.unzip();
         let (reader, download) = Download::start(self.s3.clone(), p.clone(), self.counters.clone(), self.limits.download, Some(slot)).split();
-        let res = match self.decoder().await {
-            Ok(_decoder) => {
-                let (tmp, sink) = match self.copy_for(idx) {
-                    Ok(c) => c.unzip(),
-                    Err(e) => {
-                        download.failure();
-                        return Err(e);
-                    }
-                };
-                let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
-                let (staged2, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
-                let r = tokio::task::spawn_blocking(move || {
-                    let target = staged2.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
-                    decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
-                })
-                .await
-                .map_err(|e| FetchError::Worker(e.to_string()));
-                (r.and_then(|r| r.map_err(FetchError::from)), tmp)
-            }
-            Err(e) => (Err(e), None),
-        };
+        let reader = reader.gated(CpuGate::new(self.cpu.clone()));
+        let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
+        let (staged2, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
+        let r = tokio::task::spawn_blocking(move || {
+            let target = staged2.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
+            decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
+        })
+        .await
+        .map_err(|e| FetchError::Worker(e.to_string()));
+        let res = (r.and_then(|r| r.map_err(FetchError::from)), tmp);
         let failure = download.failure();
         match res {
             (Ok(c), tmp) => {

@@ -131,6 +131,7 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
         limits,
         net: Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1))),
         cpu: Arc::new(tokio::sync::Semaphore::new(limits.jobs + 1)),
+        streams: Arc::new(tokio::sync::Semaphore::new(limits.connections.clamp(1, job::MAX_STREAMS))),
         in_use: Default::default(),
     });
     let progress = Progress::start(counters.clone(), total, planned.len());

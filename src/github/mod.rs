@@ -276,15 +276,17 @@ fn permission_for(url: &str) -> &'static str {
     }
 }
 
+/// The innermost two causes of an HTTP client's error (such as "tcp connect error: Connection
+/// refused (os error 111)"): the layers above them only repeat "service error", "client error".
 fn short_err(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
+    let mut chain = vec![e.to_string()];
     let mut src = e.source();
     while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
+        chain.push(c.to_string());
         src = c.source();
     }
-    s
+    chain.dedup();
+    chain[chain.len().saturating_sub(2)..].join(": ")
 }
 
 pub fn urlencode(s: &str) -> String {
