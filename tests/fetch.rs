@@ -576,15 +576,20 @@ async fn sidecars_are_asked_for_at_once_and_a_warm_fetch_asks_s3_for_the_listing
             true,
         );
     }
+    // Each answer 100 ms late, as from a distant S3: requests asked for at once are all waiting
+    // together, requests asked for one after another are not.
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let proxy = latency_proxy(bed.s3.endpoint.clone(), std::time::Duration::from_millis(100), most.clone()).await;
     let mut cmd = bed.cmd();
-    cmd.env("THEROCK_ARTIFACTS_JOBS", "1").args(fetch_args(&c, bed.home.path().join("cold").to_str().unwrap(), &[]));
+    cmd.env("THEROCK_ARTIFACTS_JOBS", "1").env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, bed.home.path().join("cold").to_str().unwrap(), &[]));
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let log = bed.s3.requests();
-    // With one decoder, every sidecar is still asked for while the first archive streams: the
-    // sidecars do not wait for decoders, and nothing is asked for twice.
-    let first_done = log.iter().position(|r| r.contains("lib01_lib_gfx942.tar.zst?")).unwrap();
-    assert!(log[..first_done].iter().filter(|r| r.contains(".sha256sum")).count() >= 6, "{log:#?}");
+    // With one CPU, the twelve archives and their sidecars are still asked for together (the
+    // downloads in flight are sized for the link, and sidecars do not wait for archives or
+    // decoders), and nothing is asked for twice.
+    let most = most.load(Ordering::SeqCst);
+    assert!(most >= 16, "at most {most} requests were waiting at once: {log:#?}");
     assert_eq!(log.iter().filter(|r| r.contains(".sha256sum")).count(), 12, "{log:#?}");
     assert_eq!(log.iter().filter(|r| r.contains(".tar.zst?")).count(), 12, "{log:#?}");
 
@@ -744,9 +749,84 @@ async fn a_fetch_by_run_id_in_a_named_repository_runs_no_git() {
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
     cmd.env("PATH", format!("{}:{}", fake.display(), std::env::var("PATH").unwrap()));
-    cmd.args(["fetch", "--repo", THEROCK, "--run-id", "2201", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out.to_str().unwrap(), "--json"]);
+    cmd.args([
+        "fetch",
+        "--repo",
+        THEROCK,
+        "--run-id",
+        "2201",
+        "--artifact-group",
+        "gfx94X-dcgpu",
+        "--platform",
+        "linux",
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(out.join("lib/librocblas.so.4").exists(), "{}", stderr(&o));
     assert!(!marker.exists(), "git was run: {}", std::fs::read_to_string(&marker).unwrap_or_default());
+}
+
+/// A TCP proxy to `upstream` holding every request back by `delay` before it goes on; counts in
+/// `most` the most requests that were waiting for their answer at once. Returns its address.
+async fn latency_proxy(upstream: String, delay: std::time::Duration, most: Arc<std::sync::atomic::AtomicUsize>) -> String {
+    use std::sync::atomic::AtomicUsize;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let up = upstream.trim_start_matches("http://").to_string();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let (up, most, waiting) = (up.clone(), most.clone(), waiting.clone());
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                // Set while this connection's request waits for the first byte of its answer.
+                let asked = AtomicBool::new(false);
+                let c2s = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if buf[0].is_ascii_uppercase() && !asked.swap(true, Ordering::SeqCst) {
+                            let now = waiting.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            tokio::time::sleep(delay).await;
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    std::future::pending::<()>().await
+                };
+                let s2c = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if asked.swap(false, Ordering::SeqCst) {
+                            waiting.fetch_sub(1, Ordering::SeqCst);
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = c2s => {}, _ = s2c => {} }
+                if asked.load(Ordering::SeqCst) {
+                    waiting.fetch_sub(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
 }

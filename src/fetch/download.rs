@@ -36,7 +36,7 @@ pub struct Settings {
 /// Bytes a stream may hold unread: a download that starts before its consumer (to hide the
 /// request's round trip) fills at most this much, then waits; memory stays bounded however many
 /// downloads are in flight.
-const STREAM_AHEAD_KIB: u32 = 2048;
+const STREAM_AHEAD_KIB: u32 = 1024;
 
 type Chunk = io::Result<(Bytes, Option<tokio::sync::OwnedSemaphorePermit>)>;
 

@@ -1,14 +1,14 @@
 //! One fetch's archives, each through cache or download, verify, decode and extract.
 //!
-//! Three limits, sized for three different things: connections in flight (`connections`, sized
-//! for the link: S3 answers after a round trip, so many small archives and their sidecars are
-//! asked for at once), archive streams in flight (at most `MAX_STREAMS`, for memory: each has its
-//! decoder), and CPU slots (`jobs` + 1, for the cores). A download starts with its decoder as soon
-//! as a connection is free; a decoder holds a CPU slot only while it has bytes to work on, so a
-//! slow stream never keeps the link idle while others wait for a decoder. Every sidecar is asked
-//! for at once, alongside the downloads (a digest is needed only once its archive has streamed
-//! through), and a cached archive already verified against a sidecar with the listed ETag and
-//! size needs neither. The largest archives start first.
+//! Three limits, sized for three different things: archive streams in flight (`connections`, at
+//! most `MAX_STREAMS`; sized for the link: S3 answers after a round trip, so many small archives
+//! are asked for at once), sidecar GETs in flight (a pool of their own, half as large, so neither
+//! waits behind the other), and CPU slots (`jobs` + 1, for the cores). A download starts with
+//! its decoder as soon as a stream is free; a decoder holds a CPU slot only while it has bytes to
+//! work on, so a slow stream never keeps the link idle while others wait for a decoder. Every
+//! sidecar is asked for alongside the downloads (a digest is needed only once its archive has
+//! streamed through), and a cached archive already verified against a sidecar with the listed
+//! ETag and size needs neither. The largest archives start first.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,12 +40,13 @@ pub struct Job {
     pub counters: Arc<Counters>,
     pub cancel: Arc<AtomicBool>,
     pub limits: Limits,
-    /// Connections in flight (sidecar GETs, archive streams).
-    pub net: Arc<Semaphore>,
+    /// Sidecar GETs in flight: a pool of their own (half as many as the archive connections),
+    /// so the first archives start at once instead of queueing behind every sidecar.
+    pub sidecars: Arc<Semaphore>,
     /// Decoders at work: held while a decoder has bytes to work on, not while it waits for them.
     pub cpu: Arc<Semaphore>,
-    /// Archive streams in flight, each with its decoder (bounds their memory whatever the
-    /// number of connections).
+    /// Archive streams in flight (`connections`, at most `MAX_STREAMS`): each holds one
+    /// connection (a large archive also its ranged parts ahead) and has its own decoder.
     pub streams: Arc<Semaphore>,
     /// Locks on the cached blobs this fetch uses, so no prune removes them meanwhile.
     pub in_use: std::sync::Mutex<Vec<InUse>>,
@@ -115,7 +116,7 @@ pub async fn fetch_all(job: &Arc<Job>, planned: Vec<Planned>) -> Result<Vec<Fetc
                     first_err = Some(e);
                     job.cancel.store(true, Ordering::Relaxed);
                     // Tasks waiting for a connection or a decoder stop at once.
-                    job.net.close();
+                    job.sidecars.close();
                     job.cpu.close();
                     job.streams.close();
                 }
@@ -147,9 +148,9 @@ impl Job {
         if let Some(d) = self.cache.as_ref().and_then(|c| c.verified_digest(p)) {
             return Expected::Known(Some(d));
         }
-        let (s3, p, net) = (self.s3.clone(), p.clone(), self.net.clone());
+        let (s3, p, pool) = (self.s3.clone(), p.clone(), self.sidecars.clone());
         Expected::Asking(tokio::spawn(async move {
-            let _slot = net.acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
+            let _slot = pool.acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
             sidecar::expected(&s3, &p).await
         }))
     }
@@ -298,8 +299,7 @@ impl Job {
     /// download starts on a free connection with its decoder; the decoder takes a CPU slot only
     /// while it has bytes to work on.
     async fn download(&self, idx: usize, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<(Consumed, Option<OwnedTemp>), FetchError> {
-        let _stream = self.streams.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
-        let slot = self.net.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
+        let slot = self.streams.clone().acquire_owned().await.map_err(|_| FetchError::Cancelled)?;
         let (tmp, sink) = self.copy_for(idx)?.unzip();
         let (reader, download) = Download::start(self.s3.clone(), p.clone(), self.counters.clone(), self.limits.download, Some(slot)).split();
         let reader = reader.gated(CpuGate::new(self.cpu.clone()));

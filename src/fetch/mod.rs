@@ -129,7 +129,7 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
         counters: counters.clone(),
         cancel: Arc::new(AtomicBool::new(false)),
         limits,
-        net: Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1))),
+        sidecars: Arc::new(tokio::sync::Semaphore::new((limits.connections / 2).clamp(1, job::MAX_STREAMS))),
         cpu: Arc::new(tokio::sync::Semaphore::new(limits.jobs + 1)),
         streams: Arc::new(tokio::sync::Semaphore::new(limits.connections.clamp(1, job::MAX_STREAMS))),
         in_use: Default::default(),
