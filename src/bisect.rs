@@ -157,16 +157,7 @@ fn first_run_id(found: &Found) -> Option<u64> {
 
 /// Bisects `range` (oldest first; the last is the given bad commit) with `runner`.
 pub async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, runner: &Runner<'_>, work: &Workdir, markdown: bool) -> Result<BisectReport> {
-    let mut report = BisectReport {
-        good: good.into(),
-        bad: bad.into(),
-        steps: Vec::new(),
-        without_artifacts: Vec::new(),
-        candidates: 0,
-        answer: None,
-        note: None,
-        markdown,
-    };
+    let mut report = BisectReport { note: None, ..BisectReport::none(good, bad, String::new(), markdown) };
     let mut cands: Vec<(usize, Found)> = Vec::new();
     for (i, rc) in range.iter().enumerate() {
         match &rc.found {

@@ -28,7 +28,7 @@ use crate::config::ExtractMode;
 use crate::s3::S3;
 
 /// Archive streams in flight at most, whatever `THEROCK_ARTIFACTS_CONNECTIONS` says: each has a
-/// decoder (a few MiB) and a 2 MiB buffer, so this bounds the memory.
+/// decoder (a few MiB) and a 1 MiB buffer, so this bounds the memory.
 pub const MAX_STREAMS: usize = 16;
 
 pub struct Job {
