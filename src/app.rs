@@ -7,7 +7,6 @@ use crate::bisect;
 use crate::compare;
 use crate::config::{BisectOptions, Command, CompareOptions, Config, ExecOptions, FetchOptions, Pick, Source, Subject};
 use crate::domain::run::short_sha;
-use crate::domain::walk::RunRule;
 use crate::fetch::{self, Filters, Limits, Settings};
 use crate::github::{self, GitHub, RetryPolicy};
 use crate::locate::Locator;
@@ -35,7 +34,7 @@ impl App {
         let t = &cfg.tunables;
         let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait, timeout: t.http_timeout };
         let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
-        let s3 = S3::from_env().await.context("could not set up the S3 client")?;
+        let s3 = S3::from_env(t.backoff).await.context("could not set up the S3 client")?;
         let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
         Ok(App { cfg, gh, loc, json })
     }
@@ -45,7 +44,8 @@ impl App {
     }
 
     fn settings(&self) -> Settings {
-        Settings { part_size: self.cfg.tunables.part_size, stall: self.cfg.tunables.stall }
+        let t = &self.cfg.tunables;
+        Settings { part_size: t.part_size, stall: t.stall, backoff: t.backoff }
     }
 
     pub async fn run(&self) -> Result<Outcome> {
@@ -92,8 +92,7 @@ impl App {
     }
 
     async fn bisect(&self, o: &BisectOptions) -> Result<Outcome> {
-        let rule = RunRule { require_success: self.cfg.query.successful_run, max_age: None };
-        let range = match self.resolver().range(&o.good, &o.bad, o.branch.as_deref(), o.max_commits, rule).await? {
+        let range = match self.resolver().range(&o.good, &o.bad, o.branch.as_deref(), o.max_commits).await? {
             Ok(r) => r,
             Err(why) => return Ok(Outcome::Bisected(Box::new(bisect::BisectReport::none(&o.good, &o.bad, why, o.markdown)))),
         };
@@ -105,8 +104,7 @@ impl App {
 
     async fn exec(&self, o: &ExecOptions) -> Result<Outcome> {
         let r = self.resolver();
-        let rule = RunRule { require_success: self.cfg.query.successful_run, max_age: None };
-        let (sha, judged) = r.judge_subject(&o.subject, rule).await?;
+        let (sha, judged) = r.judge_subject(&o.subject).await?;
         let found = match judged {
             Ok(f) => f,
             Err(why) => {
@@ -118,8 +116,9 @@ impl App {
         let runner = self.runner(&o.pick, &o.cache_dir, &o.command);
         let tree = work.root.join(format!("exec-{}", short_sha(&sha)));
         runner.fetch(&found, &tree).await?;
-        let run_id = found.slots.iter().find_map(|s| s.hit.as_ref()).map(|h| h.run.id);
+        let run_id = bisect::first_run_id(&found);
         let code = runner.run(&tree, &sha, run_id).await?;
+        work.drop_tree(&tree);
         if work.keep {
             crate::say!("exec: the tree stays in {}", tree.display());
         }

@@ -87,7 +87,8 @@ impl Workdir {
         Ok(Workdir { root, keep, temporary })
     }
 
-    fn drop_tree(&self, tree: &Path) {
+    /// Removes a step's tree once its test has run, unless `--keep`.
+    pub fn drop_tree(&self, tree: &Path) {
         if !self.keep {
             let _ = fetch::extract::remove_path(tree);
         }
@@ -151,7 +152,8 @@ impl Runner<'_> {
     }
 }
 
-fn first_run_id(found: &Found) -> Option<u64> {
+/// The run the fetched artifacts came from (the first group's).
+pub fn first_run_id(found: &Found) -> Option<u64> {
     found.slots.iter().find_map(|s| s.hit.as_ref()).map(|h| h.run.id)
 }
 
@@ -183,18 +185,12 @@ pub async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, runner: &Run
         let started = Instant::now();
         let tree = work.root.join(format!("step-{step}-{}", short_sha(sha)));
         let fetched = runner.fetch(found, &tree).await?;
-        let code = runner.run(&tree, sha, first_run_id(found)).await?;
+        let run_id = first_run_id(found);
+        let code = runner.run(&tree, sha, run_id).await?;
         work.drop_tree(&tree);
         let verdict = Verdict::from_exit(code);
         crate::say!("bisect: {} is {}", short_sha(sha), verdict_word(verdict, code));
-        report.steps.push(Step {
-            commit: sha.clone(),
-            run_id: first_run_id(found),
-            fetched_bytes: fetched,
-            exit_code: code,
-            verdict,
-            seconds: started.elapsed().as_secs_f64(),
-        });
+        report.steps.push(Step { commit: sha.clone(), run_id, fetched_bytes: fetched, exit_code: code, verdict, seconds: started.elapsed().as_secs_f64() });
         if verdict == Verdict::Abort {
             bail!(
                 "the test exited {} on {}: bisection aborted (as `git bisect run` does for 128 or more)",

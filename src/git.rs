@@ -68,26 +68,13 @@ impl Checkout {
         git(&self.dir, &["rev-parse", "--is-shallow-repository"]).as_deref() != Some("false")
     }
 
-    /// First-parent history with committer dates (Unix seconds), newest first.
-    pub fn first_parents_dated(&self, rev: &str, n: usize) -> Option<Vec<(String, Option<i64>)>> {
-        let out = git(&self.dir, &["log", "--first-parent", &format!("--max-count={n}"), "--format=%H %cI", rev])?;
-        Some(
-            out.lines()
-                .filter_map(|l| {
-                    let (sha, date) = l.split_once(' ')?;
-                    Some((sha.to_string(), crate::domain::time::parse_rfc3339(date)))
-                })
-                .collect(),
-        )
-    }
-
     /// First-parent history with subjects and dates, newest first.
     pub fn first_parent_commits(&self, rev: &str, n: usize) -> Option<Vec<crate::domain::run::Commit>> {
         let out = git(&self.dir, &["log", "--first-parent", &format!("--max-count={n}"), "--format=%H%x1f%P%x1f%cI%x1f%aI%x1f%s", rev])?;
         Some(
             out.lines()
                 .filter_map(|l| {
-                    let f: Vec<&str> = l.split('\u{1f}').collect();
+                    let f: Vec<&str> = l.splitn(5, '\u{1f}').collect();
                     let [sha, parents, committed, authored, subject] = f[..] else { return None };
                     Some(crate::domain::run::Commit {
                         sha: sha.to_string(),

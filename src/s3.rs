@@ -53,15 +53,14 @@ pub fn region_for(endpoint_override: bool, env_region: Option<&str>) -> String {
 }
 
 /// The S3 client's configuration from environment variables (`get`).
-async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool) -> aws_sdk_s3::Config {
+async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool, backoff: Duration) -> aws_sdk_s3::Config {
     let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
     let endpoint = nonempty("AWS_ENDPOINT_URL_S3").or_else(|| nonempty("AWS_ENDPOINT_URL"));
     let env_region = nonempty("AWS_REGION").or_else(|| nonempty("AWS_DEFAULT_REGION"));
     let region = region_for(endpoint.is_some(), env_region.as_deref());
-    // The first retry's wait (doubling after), as for GitHub (`THEROCK_ARTIFACTS_BACKOFF_MS`).
-    let backoff = Duration::from_millis(get("THEROCK_ARTIFACTS_BACKOFF_MS").and_then(|v| v.trim().parse().ok()).unwrap_or(1000));
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
+        // The first retry's wait (doubling after), as for GitHub (`THEROCK_ARTIFACTS_BACKOFF_MS`).
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5).with_initial_backoff(backoff))
         // Body stalls are detected by the downloader, which only waits while it wants bytes;
         // the SDK's own detector would also count time a slow xz decoder spends elsewhere.
@@ -102,8 +101,10 @@ fn credentials_configured() -> bool {
 }
 
 impl S3 {
-    pub async fn from_env() -> anyhow::Result<Self> {
-        Ok(S3 { client: aws_sdk_s3::Client::from_conf(client_config(&|k| std::env::var(k).ok(), credentials_configured()).await) })
+    /// The client for the environment's endpoint, region and credentials; `backoff` is the first
+    /// retry's wait.
+    pub async fn from_env(backoff: Duration) -> anyhow::Result<Self> {
+        Ok(S3 { client: aws_sdk_s3::Client::from_conf(client_config(&|k| std::env::var(k).ok(), credentials_configured(), backoff).await) })
     }
 
     fn map_err<E>(bucket: &str, key: &str, e: SdkError<E>) -> S3Error
@@ -240,13 +241,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_buckets_region_wins_over_the_runners_and_an_endpoint_override_keeps_its_own() {
-        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1")]), false).await;
+        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1")]), false, Duration::from_secs(1)).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
-        let c = client_config(&vars(&[("AWS_DEFAULT_REGION", "ap-south-1")]), false).await;
+        let c = client_config(&vars(&[("AWS_DEFAULT_REGION", "ap-south-1")]), false, Duration::from_secs(1)).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
-        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")]), false).await;
+        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")]), false, Duration::from_secs(1)).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"), "a local S3 keeps the configured region");
-        let c = client_config(&vars(&[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")]), false).await;
+        let c = client_config(&vars(&[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")]), false, Duration::from_secs(1)).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
     }
 }

@@ -141,6 +141,22 @@ async fn exec_under_a_real_git_bisect_run_finds_the_same_commit() {
     assert_eq!(code(&o), 125, "{}", stderr(&o));
     assert!(stderr(&o).contains("no artifacts"), "{}", stderr(&o));
 
+    // A tree under --workdir is removed after the command, unless --keep.
+    let work = tempfile::tempdir().unwrap();
+    for keep in [false, true] {
+        let mut one = bed.cmd();
+        let w = work.path().to_str().unwrap();
+        one.current_dir(dir.path()).args(["exec", "--commit", &shas[5], "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--workdir", w]);
+        if keep {
+            one.arg("--keep");
+        }
+        one.args(["--", "sh", "-c", "test -n \"$(ls -A \"$THEROCK_ARTIFACTS_DIR\")\""]);
+        let o = run_cmd(one).await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let left = std::fs::read_dir(work.path()).unwrap().count();
+        assert_eq!(left, usize::from(keep), "keep={keep}: trees left in the workdir: {left}");
+    }
+
     // `git bisect run` with exec as the test, in the same environment the tool runs in.
     let script = format!(
         "set -e; git bisect start {} {}; git bisect run {} exec --artifact-group gfx94X-dcgpu --platform linux -- sh -c '{}'",

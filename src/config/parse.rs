@@ -62,7 +62,6 @@ pub fn groups(raw_groups: &[String], raw_targets: &[String], everything_allowed:
             groups.push(g);
         }
     }
-    let targets = split_list(raw_targets);
     if !targets.is_empty() {
         if groups.len() > 1 {
             let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
@@ -70,9 +69,6 @@ pub fn groups(raw_groups: &[String], raw_targets: &[String], everything_allowed:
                 Field::AmdgpuTarget,
                 format!("extra targets apply to a single artifact group, but {} were given ({})", groups.len(), names.join(", ")),
             ));
-        }
-        if let Some(bad) = targets.iter().find(|t| !is_target_syntax(t)) {
-            return Err(err(Field::AmdgpuTarget, format!("invalid amdgpu target '{bad}': expected a gfx target such as gfx942")));
         }
         groups[0].add_targets(&targets);
     }

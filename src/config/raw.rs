@@ -281,7 +281,7 @@ impl Raw {
     /// Does the command fall back on the checkout's `HEAD` (no commit, run id or pull request
     /// given)? Only then is git asked about it: a fetch by run id runs no git at all.
     pub fn wants_head(&self) -> bool {
-        let given = |o: &Option<String>| o.as_ref().is_some_and(|s| !s.trim().is_empty());
+        let given = |o: &Option<String>| super::given(o).is_some();
         match &self.command {
             RawCommand::Find(f) => !given(&f.commit) && !given(&f.run_id),
             RawCommand::Latest(_) => false,
@@ -296,7 +296,7 @@ impl Raw {
     /// Can the checkout matter at all? Not to a lookup by run id in a named repository (nor
     /// to `latest` there): git is then not run.
     pub fn needs_checkout(&self) -> bool {
-        let given = |o: &Option<String>| o.as_ref().is_some_and(|s| !s.trim().is_empty());
+        let given = |o: &Option<String>| super::given(o).is_some();
         if !given(&self.common.repo) {
             return true;
         }
@@ -311,7 +311,7 @@ impl Raw {
 
     /// The revisions the command names, which a local checkout may resolve.
     pub fn revisions(&self) -> Vec<String> {
-        let given = |o: &Option<String>| o.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        use super::given;
         match &self.command {
             RawCommand::Find(f) => given(&f.commit).into_iter().collect(),
             RawCommand::Latest(_) => Vec::new(),

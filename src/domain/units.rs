@@ -21,30 +21,39 @@ pub fn human_bytes(n: u64) -> String {
 pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let s = s.strip_suffix("iB").or_else(|| s.strip_suffix('B')).unwrap_or(s);
-    let (num, shift) = match s.char_indices().last()? {
-        (i, 'k' | 'K') => (&s[..i], 10),
-        (i, 'm' | 'M') => (&s[..i], 20),
-        (i, 'g' | 'G') => (&s[..i], 30),
-        (i, 't' | 'T') => (&s[..i], 40),
-        _ => (s, 0),
+    let shift = |c: char| match c.to_ascii_uppercase() {
+        'K' => Some(10),
+        'M' => Some(20),
+        'G' => Some(30),
+        'T' => Some(40),
+        _ => None,
     };
-    let v: f64 = num.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0)?;
-    let bytes = v * (1u64 << shift) as f64;
+    let bytes = parse_scaled(s, |c| shift(c).map(|n| (1u64 << n) as f64))?;
     (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 /// `14d`, `36h`, `90m`, `3600` (seconds): an age in seconds.
 pub fn parse_age(s: &str) -> Option<u64> {
+    let unit = |c: char| match c.to_ascii_lowercase() {
+        'd' => Some(86_400.0),
+        'h' => Some(3_600.0),
+        'm' => Some(60.0),
+        's' => Some(1.0),
+        _ => None,
+    };
+    parse_scaled(s, unit).map(|v| v as u64)
+}
+
+/// A non-negative number with an optional one-letter unit (`unit` says what it multiplies by).
+fn parse_scaled(s: &str, unit: impl Fn(char) -> Option<f64>) -> Option<f64> {
     let s = s.trim();
-    let (num, unit) = match s.char_indices().last()? {
-        (i, 'd' | 'D') => (&s[..i], 86_400),
-        (i, 'h' | 'H') => (&s[..i], 3_600),
-        (i, 'm' | 'M') => (&s[..i], 60),
-        (i, 's' | 'S') => (&s[..i], 1),
-        _ => (s, 1),
+    let (i, last) = s.char_indices().last()?;
+    let (num, scale) = match unit(last) {
+        Some(u) => (&s[..i], u),
+        None => (s, 1.0),
     };
     let v: f64 = num.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0)?;
-    Some((v * unit as f64) as u64)
+    Some(v * scale)
 }
 
 #[cfg(test)]

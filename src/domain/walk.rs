@@ -55,6 +55,15 @@ impl RunRule {
         RunRule { require_success: true, max_age: None }
     }
 
+    /// The runs this rule lets count, in words ("... has {} holding every group").
+    pub fn runs_phrase(&self) -> &'static str {
+        if self.require_success {
+            "completed, successful runs"
+        } else {
+            "completed runs with healthy builds"
+        }
+    }
+
     /// Whether the run may supply artifacts, or why not.
     pub fn classify(&self, r: &Run) -> Result<Usable, String> {
         let usable = match (r.status.as_deref(), r.conclusion.as_deref()) {
@@ -113,11 +122,7 @@ pub trait History {
 pub async fn walk<H: History>(chain: &[WalkCommit], skip: usize, rule: RunRule, history: &mut H) -> Result<WalkOutcome<H::Found>, H::Error> {
     let mut rejected = Vec::new();
     for (distance, c) in chain.iter().enumerate().skip(skip) {
-        let runs = history.runs_of(c).await?;
-        let refs: Vec<&Run> = runs.iter().collect();
-        let cands = rule.candidates(&refs);
-        let verdict = if cands.is_empty() { Err(rule.reject_reason(&refs)) } else { history.judge(&cands).await? };
-        match verdict {
+        match judge_commit(c, rule, history).await? {
             Ok(found) => return Ok(WalkOutcome { hit: Some((c.clone(), distance, found)), rejected }),
             Err(reason) => rejected.push(Rejected { commit: c.sha.clone(), distance, reason, taken: false }),
         }
@@ -125,13 +130,19 @@ pub async fn walk<H: History>(chain: &[WalkCommit], skip: usize, rule: RunRule, 
     Ok(WalkOutcome { hit: None, rejected })
 }
 
-/// Follows `parents[0]` from `start` through a commits listing (which holds every ancestor,
-/// not only first parents), at most `max` commits.
-pub fn first_parent_chain(commits: &[Commit], start: &str, max: usize) -> Vec<WalkCommit> {
-    first_parent_commits(commits, start, max).iter().map(WalkCommit::from).collect()
+/// One commit, judged as a walk judges it: its usable runs, then whether they hold every group.
+pub async fn judge_commit<H: History>(c: &WalkCommit, rule: RunRule, history: &mut H) -> Result<Result<H::Found, String>, H::Error> {
+    let runs = history.runs_of(c).await?;
+    let refs: Vec<&Run> = runs.iter().collect();
+    let cands = rule.candidates(&refs);
+    if cands.is_empty() {
+        return Ok(Err(rule.reject_reason(&refs)));
+    }
+    history.judge(&cands).await
 }
 
-/// Like `first_parent_chain`, keeping the whole commits (subjects, dates).
+/// Follows `parents[0]` from `start` through a commits listing (which holds every ancestor,
+/// not only first parents), at most `max` commits.
 pub fn first_parent_commits(commits: &[Commit], start: &str, max: usize) -> Vec<Commit> {
     let by_sha: HashMap<&str, &Commit> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
     let mut out = Vec::new();
@@ -188,9 +199,9 @@ mod tests {
     fn the_chain_follows_first_parents_only() {
         // m merges side branch s into a; listing order interleaves them.
         let commits = vec![commit("m", &["a", "s"]), commit("s", &["b"]), commit("a", &["b"]), commit("b", &[])];
-        let chain: Vec<_> = first_parent_chain(&commits, "m", 10).into_iter().map(|c| c.sha).collect();
+        let chain: Vec<_> = first_parent_commits(&commits, "m", 10).into_iter().map(|c| c.sha).collect();
         assert_eq!(chain, vec!["m", "a", "b"]);
-        assert_eq!(first_parent_chain(&commits, "m", 2).len(), 2, "at most max commits");
+        assert_eq!(first_parent_commits(&commits, "m", 2).len(), 2, "at most max commits");
     }
 
     #[test]

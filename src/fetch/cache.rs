@@ -52,11 +52,7 @@ impl Cache {
     /// The cached blob for `p`: by the expected digest, or by the object's reference when there
     /// is no digest to go by.
     pub fn lookup(&self, p: &Planned, expected: Option<&str>) -> Option<PathBuf> {
-        let by_ref = || {
-            let text = std::fs::read_to_string(self.reference(p)?).ok()?;
-            let d = text.split_whitespace().next()?;
-            is_digest(d).then(|| self.blob(d))
-        };
+        let by_ref = || Some(self.blob(&read_ref(&self.reference(p)?)?.0));
         expected.map(|e| self.blob(e)).or_else(by_ref).filter(|b| b.is_file())
     }
 
@@ -81,10 +77,8 @@ impl Cache {
     /// verified it against its sidecar and the blob is still here: a warm fetch then asks S3 for
     /// neither the sidecar nor the archive. (A changed ETag is another reference.)
     pub fn verified_digest(&self, p: &Planned) -> Option<String> {
-        let text = std::fs::read_to_string(self.reference(p)?).ok()?;
-        let mut it = text.split_whitespace();
-        let digest = it.next()?.to_string();
-        (it.next() == Some("verified") && is_digest(&digest) && self.blob(&digest).is_file()).then_some(digest)
+        let (digest, verified) = read_ref(&self.reference(p)?)?;
+        (verified && self.blob(&digest).is_file()).then_some(digest)
     }
 
     /// Moves a download into place under its digest and records the object's reference (with
@@ -108,20 +102,7 @@ impl Cache {
 
     /// Bytes held in blobs.
     pub fn size(&self) -> u64 {
-        fn walk(p: &Path) -> u64 {
-            std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.filter_map(|e| e.ok())
-                        .map(|e| match e.file_type() {
-                            Ok(t) if t.is_dir() => walk(&e.path()),
-                            Ok(_) => e.metadata().map(|m| m.len()).unwrap_or(0),
-                            Err(_) => 0,
-                        })
-                        .sum()
-                })
-                .unwrap_or(0)
-        }
-        walk(&self.root.join("blobs"))
+        self.entries().iter().map(|e| e.size).sum()
     }
 }
 
@@ -277,12 +258,20 @@ impl Cache {
     fn remove_dangling_refs(&self) {
         let Ok(rd) = std::fs::read_dir(self.root.join("refs")) else { return };
         for e in rd.flatten() {
-            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-            if !text.split_whitespace().next().is_some_and(|d| self.blob(d).is_file()) {
+            if !read_ref(&e.path()).is_some_and(|(d, _)| self.blob(&d).is_file()) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
     }
+}
+
+/// A reference file: the digest it names (only a well-formed one: the text is not ours to
+/// trust as a path) and whether a sidecar vouched for it.
+fn read_ref(path: &Path) -> Option<(String, bool)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut it = text.split_whitespace();
+    let digest = it.next().filter(|d| is_digest(d))?.to_string();
+    Some((digest, it.next() == Some("verified")))
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ fn ahead_budget() -> Arc<tokio::sync::Semaphore> {
 pub struct Settings {
     pub part_size: u64,
     pub stall: Duration,
+    /// The base of the waits between attempts (`THEROCK_ARTIFACTS_BACKOFF_MS`, 1 s).
+    pub backoff: Duration,
 }
 
 /// Bytes a stream may hold unread: a download that starts before its consumer (to hide the
@@ -103,7 +105,13 @@ impl Download {
         let kept = failure.clone();
         let task = tokio::spawn(async move {
             let _slot = slot;
-            if let Err(e) = stream(&s3, &p, &feed, &counters, settings).await {
+            // A signal ends the whole stream wherever it waits (a request, a retry's sleep, a
+            // part read ahead); dropping the stream aborts its part tasks.
+            let streamed = tokio::select! {
+                r = stream(&s3, &p, &feed, &counters, settings) => r,
+                _ = crate::interrupt::wait() => Err(FetchError::Download { archive: p.name.filename.clone(), why: format!("interrupted by {}", crate::interrupt::signal_name()) }),
+            };
+            if let Err(e) = streamed {
                 let msg = e.to_string();
                 if let Ok(mut f) = kept.lock() {
                     *f = Some(e);
@@ -250,7 +258,7 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
     let part = settings.part_size;
     if p.etag.is_none() || p.size <= part {
         let mut etag = p.etag.clone();
-        return fetch_range(s3, p, 0, p.size, &mut etag, counters, settings.stall, &mut Sink::Chan(tx.clone())).await.map_err(|e| e.into_fetch(archive));
+        return fetch_range(s3, p, 0, p.size, &mut etag, counters, settings, &mut Sink::Chan(tx.clone())).await.map_err(|e| e.into_fetch(archive));
     }
     let budget = ahead_budget();
     let parts: Vec<(u64, u64)> = (0..p.size.div_ceil(part)).map(|k| (k * part, ((k + 1) * part).min(p.size))).collect();
@@ -265,7 +273,7 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
             let Ok(permit) = budget.clone().try_acquire_owned() else { break };
             let (start, end) = parts[next];
             next += 1;
-            ahead.push_back(PartTask { handle: spawn_part(s3.clone(), p.clone(), start, end, counters.clone(), settings.stall), _permit: permit });
+            ahead.push_back(PartTask { handle: spawn_part(s3.clone(), p.clone(), start, end, counters.clone(), settings), _permit: permit });
         }
         let res = match buffered {
             Some(mut task) => match (&mut task.handle).await {
@@ -281,7 +289,7 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
             None => {
                 let (start, end) = parts[i];
                 let mut etag = p.etag.clone();
-                fetch_range(s3, p, start, end, &mut etag, counters, settings.stall, &mut Sink::Chan(tx.clone())).await
+                fetch_range(s3, p, start, end, &mut etag, counters, settings, &mut Sink::Chan(tx.clone())).await
             }
         };
         res.map_err(|e| e.into_fetch(archive))?;
@@ -292,11 +300,11 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
     Ok(())
 }
 
-fn spawn_part(s3: S3, p: Planned, start: u64, end: u64, counters: Arc<Counters>, stall: Duration) -> tokio::task::JoinHandle<Result<Bytes, RangeError>> {
+fn spawn_part(s3: S3, p: Planned, start: u64, end: u64, counters: Arc<Counters>, settings: Settings) -> tokio::task::JoinHandle<Result<Bytes, RangeError>> {
     tokio::spawn(async move {
         let mut etag = p.etag.clone();
         let mut sink = Sink::Buf(bytes::BytesMut::with_capacity((end - start) as usize));
-        fetch_range(&s3, &p, start, end, &mut etag, &counters, stall, &mut sink).await?;
+        fetch_range(&s3, &p, start, end, &mut etag, &counters, settings, &mut sink).await?;
         Ok(match sink {
             Sink::Buf(v) => v.freeze(),
             Sink::Chan(_) => Bytes::new(),
@@ -325,9 +333,10 @@ async fn fetch_range(
     end: u64,
     etag: &mut Option<String>,
     counters: &Counters,
-    stall: Duration,
+    settings: Settings,
     sink: &mut Sink,
 ) -> Result<(), RangeError> {
+    let (stall, backoff) = (settings.stall, settings.backoff);
     let mut offset = start;
     let mut failures = 0u32;
     let max_failures = 6;
@@ -348,15 +357,12 @@ async fn fetch_range(
                 if failures >= max_failures {
                     return Err(RangeError::Failed(format!("download failed after {failures} attempts: {e}")));
                 }
-                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(failures))).await;
+                tokio::time::sleep(backoff / 5 * 2u32.pow(failures)).await;
                 continue;
             }
         };
         let broke = loop {
-            let next = tokio::select! {
-                _ = crate::interrupt::wait() => return Err(RangeError::Failed(format!("interrupted by {}", crate::interrupt::signal_name()))),
-                next = tokio::time::timeout(stall, body.next()) => next,
-            };
+            let next = tokio::time::timeout(stall, body.next()).await;
             match next {
                 Ok(Some(Ok(chunk))) => {
                     offset += chunk.len() as u64;
@@ -392,6 +398,6 @@ async fn fetch_range(
                 crate::say!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
             }
         }
-        tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
+        tokio::time::sleep(backoff / 10 * failures).await;
     }
 }

@@ -227,9 +227,6 @@ impl Job {
         let expected = expected.get().await?;
         let expected = expected.as_deref();
         if let Some(e) = expected.filter(|e| *e != consumed.sha) {
-            if let Some(t) = &tmp {
-                let _ = std::fs::remove_file(&t.path);
-            }
             return Err(FetchError::Mismatch { archive: p.name.filename.clone(), expected: e.to_string(), actual: consumed.sha, cached: false });
         }
         // Publish into the cache only now: a file under blobs/ is always complete and verified.
@@ -242,7 +239,7 @@ impl Job {
             }
             // No cache, archives mode: the verified archive waits in the staging directory and
             // takes its name in the output only when every archive has been verified.
-            (None, Some(t)) => staged_archive = Some(t.path.clone()),
+            (None, Some(t)) => staged_archive = Some(t.keep()),
             (_, None) => {}
         }
         let staged = staged_archive.map(|a| (a, Layout::Full)).or(staged);
@@ -264,17 +261,29 @@ impl Job {
 
     async fn read_cached(&self, blob: std::fs::File, p: &Planned, staged: &Option<(PathBuf, Layout)>) -> Result<Consumed, FetchError> {
         let _decoder = self.decoder().await?;
-        let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
-        let (staged, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
-        let c = tokio::task::spawn_blocking(move || {
-            let f = Cancellable { inner: std::io::BufReader::with_capacity(1 << 20, blob), cancel };
-            let target = staged.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
-            decode::consume(f, None, compression, target, &name)
-        })
-        .await
-        .map_err(|e| FetchError::Worker(e.to_string()))??;
+        let c = self.consume_blocking(std::io::BufReader::with_capacity(1 << 20, blob), None, p, staged).await?;
         self.counters.add_from_cache(c.n);
         Ok(c)
+    }
+
+    /// Verifies and decodes `reader` on a blocking thread (cancellable): into `sink`'s copy, if
+    /// any, and into the staged tree when extracting.
+    async fn consume_blocking<R: std::io::Read + Send + 'static>(
+        &self,
+        reader: R,
+        sink: Option<Sink>,
+        p: &Planned,
+        staged: &Option<(PathBuf, Layout)>,
+    ) -> Result<Consumed, FetchError> {
+        let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
+        let (staged, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
+        tokio::task::spawn_blocking(move || {
+            let target = staged.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
+            decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
+        })
+        .await
+        .map_err(|e| FetchError::Worker(e.to_string()))?
+        .map_err(FetchError::from)
     }
 
     /// Where the archive's own copy goes while it streams: the cache (a copy the fetch can do
@@ -303,15 +312,7 @@ impl Job {
         let (tmp, sink) = self.copy_for(idx)?.unzip();
         let (reader, download) = Download::start(self.s3.clone(), p.clone(), self.counters.clone(), self.limits.download, Some(slot)).split();
         let reader = reader.gated(CpuGate::new(self.cpu.clone()));
-        let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
-        let (staged2, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
-        let r = tokio::task::spawn_blocking(move || {
-            let target = staged2.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
-            decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
-        })
-        .await
-        .map_err(|e| FetchError::Worker(e.to_string()));
-        let res = (r.and_then(|r| r.map_err(FetchError::from)), tmp);
+        let res = (self.consume_blocking(reader, sink, p, staged).await, tmp);
         let failure = download.failure();
         match res {
             (Ok(c), tmp) => {
@@ -319,14 +320,10 @@ impl Job {
                 if let Some(t) = &tmp {
                     let dir = t.path.parent().and_then(Path::parent).unwrap_or(&t.path);
                     crate::say!("warning: cannot write {} into the cache directory {} ({e}); it was fetched without the cache", p.name.filename, dir.display());
-                    let _ = std::fs::remove_file(&t.path);
                 }
-                Ok((c, None))
+                Ok((c, None)) // dropping the temporary file removes it
             }
-            (Err(e), tmp) => {
-                if let Some(t) = &tmp {
-                    let _ = std::fs::remove_file(&t.path);
-                }
+            (Err(e), _) => {
                 // The download's own failure is the cause; the decoder only saw its symptom.
                 Err(failure.unwrap_or(e))
             }

@@ -32,7 +32,7 @@ pub struct Journal {
 pub const LOG: &str = "journal.jsonl";
 
 pub fn is_cross_device(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(18) // EXDEV on Linux and macOS
+    e.kind() == io::ErrorKind::CrossesDevices // EXDEV; ERROR_NOT_SAME_DEVICE on Windows
 }
 
 impl Journal {

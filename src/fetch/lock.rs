@@ -59,15 +59,22 @@ fn remove_stale_staging(dir: &Path) {
 
 /// A temporary file whose owner holds a lock on it while it lives. The lock is held through a
 /// handle of its own, so it outlasts the writer's handle until the file is renamed or removed.
+/// Dropped without `into_lock` or `keep`, the file is removed: every early return cleans up.
 pub struct OwnedTemp {
     pub path: PathBuf,
-    _lock: File,
+    lock: Option<File>,
 }
 
 impl OwnedTemp {
-    /// The lock, to keep it after the file was renamed.
-    pub fn into_lock(self) -> File {
-        self._lock
+    /// The lock, to keep it after the file was renamed away.
+    pub fn into_lock(mut self) -> File {
+        self.lock.take().expect("an OwnedTemp holds its lock until it is consumed")
+    }
+
+    /// Keeps the file (and lets its lock go): it is the result.
+    pub fn keep(mut self) -> PathBuf {
+        self.lock = None;
+        std::mem::take(&mut self.path)
     }
 
     /// Creates `path` and locks it. It is created under another name and takes `path` only once
@@ -84,7 +91,15 @@ impl OwnedTemp {
             let _ = std::fs::remove_file(&fresh);
             return Err(e);
         }
-        Ok((OwnedTemp { path, _lock: lock }, writer))
+        Ok((OwnedTemp { path, lock: Some(lock) }, writer))
+    }
+}
+
+impl Drop for OwnedTemp {
+    fn drop(&mut self) {
+        if self.lock.is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

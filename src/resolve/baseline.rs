@@ -68,7 +68,7 @@ impl Resolver<'_> {
     /// older than `--max-age-hours`.
     fn run_rule(&self, opts: &WalkOptions) -> RunRule {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        RunRule { require_success: self.q.successful_run, max_age: opts.max_age_hours.map(|h| (h as i64 * 3600, now)) }
+        RunRule { max_age: opts.max_age_hours.map(|h| (h as i64 * 3600, now)), ..self.run_rule_any_age() }
     }
 
     pub async fn baseline(&self, subject: &Subject, opts: &WalkOptions) -> Result<Baseline> {
@@ -202,7 +202,7 @@ impl Resolver<'_> {
                 assemble(asked, found, Some("ancestor"), Some(d), looked_at)
             }
             None => {
-                let runs = if w.rule.require_success { "completed, successful runs" } else { "completed runs with healthy builds" };
+                let runs = w.rule.runs_phrase();
                 let note = format!(
                     "no commit within {} first-parent commits of {} has {runs} holding every group (looked at {} commits)",
                     w.opts.max_commits,

@@ -142,9 +142,15 @@ impl Resolver<'_> {
         }
     }
 
-    /// A commit's own artifacts under `rule` (for `exec`): its full SHA, and what was found or
-    /// why nothing was.
-    pub async fn judge_subject(&self, subject: &Subject, rule: rules::RunRule) -> Result<(String, Result<Found, String>)> {
+    /// Runs that may count, of any age: healthy builds, or successful runs only with
+    /// `--require-successful-run`.
+    pub(crate) fn run_rule_any_age(&self) -> rules::RunRule {
+        rules::RunRule { require_success: self.q.successful_run, max_age: None }
+    }
+
+    /// A commit's own artifacts (for `exec`): its full SHA, and what was found or why nothing was.
+    pub async fn judge_subject(&self, subject: &Subject) -> Result<(String, Result<Found, String>)> {
+        let rule = self.run_rule_any_age();
         let repo = self.q.repo.clone();
         let workflow = self.q.workflow_for(&repo);
         let sha = match subject {
@@ -177,12 +183,12 @@ impl Resolver<'_> {
             Err(e) => return Err(gh_err(e)),
         };
         let chain: Vec<rules::WalkCommit> = commits.iter().map(rules::WalkCommit::from).collect();
-        let rule = rules::RunRule { require_success: self.q.successful_run, max_age: None };
+        let rule = self.run_rule_any_age();
         let out = self.walk_chain(&repo, &workflow, &branch, &chain, 0, rule).await?;
         Ok(match out.hit {
             Some((c, _, (slots, _))) => Found { repo, workflow, commit: Some(c.sha), slots, note: None },
             None => {
-                let runs = if rule.require_success { "completed, successful runs" } else { "completed runs with healthy builds" };
+                let runs = rule.runs_phrase();
                 let note = format!("none of the newest {} commits of {branch} in {repo} has {runs} holding every group", chain.len());
                 self.none(repo, workflow, None, note)
             }

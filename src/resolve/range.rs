@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::Resolver;
 use crate::domain::run::{short_sha, Commit};
 use crate::domain::select::Found;
-use crate::domain::walk::{RunRule, WalkCommit};
+use crate::domain::walk::WalkCommit;
 
 /// One first-parent commit of `good..bad`, with its artifacts or why it has none.
 #[derive(Debug, Clone)]
@@ -16,9 +16,10 @@ pub struct RangeCommit {
 }
 
 impl Resolver<'_> {
-    /// The first-parent commits after `good` up to `bad`, oldest first, each judged by `rule`.
+    /// The first-parent commits after `good` up to `bad`, oldest first, each judged as a walk would.
     /// `Ok(Err(why))` when `good` is not a first-parent ancestor of `bad` within `max` commits.
-    pub async fn range(&self, good: &str, bad: &str, branch: Option<&str>, max: usize, rule: RunRule) -> Result<Result<Vec<RangeCommit>, String>> {
+    pub async fn range(&self, good: &str, bad: &str, branch: Option<&str>, max: usize) -> Result<Result<Vec<RangeCommit>, String>> {
+        let rule = self.run_rule_any_age();
         let repo = self.q.repo.clone();
         let workflow = self.q.workflow_for(&repo);
         let (good, bad) = (self.full_sha(&repo, good).await?, self.full_sha(&repo, bad).await?);

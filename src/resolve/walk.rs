@@ -76,7 +76,7 @@ impl History for Branch<'_, '_> {
     }
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
     /// Walks `chain` (newest first), skipping the first `skip` commits (already judged), and
     /// returns the first commit whose completed, successful runs hold every group.
     pub(super) async fn walk_chain(
@@ -88,14 +88,19 @@ impl Resolver<'_> {
         skip: usize,
         rule: RunRule,
     ) -> Result<WalkOutcome<Judged>> {
+        let mut history = self.branch_history(repo, workflow, branch, rule);
+        rules::walk(chain, skip, rule, &mut history).await
+    }
+
+    /// The runs of `branch`, read lazily as a walk goes back.
+    fn branch_history<'r>(&'r self, repo: &'r Repo, workflow: &'r str, branch: &str, rule: RunRule) -> Branch<'r, 'a> {
         // Only successful runs can count under the strict rule: let GitHub filter them.
         let mut filters = vec![("branch", branch)];
         if rule.require_success {
             filters.push(("status", "success"));
         }
         let pager = self.gh.run_pager(repo, workflow, &filters);
-        let mut history = Branch { r: self, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } };
-        rules::walk(chain, skip, rule, &mut history).await
+        Branch { r: self, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } }
     }
 
     /// Do candidate runs (newest first) hold every group? Successful runs supply groups as
@@ -169,18 +174,10 @@ impl Resolver<'_> {
         commits: &[WalkCommit],
         rule: RunRule,
     ) -> Result<Vec<Result<Judged, String>>> {
-        let mut filters = vec![("branch", branch)];
-        if rule.require_success {
-            filters.push(("status", "success"));
-        }
-        let pager = self.gh.run_pager(repo, workflow, &filters);
-        let mut history = Branch { r: self, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } };
+        let mut history = self.branch_history(repo, workflow, branch, rule);
         let mut out = Vec::new();
         for c in commits {
-            let runs = history.runs_of(c).await?;
-            let refs: Vec<&Run> = runs.iter().collect();
-            let cands = rule.candidates(&refs);
-            out.push(if cands.is_empty() { Err(rule.reject_reason(&refs)) } else { history.judge(&cands).await? });
+            out.push(rules::judge_commit(c, rule, &mut history).await?);
         }
         Ok(out)
     }
@@ -203,21 +200,8 @@ impl Resolver<'_> {
         Ok(rules::first_parent_commits(&commits, start, max))
     }
 
-    /// First-parent history from `start`: from the local checkout when it has the whole
-    /// history, else from the API.
+    /// First-parent history from `start`, as a walk reads it.
     pub(super) async fn chain_from(&self, repo: &Repo, start: &str, use_local: bool, max: usize) -> Result<Vec<WalkCommit>> {
-        if use_local {
-            if let Some(co) = self.checkout.filter(|c| !c.is_shallow() && c.has_object(start)) {
-                if let Some(list) = co.first_parents_dated(start, max) {
-                    return Ok(list.into_iter().map(|(sha, date)| WalkCommit { sha, date }).collect());
-                }
-            }
-        }
-        let commits = match self.gh.commits(repo, start, max.max(1)).await {
-            Ok(c) => c,
-            Err(GhError::NotFound(_)) | Err(GhError::Refused { status: 422, .. }) => bail!("commit {start} is not known to {repo} on GitHub"),
-            Err(e) => return Err(gh_err(e)),
-        };
-        Ok(rules::first_parent_chain(&commits, start, max))
+        Ok(self.commits_from(repo, start, use_local, max).await?.iter().map(WalkCommit::from).collect())
     }
 }
