@@ -9,9 +9,6 @@ use std::process::Output;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::Mock;
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-
 /// The action's inputs with their defaults, as the runner passes them (`INPUT_<NAME>`).
 fn default_inputs(repo: &str) -> BTreeMap<String, String> {
     #[derive(serde::Deserialize)]

@@ -6,14 +6,6 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-
-fn put_group(bed: &Bed, run: u64) {
-    bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "x"), true);
-    bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "x"), true);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pr_branch_walks_past_no_run_and_failed_run() {
     let bed = Bed::new().await;

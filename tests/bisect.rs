@@ -4,9 +4,6 @@
 mod common;
 use common::*;
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-
 /// The archive of commit `i`: `share/flip/state.txt` says "good" before `flip`, "bad" from it.
 fn archive(i: usize, flip: usize) -> Vec<u8> {
     let state = if i >= flip { "bad\n" } else { "good\n" };

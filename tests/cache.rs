@@ -6,9 +6,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-
 /// Three runs for three commits, each with one archive of `kb` KiB of noise; fetches all three
 /// so the cache holds three blobs. Returns the blobs' paths, in fetch order.
 async fn three_blobs(bed: &Bed, kb: usize) -> Vec<PathBuf> {
@@ -22,22 +19,7 @@ async fn three_blobs(bed: &Bed, kb: usize) -> Vec<PathBuf> {
         content.rotate_left(i as usize * 7);
         let data = zst(&tar_bytes(&["x/stage"], &[Member::File("x/stage/blob.bin", &content, 0o644)]));
         bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), &format!("n{i}_lib_gfx942.tar.zst"), &data, true);
-        let o = bed
-            .run(&[
-                "fetch",
-                "--repo",
-                THEROCK,
-                "--commit",
-                &c,
-                "--artifact-group",
-                "gfx94X-dcgpu",
-                "--platform",
-                "linux",
-                "--output-dir",
-                bed.home.path().join(format!("o{i}")).to_str().unwrap(),
-                "--json",
-            ])
-            .await;
+        let o = bed.run(&fetch_args(&c, bed.home.path().join(format!("o{i}")).to_str().unwrap(), &["--json"])).await;
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         blobs.push(bed.cache_dir().join("blobs/sha256").join(stdout_json(&o)["archives"][0]["sha256"].as_str().unwrap()));
     }
@@ -103,22 +85,7 @@ async fn a_blob_in_use_survives_a_prune_and_clear_leaves_a_usable_cache() {
     assert_eq!(std::fs::read_dir(bed.cache_dir().join("refs")).unwrap().count(), 0, "no reference outlives its blob");
     // Still usable: the next fetch fills it again.
     let c = sha(10);
-    let o = bed
-        .run(&[
-            "fetch",
-            "--repo",
-            THEROCK,
-            "--commit",
-            &c,
-            "--artifact-group",
-            "gfx94X-dcgpu",
-            "--platform",
-            "linux",
-            "--output-dir",
-            bed.home.path().join("again").to_str().unwrap(),
-            "--json",
-        ])
-        .await;
+    let o = bed.run(&fetch_args(&c, bed.home.path().join("again").to_str().unwrap(), &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read_dir(bed.cache_dir().join("blobs/sha256")).unwrap().count(), 1);
 }
@@ -132,19 +99,11 @@ async fn a_fetch_prunes_past_the_configured_maximum_but_keeps_what_it_used() {
     let size = std::fs::metadata(&blobs[2]).unwrap().len();
     // Fetch commit 0 again (its blob is used, so it is the newest), with room for two blobs.
     let mut cmd = bed.cmd();
-    cmd.env("THEROCK_ARTIFACTS_CACHE_MAX", format!("{}", 2 * size + size / 2)).args([
-        "fetch",
-        "--repo",
-        THEROCK,
-        "--commit",
+    cmd.env("THEROCK_ARTIFACTS_CACHE_MAX", format!("{}", 2 * size + size / 2)).args(fetch_args(
         &sha(10),
-        "--artifact-group",
-        "gfx94X-dcgpu",
-        "--platform",
-        "linux",
-        "--output-dir",
         bed.home.path().join("o-again").to_str().unwrap(),
-    ]);
+        &[],
+    ));
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("THEROCK_ARTIFACTS_CACHE_MAX"), "{}", stderr(&o));

@@ -4,10 +4,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-const BUCKET: &str = "therock-ci-artifacts";
-
 fn archive(line: &str, files: &[(&str, usize)]) -> Vec<u8> {
     let owned: Vec<(String, Vec<u8>)> = files.iter().map(|(p, n)| (format!("{line}/{p}"), vec![b'x'; *n])).collect();
     let members: Vec<Member> = owned.iter().map(|(p, d)| Member::File(p, d, 0o755)).collect();

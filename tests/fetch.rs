@@ -8,10 +8,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-const BUCKET: &str = "therock-ci-artifacts";
-
 fn llvm() -> Vec<u8> {
     zst(&tar_bytes(
         &["compiler/amd-llvm/stage"],
@@ -45,8 +41,9 @@ async fn setup(bed: &Bed, run: u64, c: &str) {
     bed.s3.put(BUCKET, &format!("{p}index.html"), b"<html/>");
 }
 
-fn fetch_args<'a>(c: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["fetch", "--repo", THEROCK, "--commit", c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out, "--json"];
+/// `fetch_args` with `--json`.
+fn fetch_json_args<'a>(c: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = fetch_args(c, out, &["--json"]);
     v.extend_from_slice(extra);
     v
 }
@@ -62,7 +59,7 @@ async fn flatten_then_cached_rerun() {
     setup(&bed, 101, &c).await;
     let out = bed.home.path().join("out");
     let outs = out.to_str().unwrap();
-    let o = bed.run(&fetch_args(&c, outs, &[])).await;
+    let o = bed.run(&fetch_json_args(&c, outs, &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert_eq!(d["status"], "found");
@@ -90,7 +87,7 @@ async fn flatten_then_cached_rerun() {
     // A repeated fetch downloads nothing.
     bed.s3.clear_log();
     let out2 = bed.home.path().join("out2");
-    let o = bed.run(&fetch_args(&c, out2.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out2.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert_eq!(d["downloaded_bytes"], 0);
@@ -106,20 +103,20 @@ async fn per_artifact_archives_and_bootstrap_modes() {
     let c = sha(2);
     setup(&bed, 201, &c).await;
     let pa = bed.home.path().join("pa");
-    let o = bed.run(&fetch_args(&c, pa.to_str().unwrap(), &["--extract", "per-artifact"])).await;
+    let o = bed.run(&fetch_json_args(&c, pa.to_str().unwrap(), &["--extract", "per-artifact"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["extract"], "per-artifact", "the mode as users write it");
     assert!(pa.join("amd-llvm_lib_generic/compiler/amd-llvm/stage/lib/llvm/bin/clang").is_file());
     assert_eq!(std::fs::read_link(pa.join("rocBLAS_lib_gfx942/math-libs/BLAS/rocBLAS/stage/lib/librocblas.so")).unwrap(), Path::new("librocblas.so.4"));
 
     let ar = bed.home.path().join("ar");
-    let o = bed.run(&fetch_args(&c, ar.to_str().unwrap(), &["--extract", "archives"])).await;
+    let o = bed.run(&fetch_json_args(&c, ar.to_str().unwrap(), &["--extract", "archives"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read(ar.join("amd-llvm_lib_generic.tar.zst")).unwrap(), llvm());
     assert_eq!(std::fs::read(ar.join("rocBLAS_lib_gfx942.tar.xz")).unwrap(), blas());
 
     let ar2 = bed.home.path().join("ar2");
-    let o = bed.run(&fetch_args(&c, ar2.to_str().unwrap(), &["--extract", "archives", "--no-cache"])).await;
+    let o = bed.run(&fetch_json_args(&c, ar2.to_str().unwrap(), &["--extract", "archives", "--no-cache"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read(ar2.join("rocBLAS_lib_gfx942.tar.xz")).unwrap(), blas());
     no_partials(&ar2);
@@ -129,7 +126,7 @@ async fn per_artifact_archives_and_bootstrap_modes() {
     std::fs::create_dir_all(b.join("compiler/amd-llvm/stage/stale")).unwrap();
     std::fs::write(b.join("compiler/amd-llvm/stage/stale/old.txt"), "old").unwrap();
     std::fs::create_dir_all(b.join("other/keep")).unwrap();
-    let o = bed.run(&fetch_args(&c, b.to_str().unwrap(), &["--extract", "bootstrap", "--include", "^amd-llvm_"])).await;
+    let o = bed.run(&fetch_json_args(&c, b.to_str().unwrap(), &["--extract", "bootstrap", "--include", "^amd-llvm_"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(b.join("compiler/amd-llvm/stage/lib/llvm/bin/clang").is_file());
     assert!(b.join("compiler/amd-llvm/stage.prebuilt").is_file());
@@ -145,7 +142,7 @@ async fn per_artifact_archives_and_bootstrap_modes() {
     let b2 = bed.home.path().join("build2");
     std::fs::create_dir_all(&b2).unwrap();
     std::os::unix::fs::symlink(&outside, b2.join("compiler")).unwrap();
-    let o = bed.run(&fetch_args(&c, b2.to_str().unwrap(), &["--extract", "bootstrap", "--include", "^amd-llvm_"])).await;
+    let o = bed.run(&fetch_json_args(&c, b2.to_str().unwrap(), &["--extract", "bootstrap", "--include", "^amd-llvm_"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(outside.join("amd-llvm/stage/precious.txt")).unwrap(), "keep");
     assert!(!std::fs::symlink_metadata(b2.join("compiler")).unwrap().file_type().is_symlink());
@@ -159,7 +156,7 @@ async fn include_exclude_dry_run_and_empty_selection() {
     let c = sha(3);
     setup(&bed, 301, &c).await;
     let out = bed.home.path().join("o");
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--exclude", "^amd-llvm_", "--dry-run"])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &["--exclude", "^amd-llvm_", "--dry-run"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert_eq!(d["dry_run"], true);
@@ -169,7 +166,7 @@ async fn include_exclude_dry_run_and_empty_selection() {
     assert_eq!(d["total_bytes"], blas().len());
     assert!(!out.exists(), "a dry run writes nothing");
 
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--include", "^nothing-matches_"])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &["--include", "^nothing-matches_"])).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("selected no archive"), "{}", stderr(&o));
 }
@@ -181,7 +178,7 @@ async fn corrupted_sidecar_fails_and_leaves_nothing() {
     setup(&bed, 401, &c).await;
     bed.s3.put(BUCKET, "401-linux/rocBLAS_lib_gfx942.tar.xz.sha256sum", format!("{}\r\n", "0".repeat(64)).as_bytes());
     let out = bed.home.path().join("o");
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("checksum mismatch") && e.contains("rocBLAS_lib_gfx942.tar.xz"), "{e}");
@@ -197,12 +194,12 @@ async fn corrupted_sidecar_fails_and_leaves_nothing() {
     no_partials(&bed.cache_dir());
 
     // Without a cache, archives mode keeps even the verified archives out of the output.
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--extract", "archives", "--no-cache"])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &["--extract", "archives", "--no-cache"])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(walk(&out).is_empty(), "nothing in the output when one archive fails: {:?}", walk(&out));
 
     // --no-verify takes it anyway.
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--no-verify"])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &["--no-verify"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout_json(&o)["archives"].as_array().unwrap().iter().all(|a| a["verified"] == false));
 }
@@ -214,7 +211,7 @@ async fn missing_sidecar_is_a_warning() {
     setup(&bed, 501, &c).await;
     std::fs::remove_file(bed.s3.root.path().join(BUCKET).join("501-linux/amd-llvm_lib_generic.tar.zst.sha256sum")).unwrap();
     let out = bed.home.path().join("o");
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("no .sha256sum sidecar"), "{}", stderr(&o));
     let d = stdout_json(&o);
@@ -228,7 +225,7 @@ async fn missing_sidecar_is_a_warning() {
     std::fs::write(&blob, &other).unwrap();
     bed.s3.clear_log();
     let out2 = bed.home.path().join("o2");
-    let o = bed.run(&fetch_args(&c, out2.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out2.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read(out2.join("lib/llvm/bin/clang")).unwrap(), b"#!clang\n");
     assert!(
@@ -263,7 +260,7 @@ async fn truncated_and_hostile_archives_are_refused() {
         mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(run, &c, THEROCK, WF))]).await;
         bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), "evil_lib_gfx942.tar.zst", &data, true);
         let out = bed.home.path().join(format!("o-{kind}"));
-        let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+        let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &[])).await;
         assert_eq!(code(&o), 2, "{kind}: {}", stderr(&o));
         assert!(stderr(&o).contains("evil_lib_gfx942.tar.zst"), "{kind}: {}", stderr(&o));
         assert!(walk(&out).is_empty(), "{kind}: wrote {:?}", walk(&out));
@@ -280,7 +277,7 @@ async fn bad_output_dirs() {
     setup(&bed, 701, &c).await;
     let file = bed.home.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let o = bed.run(&fetch_args(&c, file.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, file.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("is a file"), "{}", stderr(&o));
     let ro = bed.home.path().join("ro");
@@ -289,7 +286,7 @@ async fn bad_output_dirs() {
     let probe = ro.join("probe");
     if std::fs::write(&probe, "x").is_err() {
         // Only meaningful when not running as root.
-        let o = bed.run(&fetch_args(&c, ro.join("sub").to_str().unwrap(), &[])).await;
+        let o = bed.run(&fetch_json_args(&c, ro.join("sub").to_str().unwrap(), &[])).await;
         assert_eq!(code(&o), 2);
         assert!(stderr(&o).contains("output directory"), "{}", stderr(&o));
     }
@@ -304,8 +301,8 @@ async fn two_concurrent_fetches_share_one_cache() {
     let (ca, cb) = (bed.cmd(), bed.cmd());
     let mut ca = ca;
     let mut cb = cb;
-    ca.args(fetch_args(&c, a.to_str().unwrap(), &[]));
-    cb.args(fetch_args(&c, b.to_str().unwrap(), &[]));
+    ca.args(fetch_json_args(&c, a.to_str().unwrap(), &[]));
+    cb.args(fetch_json_args(&c, b.to_str().unwrap(), &[]));
     let (oa, ob) = tokio::join!(run_cmd(ca), run_cmd(cb));
     assert_eq!(code(&oa), 0, "{}", stderr(&oa));
     assert_eq!(code(&ob), 0, "{}", stderr(&ob));
@@ -326,51 +323,34 @@ async fn cutting_proxy(upstream: String, cut_after: usize) -> (String, Arc<Atomi
 /// Like `cutting_proxy`, cutting the first `times` connections that get that far, and running
 /// `on_cut` right after each cut, before any resume can arrive.
 async fn cutting_proxy_with(upstream: String, cut_after: usize, times: usize, on_cut: Arc<dyn Fn() + Send + Sync>) -> (String, Arc<AtomicBool>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let cut = Arc::new(AtomicBool::new(false));
-    let cut2 = cut.clone();
-    let cuts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let up = upstream.trim_start_matches("http://").to_string();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else { return };
-            let up = up.clone();
-            let cut = cut2.clone();
-            let cuts = cuts.clone();
-            let on_cut = on_cut.clone();
-            tokio::spawn(async move {
-                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
-                let (mut cr, mut cw) = client.split();
-                let (mut sr, mut sw) = server.split();
-                let c2s = tokio::io::copy(&mut cr, &mut sw);
-                let s2c = async {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    let mut n_total = 0usize;
-                    loop {
-                        let n = match sr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        n_total += n;
-                        if n_total > cut_after && cuts.fetch_add(1, Ordering::SeqCst) < times {
-                            cut.store(true, Ordering::SeqCst);
-                            let keep = n - (n_total - cut_after);
-                            let _ = cw.write_all(&buf[..keep]).await;
-                            on_cut();
-                            break; // drop the connection mid-body
-                        }
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::select! { _ = c2s => {}, _ = s2c => {} }
-            });
+    use std::sync::atomic::AtomicUsize;
+    struct Cutter {
+        passed: AtomicUsize,
+        cut_after: usize,
+        times: usize,
+        cuts: Arc<AtomicUsize>,
+        cut: Arc<AtomicBool>,
+        on_cut: Arc<dyn Fn() + Send + Sync>,
+    }
+    #[async_trait::async_trait]
+    impl Tap for Cutter {
+        async fn down(&self, chunk: &[u8]) -> Pass {
+            let n = chunk.len();
+            let total = self.passed.fetch_add(n, Ordering::SeqCst) + n;
+            if total > self.cut_after && self.cuts.fetch_add(1, Ordering::SeqCst) < self.times {
+                self.cut.store(true, Ordering::SeqCst);
+                (self.on_cut)(); // before the client has the bytes, so before any resume
+                return Pass::ThenClose(n - (total - self.cut_after)); // drop the connection mid-body
+            }
+            Pass::All
         }
-    });
-    (format!("http://{addr}"), cut)
+    }
+    let (cut, cuts) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let shared = cut.clone();
+    let addr =
+        tcp_proxy(&upstream, move || Cutter { passed: AtomicUsize::new(0), cut_after, times, cuts: cuts.clone(), cut: shared.clone(), on_cut: on_cut.clone() })
+            .await;
+    (addr, cut)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,7 +366,7 @@ async fn large_objects_are_fetched_as_parallel_ranged_gets() {
     let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 200_000).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
-    cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_PART_SIZE", part.to_string()).args(fetch_args(&c, out.to_str().unwrap(), &["--no-cache"]));
+    cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_PART_SIZE", part.to_string()).args(fetch_json_args(&c, out.to_str().unwrap(), &["--no-cache"]));
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(cut.load(Ordering::SeqCst), "the proxy never cut a connection");
@@ -438,7 +418,7 @@ async fn an_object_replaced_mid_download_is_fetched_again_whole_not_mixed() {
     let (proxy, cut) = replaced_on_cut(&bed, 1101, &c, 1).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
-    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &[]));
+    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_json_args(&c, out.to_str().unwrap(), &[]));
     let o = run_cmd(cmd).await;
     assert!(cut.load(Ordering::SeqCst));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -451,7 +431,7 @@ async fn an_object_replaced_mid_download_is_fetched_again_whole_not_mixed() {
     // The cache holds the new version only, and a second fetch is served from it.
     let blobs: Vec<_> = std::fs::read_dir(bed.cache_dir().join("blobs/sha256")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(blobs, vec![std::ffi::OsString::from(sha256_hex(&version(2)))]);
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["downloaded_bytes"], 0);
 }
@@ -463,7 +443,7 @@ async fn an_object_replaced_twice_mid_download_is_an_error_not_a_mix() {
     let (proxy, cut) = replaced_on_cut(&bed, 1201, &c, 2).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
-    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &["--no-verify"]));
+    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_json_args(&c, out.to_str().unwrap(), &["--no-verify"]));
     let o = run_cmd(cmd).await;
     assert!(cut.load(Ordering::SeqCst));
     assert_eq!(code(&o), 2, "{}", stderr(&o));
@@ -485,7 +465,7 @@ async fn dropped_connection_resumes_with_a_range_request() {
     let (proxy, cut) = cutting_proxy(bed.s3.endpoint.clone(), 600_000).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
-    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, out.to_str().unwrap(), &[]));
+    cmd.env("AWS_ENDPOINT_URL", &proxy).args(fetch_json_args(&c, out.to_str().unwrap(), &[]));
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(cut.load(Ordering::SeqCst), "the proxy never cut a connection");
@@ -552,7 +532,7 @@ async fn a_symlink_already_in_the_output_is_replaced_not_followed() {
     std::os::unix::fs::symlink(&outside, out.join("lib")).unwrap();
     std::fs::create_dir_all(out.join("share")).unwrap();
     std::os::unix::fs::symlink(outside.join("librocblas.so.4"), out.join("share/overlap.txt")).unwrap();
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(outside.join("librocblas.so.4")).unwrap(), "precious");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1, "nothing written outside");
@@ -581,7 +561,7 @@ async fn sidecars_are_asked_for_at_once_and_a_warm_fetch_asks_s3_for_the_listing
     let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let proxy = latency_proxy(bed.s3.endpoint.clone(), std::time::Duration::from_millis(100), most.clone()).await;
     let mut cmd = bed.cmd();
-    cmd.env("THEROCK_ARTIFACTS_JOBS", "1").env("AWS_ENDPOINT_URL", &proxy).args(fetch_args(&c, bed.home.path().join("cold").to_str().unwrap(), &[]));
+    cmd.env("THEROCK_ARTIFACTS_JOBS", "1").env("AWS_ENDPOINT_URL", &proxy).args(fetch_json_args(&c, bed.home.path().join("cold").to_str().unwrap(), &[]));
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let log = bed.s3.requests();
@@ -595,7 +575,7 @@ async fn sidecars_are_asked_for_at_once_and_a_warm_fetch_asks_s3_for_the_listing
 
     // Warm: the listing, and nothing else.
     bed.s3.clear_log();
-    let o = bed.run(&fetch_args(&c, bed.home.path().join("warm").to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, bed.home.path().join("warm").to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = stdout_json(&o);
     assert!(d["archives"].as_array().unwrap().iter().all(|a| a["cached"] == true && a["verified"] == true), "{d}");
@@ -607,7 +587,7 @@ async fn sidecars_are_asked_for_at_once_and_a_warm_fetch_asks_s3_for_the_listing
     bed.s3.put_artifact(BUCKET, "2001-linux/", "lib03_lib_gfx942.tar.zst", &simple_artifact("lib03", "gfx942", "replaced"), true);
     bed.s3.clear_log();
     let out = bed.home.path().join("changed");
-    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_json_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let log = bed.s3.requests();
     assert!(log.iter().any(|r| r.contains("lib03_lib_gfx942.tar.zst.sha256sum")) && log.iter().any(|r| r.contains("lib03_lib_gfx942.tar.zst?")), "{log:#?}");
@@ -619,62 +599,35 @@ async fn sidecars_are_asked_for_at_once_and_a_warm_fetch_asks_s3_for_the_listing
 /// whose name contains "slow", then holds the rest back until `release` is set. Returns its
 /// `http://` address.
 async fn hold_back_proxy(upstream: String, release: Arc<tokio::sync::Notify>) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let up = upstream.trim_start_matches("http://").to_string();
-    let released = Arc::new(AtomicBool::new(false));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else { return };
-            let (up, release, released) = (up.clone(), release.clone(), released.clone());
-            tokio::spawn(async move {
-                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
-                let (mut cr, mut cw) = client.split();
-                let (mut sr, mut sw) = server.split();
-                // Whether the request now being answered on this connection is held back.
-                let slow = AtomicBool::new(false);
-                let c2s = async {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        let n = match cr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        let head = String::from_utf8_lossy(&buf[..n.min(512)]).to_string();
-                        if head.starts_with("GET ") {
-                            let path = head.split_whitespace().nth(1).unwrap_or("");
-                            slow.store(path.contains("slow") && !path.contains(".sha256sum"), Ordering::SeqCst);
-                        }
-                        if sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    std::future::pending::<()>().await
-                };
-                let s2c = async {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    let mut passed = 0usize;
-                    loop {
-                        let n = match sr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        passed += n;
-                        if slow.load(Ordering::SeqCst) && passed > 64 * 1024 && !released.load(Ordering::SeqCst) {
-                            release.notified().await;
-                            released.store(true, Ordering::SeqCst);
-                        }
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::select! { _ = c2s => {}, _ = s2c => {} }
-            });
+    use std::sync::atomic::AtomicUsize;
+    struct HoldBack {
+        /// Whether the request now being answered on this connection is held back.
+        slow: AtomicBool,
+        passed: AtomicUsize,
+        release: Arc<tokio::sync::Notify>,
+        released: Arc<AtomicBool>,
+    }
+    #[async_trait::async_trait]
+    impl Tap for HoldBack {
+        async fn up(&self, chunk: &[u8]) {
+            let head = String::from_utf8_lossy(&chunk[..chunk.len().min(512)]).to_string();
+            if head.starts_with("GET ") {
+                let path = head.split_whitespace().nth(1).unwrap_or("");
+                self.slow.store(path.contains("slow") && !path.contains(".sha256sum"), Ordering::SeqCst);
+            }
         }
-    });
-    format!("http://{addr}")
+        async fn down(&self, chunk: &[u8]) -> Pass {
+            let passed = self.passed.fetch_add(chunk.len(), Ordering::SeqCst) + chunk.len();
+            if self.slow.load(Ordering::SeqCst) && passed > 64 * 1024 && !self.released.load(Ordering::SeqCst) {
+                self.release.notified().await;
+                self.released.store(true, Ordering::SeqCst);
+            }
+            Pass::All
+        }
+    }
+    let released = Arc::new(AtomicBool::new(false));
+    tcp_proxy(&upstream, move || HoldBack { slow: AtomicBool::new(false), passed: AtomicUsize::new(0), release: release.clone(), released: released.clone() })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -698,7 +651,7 @@ async fn streams_waiting_for_the_network_do_not_keep_others_from_a_decoder() {
     let proxy = hold_back_proxy(bed.s3.endpoint.clone(), release.clone()).await;
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();
-    cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_JOBS", "1").env("THEROCK_ARTIFACTS_STALL_SECS", "600").args(fetch_args(
+    cmd.env("AWS_ENDPOINT_URL", &proxy).env("THEROCK_ARTIFACTS_JOBS", "1").env("THEROCK_ARTIFACTS_STALL_SECS", "600").args(fetch_json_args(
         &c,
         out.to_str().unwrap(),
         &["--no-cache"],
@@ -773,60 +726,36 @@ async fn a_fetch_by_run_id_in_a_named_repository_runs_no_git() {
 /// `most` the most requests that were waiting for their answer at once. Returns its address.
 async fn latency_proxy(upstream: String, delay: std::time::Duration, most: Arc<std::sync::atomic::AtomicUsize>) -> String {
     use std::sync::atomic::AtomicUsize;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let up = upstream.trim_start_matches("http://").to_string();
-    let waiting = Arc::new(AtomicUsize::new(0));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else { return };
-            let (up, most, waiting) = (up.clone(), most.clone(), waiting.clone());
-            tokio::spawn(async move {
-                let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
-                let (mut cr, mut cw) = client.split();
-                let (mut sr, mut sw) = server.split();
-                // Set while this connection's request waits for the first byte of its answer.
-                let asked = AtomicBool::new(false);
-                let c2s = async {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        let n = match cr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        if buf[0].is_ascii_uppercase() && !asked.swap(true, Ordering::SeqCst) {
-                            let now = waiting.fetch_add(1, Ordering::SeqCst) + 1;
-                            most.fetch_max(now, Ordering::SeqCst);
-                            tokio::time::sleep(delay).await;
-                        }
-                        if sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    std::future::pending::<()>().await
-                };
-                let s2c = async {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        let n = match sr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        if asked.swap(false, Ordering::SeqCst) {
-                            waiting.fetch_sub(1, Ordering::SeqCst);
-                        }
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::select! { _ = c2s => {}, _ = s2c => {} }
-                if asked.load(Ordering::SeqCst) {
-                    waiting.fetch_sub(1, Ordering::SeqCst);
-                }
-            });
+    struct Latency {
+        /// Set while this connection's request waits for the first byte of its answer.
+        asked: AtomicBool,
+        waiting: Arc<AtomicUsize>,
+        most: Arc<AtomicUsize>,
+        delay: std::time::Duration,
+    }
+    #[async_trait::async_trait]
+    impl Tap for Latency {
+        async fn up(&self, chunk: &[u8]) {
+            if chunk[0].is_ascii_uppercase() && !self.asked.swap(true, Ordering::SeqCst) {
+                let now = self.waiting.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(self.delay).await;
+            }
         }
-    });
-    format!("http://{addr}")
+        async fn down(&self, _chunk: &[u8]) -> Pass {
+            if self.asked.swap(false, Ordering::SeqCst) {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+            Pass::All
+        }
+    }
+    impl Drop for Latency {
+        fn drop(&mut self) {
+            if self.asked.load(Ordering::SeqCst) {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+    let waiting = Arc::new(AtomicUsize::new(0));
+    tcp_proxy(&upstream, move || Latency { asked: AtomicBool::new(false), waiting: waiting.clone(), most: most.clone(), delay }).await
 }

@@ -7,9 +7,6 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-
 const RESULT_KEYS: &[&str] = &[
     "git_commit_sha",
     "git_commit_url",
@@ -57,7 +54,7 @@ async fn main_commit_with_one_successful_run() {
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run]).await;
     load_therock_run(&bed, "therock-ci-artifacts", "20083647898-linux/");
 
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let doc = stdout_json(&o);
     assert_eq!(doc["status"], "found");
@@ -87,7 +84,7 @@ async fn main_commit_with_one_successful_run() {
     assert!(lists[0].contains("delimiter=%2F"), "{lists:?}");
 
     // Human output, same answer.
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &[])).await;
     assert_eq!(code(&o), 0);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("s3://therock-ci-artifacts/20083647898-linux/"), "{text}");
@@ -113,7 +110,7 @@ async fn generic_only_run_is_not_found() {
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(301, &c, THEROCK, WF))]).await;
     bed.s3.put_artifact("therock-ci-artifacts", "301-linux/", "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "x"), true);
     bed.s3.put_artifact("therock-ci-artifacts", "301-linux/", "blas_lib_gfx1151.tar.zst", &simple_artifact("blas", "gfx1151", "x"), true);
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["status"], "not_found");
 }
@@ -163,7 +160,7 @@ async fn require_successful_run_and_require_artifact() {
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&running)]).await;
     bed.s3.put_artifact("therock-ci-artifacts", "501-linux/", "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "x"), true);
 
-    let base = ["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"];
+    let base = group_args("find", THEROCK, &c, &["--json"]);
     let o = bed.run(&base).await;
     assert_eq!(code(&o), 0, "any status counts by default");
     assert_eq!(stdout_json(&o)["results"][0]["workflow_run_status"], "in_progress");
@@ -221,7 +218,7 @@ async fn rocm_libraries_run_with_family_suffixed_xz() {
     let tb = tar_bytes(&["math-libs/BLAS/rocBLAS/stage"], &[Member::File("math-libs/BLAS/rocBLAS/stage/lib/librocblas.so", b"ELF", 0o755)]);
     bed.s3.put_artifact("therock-ci-artifacts-external", p, "rocBLAS_lib_gfx94X-dcgpu.tar.xz", &xz(&tb), true);
     bed.s3.put_artifact("therock-ci-artifacts-external", p, "rocBLAS_lib_gfx110X-all.tar.xz", &xz(&tb), true);
-    let o = bed.run(&["find", "--repo", repo, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", repo, &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let r = &stdout_json(&o)["results"][0];
     assert_eq!(r["s3_bucket"], "therock-ci-artifacts-external");
@@ -259,7 +256,7 @@ async fn more_than_a_thousand_objects_are_paginated() {
         bed.s3.put_artifact("therock-ci-artifacts", "901-linux/", &format!("a{i:04}_lib_generic.tar.zst"), b"x", true);
     }
     bed.s3.put_artifact("therock-ci-artifacts", "901-linux/", "zz_lib_gfx942.tar.zst", b"x", true);
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let files = stdout_json(&o)["results"][0]["artifact_filenames"].as_array().unwrap().len();
     assert_eq!(files, 576);
@@ -294,7 +291,7 @@ async fn more_than_a_hundred_runs_are_paginated() {
         .await;
     // Only the oldest run (page 2) uploaded the group.
     bed.s3.put_artifact("therock-ci-artifacts", "10129-linux/", "blas_lib_gfx942.tar.zst", b"x", true);
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["results"][0]["workflow_run_id"], "10129");
     assert_eq!(request_count(&bed.gh).await, 2);
@@ -351,7 +348,7 @@ async fn server_errors_and_rate_limits_are_retried() {
         .await;
     Mock::given(method("GET")).and(path(p.clone())).respond_with(ok_json(body)).with_priority(4).mount(&bed.gh).await;
     bed.s3.put_artifact("therock-ci-artifacts", "1201-linux/", "blas_lib_gfx942.tar.zst", b"x", true);
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(request_count(&bed.gh).await, 4);
     // Every request carried the API headers and the token.
@@ -438,7 +435,7 @@ async fn s3_access_denied_is_an_error_not_not_found() {
     bed.s3.bucket("therock-ci-artifacts");
     let c = sha(16);
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1601, &c, THEROCK, WF))]).await;
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("denied"), "{}", stderr(&o));
     assert!(stderr(&o).contains("therock-ci-artifacts"), "{}", stderr(&o));
@@ -562,10 +559,7 @@ async fn s3_unreachable_is_an_error_naming_the_bucket() {
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1801, &c, THEROCK, WF))]).await;
     // A port nothing listens on: every connection is refused, retried, then reported.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    for args in [
-        vec!["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"],
-        vec!["fetch", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", "out", "--json"],
-    ] {
+    for args in [group_args("find", THEROCK, &c, &["--json"]), fetch_args(&c, "out", &["--json"])] {
         let mut cmd = bed.cmd();
         cmd.args(&args).env("AWS_ENDPOINT_URL", format!("http://{closed}"));
         let o = run_cmd(cmd).await;

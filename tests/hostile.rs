@@ -10,24 +10,6 @@ use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::Mock;
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
-const BUCKET: &str = "therock-ci-artifacts";
-
-fn fetch_args<'a>(c: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["fetch", "--repo", THEROCK, "--commit", c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--output-dir", out];
-    v.extend_from_slice(extra);
-    v
-}
-
-/// One run for commit `c` holding `archives` (filename, bytes), with sidecars.
-async fn one_run(bed: &Bed, run: u64, c: &str, archives: &[(&str, Vec<u8>)]) {
-    mount_commit_runs(&bed.gh, THEROCK, WF, c, &[run_json(&RunSpec::ok(run, c, THEROCK, WF))]).await;
-    for (name, data) in archives {
-        bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), name, data, true);
-    }
-}
-
 /// A directory outside every output, removed at the end.
 struct Victim(PathBuf);
 impl Victim {
@@ -405,17 +387,12 @@ async fn github_answers_that_never_end_are_bounded() {
     });
     let bed = Bed::new().await;
     let mut cmd = bed.cmd();
-    cmd.env("GITHUB_API_URL", format!("http://{addr}")).env("THEROCK_ARTIFACTS_HTTP_TIMEOUT", "2").env("THEROCK_ARTIFACTS_RETRIES", "2").args([
+    cmd.env("GITHUB_API_URL", format!("http://{addr}")).env("THEROCK_ARTIFACTS_HTTP_TIMEOUT", "2").env("THEROCK_ARTIFACTS_RETRIES", "2").args(group_args(
         "find",
-        "--repo",
         THEROCK,
-        "--commit",
         &sha(11),
-        "--artifact-group",
-        "gfx94X-dcgpu",
-        "--platform",
-        "linux",
-    ]);
+        &[],
+    ));
     let t0 = Instant::now();
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
@@ -436,7 +413,7 @@ async fn a_link_loop_a_huge_page_and_a_huge_sidecar_are_bounded() {
         .mount(&bed.gh)
         .await;
     bed.s3.put_artifact(BUCKET, "1201-linux/", "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "t"), true);
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(request_count(&bed.gh).await <= 2, "stopped when a page repeated: {}", request_count(&bed.gh).await);
 
@@ -444,7 +421,7 @@ async fn a_link_loop_a_huge_page_and_a_huge_sidecar_are_bounded() {
     let c = sha(13);
     let junk = "x".repeat(40 << 20);
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[json!({"junk": junk})]).await;
-    let o = bed.run(&["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &[])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("larger than 32 MiB"), "{}", stderr(&o));
 
@@ -515,17 +492,7 @@ async fn s3_errors_are_one_short_sentence() {
     let c = sha(16);
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1601, &c, THEROCK, WF))]).await;
     let mut cmd = bed.cmd();
-    cmd.env("AWS_ENDPOINT_URL", format!("http://{addr}")).args([
-        "find",
-        "--repo",
-        THEROCK,
-        "--commit",
-        &c,
-        "--artifact-group",
-        "gfx94X-dcgpu",
-        "--platform",
-        "linux",
-    ]);
+    cmd.env("AWS_ENDPOINT_URL", format!("http://{addr}")).args(group_args("find", THEROCK, &c, &[]));
     let o = run_cmd(cmd).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let e = stderr(&o);

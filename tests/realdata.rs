@@ -8,15 +8,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::Mock;
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
 const SYS: &str = "ROCm/rocm-systems";
 const LIB: &str = "ROCm/rocm-libraries";
-
-fn put_group(bed: &Bed, run: u64) {
-    bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "x"), true);
-    bed.s3.put_artifact("therock-ci-artifacts", &format!("{run}-linux/"), "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "x"), true);
-}
 
 fn ref_json(pin: &str) -> String {
     format!("{{\n  \"ref\": \"{pin}\",\n  \"commit_date\": \"2026-10-01T08:00:00Z\",\n  \"updated_date\": \"2026-10-02T09:00:00Z\"\n}}\n")
@@ -212,7 +205,7 @@ async fn legacy_external_runs_keep_their_prefix_and_letter_case_comes_from_githu
         &simple_artifact("blas", "gfx94X-dcgpu", "x"),
         true,
     );
-    let o = bed.run(&["find", "--repo", "rocm/rocm-libraries", "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", "rocm/rocm-libraries", &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let r = &stdout_json(&o)["results"][0];
     assert_eq!(r["s3_bucket"], "therock-artifacts-external");
@@ -306,7 +299,7 @@ async fn the_therock_commit_a_super_repo_run_built_against() {
     bed.s3.put_artifact("therock-ci-artifacts-external", prefix, "blas_lib_gfx94X-dcgpu.tar.xz", &simple_artifact("blas", "gfx94X-dcgpu", "x"), true);
     let manifest = json!({"the_rock_commit": built, "submodules": [], "github_run_id": "8001", "rocm_version": "7.11.0"});
     bed.s3.put("therock-ci-artifacts-external", &format!("{prefix}manifests/therock_manifest.json"), manifest.to_string().as_bytes());
-    let o = bed.run(&["find", "--repo", LIB, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    let o = bed.run(&group_args("find", LIB, &c, &["--json"])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["results"][0]["therock_commit"], built);
 

@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const THEROCK: &str = "ROCm/TheRock";
-const WF: &str = "multi_arch_ci.yml";
 const IMAGE: &str = "ghcr.io/rocm/therock-artifacts-action";
 
 fn root() -> &'static Path {

@@ -12,6 +12,42 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const TOKEN: &str = "ghs_testtoken_SECRET_0123456789";
+pub const THEROCK: &str = "ROCm/TheRock";
+pub const WF: &str = "multi_arch_ci.yml";
+pub const BUCKET: &str = "therock-ci-artifacts";
+
+/// `cmd --repo R --commit C --artifact-group gfx94X-dcgpu --platform linux`, then `extra`.
+pub fn group_args<'a>(cmd: &'a str, repo: &'a str, commit: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![cmd, "--repo", repo, "--commit", commit, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// `fetch` of commit `c` of TheRock's gfx94X-dcgpu artifacts into `out`, then `extra`.
+pub fn fetch_args<'a>(c: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    fetch_args_in(THEROCK, c, out, extra)
+}
+
+/// `fetch_args` for another repository.
+pub fn fetch_args_in<'a>(repo: &'a str, c: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = group_args("fetch", repo, c, &["--output-dir", out]);
+    v.extend_from_slice(extra);
+    v
+}
+
+/// One run of TheRock for commit `c` holding `archives` (filename, bytes), with sidecars.
+pub async fn one_run(bed: &Bed, run: u64, c: &str, archives: &[(&str, Vec<u8>)]) {
+    mount_commit_runs(&bed.gh, THEROCK, WF, c, &[run_json(&RunSpec::ok(run, c, THEROCK, WF))]).await;
+    for (name, data) in archives {
+        bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), name, data, true);
+    }
+}
+
+/// The gfx94X-dcgpu group (a generic and a gfx942 archive) in run `run`.
+pub fn put_group(bed: &Bed, run: u64) {
+    bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "x"), true);
+    bed.s3.put_artifact(BUCKET, &format!("{run}-linux/"), "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "x"), true);
+}
 
 // ---------------------------------------------------------------- S3
 
@@ -592,45 +628,61 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// A TCP proxy to `upstream` (`http://host:port`) capping the total downstream rate at
-/// `bytes_per_sec`, shared by all connections; returns its `http://` address.
-pub async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
-    use std::time::{Duration, Instant};
+/// What a test proxy does to the bytes it passes on one connection (one value per connection;
+/// state shared between connections lives behind the factory's `Arc`s).
+#[async_trait::async_trait]
+pub trait Tap: Send + Sync + 'static {
+    /// Before a chunk of the request goes on to the server.
+    async fn up(&self, _chunk: &[u8]) {}
+    /// Before a chunk of the answer goes on to the client: how much of it passes.
+    async fn down(&self, _chunk: &[u8]) -> Pass {
+        Pass::All
+    }
+}
+
+/// How much of an answer's chunk a proxy passes.
+pub enum Pass {
+    All,
+    /// The first `n` bytes, then the connection is dropped mid-answer.
+    ThenClose(usize),
+}
+
+/// A TCP proxy to `upstream` (`http://host:port`) passing every connection's bytes through a
+/// fresh `tap()`; returns its `http://` address.
+pub async fn tcp_proxy<T: Tap>(upstream: &str, tap: impl Fn() -> T + Send + Sync + 'static) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let up = upstream.trim_start_matches("http://").to_string();
-    let bucket = Arc::new(tokio::sync::Mutex::new((Instant::now(), 0f64)));
     tokio::spawn(async move {
         loop {
             let Ok((mut client, _)) = listener.accept().await else { return };
-            let (up, bucket) = (up.clone(), bucket.clone());
+            let (up, tap) = (up.clone(), tap());
             tokio::spawn(async move {
                 let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
                 let (mut cr, mut cw) = client.split();
                 let (mut sr, mut sw) = server.split();
-                let c2s = tokio::io::copy(&mut cr, &mut sw);
+                let c2s = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                        tap.up(&buf[..n]).await;
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    std::future::pending::<()>().await
+                };
                 let s2c = async {
                     let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        let n = match sr.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        let wait = {
-                            let mut b = bucket.lock().await;
-                            let now = Instant::now();
-                            let refill = now.duration_since(b.0).as_secs_f64() * bytes_per_sec as f64;
-                            b.1 = (b.1 + refill).min(bytes_per_sec as f64 / 10.0) - n as f64;
-                            b.0 = now;
-                            if b.1 < 0.0 {
-                                Duration::from_secs_f64(-b.1 / bytes_per_sec as f64)
-                            } else {
-                                Duration::ZERO
+                    while let Ok(n @ 1..) = sr.read(&mut buf).await {
+                        let keep = match tap.down(&buf[..n]).await {
+                            Pass::All => n,
+                            Pass::ThenClose(k) => {
+                                let _ = cw.write_all(&buf[..k]).await;
+                                break;
                             }
                         };
-                        tokio::time::sleep(wait).await;
-                        if cw.write_all(&buf[..n]).await.is_err() {
+                        if cw.write_all(&buf[..keep]).await.is_err() {
                             break;
                         }
                     }
@@ -640,6 +692,33 @@ pub async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
         }
     });
     format!("http://{addr}")
+}
+
+/// A TCP proxy to `upstream` (`http://host:port`) capping the total downstream rate at
+/// `bytes_per_sec`, shared by all connections; returns its `http://` address.
+pub async fn throttle_proxy(upstream: String, bytes_per_sec: u64) -> String {
+    use std::time::{Duration, Instant};
+    struct Throttle {
+        bucket: Arc<Mutex<(Instant, f64)>>,
+        rate: f64,
+    }
+    #[async_trait::async_trait]
+    impl Tap for Throttle {
+        async fn down(&self, chunk: &[u8]) -> Pass {
+            let wait = {
+                let mut b = self.bucket.lock().unwrap();
+                let now = Instant::now();
+                let refill = now.duration_since(b.0).as_secs_f64() * self.rate;
+                b.1 = (b.1 + refill).min(self.rate / 10.0) - chunk.len() as f64;
+                b.0 = now;
+                Duration::from_secs_f64((-b.1 / self.rate).max(0.0))
+            };
+            tokio::time::sleep(wait).await;
+            Pass::All
+        }
+    }
+    let bucket = Arc::new(Mutex::new((Instant::now(), 0f64)));
+    tcp_proxy(&upstream, move || Throttle { bucket: bucket.clone(), rate: bytes_per_sec as f64 }).await
 }
 
 /// A jobs listing for a run (`/actions/runs/{id}/jobs`), jobs as (name, status, conclusion).
