@@ -156,15 +156,8 @@ pub fn parse_wrapper(yaml: &str) -> Result<PinRead, String> {
             }
         }
     }
-    for job in wf.jobs.values() {
-        for step in job.steps.iter().filter(|s| s.uses.as_deref().unwrap_or("").starts_with("actions/checkout")) {
-            let repo = step.with.get("repository").map(Scalar::text).unwrap_or_default();
-            if repo.trim().eq_ignore_ascii_case("ROCm/TheRock") {
-                if let Some(r) = step.with.get("ref") {
-                    return Ok(classify(&r.text(), "the ROCm/TheRock checkout's ref"));
-                }
-            }
-        }
+    if let Some(r) = therock_checkouts(&wf).find_map(|step| step.with.get("ref")) {
+        return Ok(classify(&r.text(), "the ROCm/TheRock checkout's ref"));
     }
     Ok(PinRead::NoPin("no call of a ROCm/TheRock workflow at a commit, no checkout of ROCm/TheRock".into()))
 }
@@ -190,25 +183,21 @@ pub fn parse_ci_env(yaml: &str) -> Result<PinRead, String> {
 /// Reads a workflow's `Checkout TheRock repository` step (`ref:` of a checkout of ROCm/TheRock).
 pub fn parse_checkout_step(yaml: &str) -> Result<PinRead, String> {
     let wf: Workflow = serde_saphyr::from_str(yaml).map_err(|e| format!("not valid YAML: {e}"))?;
-    for job in wf.jobs.values() {
-        for step in &job.steps {
-            if step.name.as_deref().map(str::trim) != Some(CHECKOUT_STEP) {
-                continue;
-            }
-            if !step.uses.as_deref().unwrap_or("").starts_with("actions/checkout") {
-                continue;
-            }
-            let repo = step.with.get("repository").map(Scalar::text).unwrap_or_default();
-            if !repo.trim().eq_ignore_ascii_case("ROCm/TheRock") {
-                continue;
-            }
-            return Ok(match step.with.get("ref") {
-                Some(r) => classify(&r.text(), &format!("step '{CHECKOUT_STEP}' ref")),
-                None => PinRead::NoPin(format!("step '{CHECKOUT_STEP}' has no ref")),
-            });
-        }
-    }
-    Ok(PinRead::NoPin(format!("no step named '{CHECKOUT_STEP}' checking out ROCm/TheRock")))
+    let Some(step) = therock_checkouts(&wf).find(|s| s.name.as_deref().map(str::trim) == Some(CHECKOUT_STEP)) else {
+        return Ok(PinRead::NoPin(format!("no step named '{CHECKOUT_STEP}' checking out ROCm/TheRock")));
+    };
+    Ok(match step.with.get("ref") {
+        Some(r) => classify(&r.text(), &format!("step '{CHECKOUT_STEP}' ref")),
+        None => PinRead::NoPin(format!("step '{CHECKOUT_STEP}' has no ref")),
+    })
+}
+
+/// The workflow's `actions/checkout` steps of ROCm/TheRock, in job order.
+fn therock_checkouts(wf: &Workflow) -> impl Iterator<Item = &Step> {
+    wf.jobs.values().flat_map(|job| &job.steps).filter(|step| {
+        step.uses.as_deref().unwrap_or("").starts_with("actions/checkout")
+            && step.with.get("repository").map(Scalar::text).unwrap_or_default().trim().eq_ignore_ascii_case("ROCm/TheRock")
+    })
 }
 
 /// Parses the file at `path` (one of `PIN_SOURCES`).

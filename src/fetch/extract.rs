@@ -78,18 +78,14 @@ fn write_err(archive: &str, path: &Path, e: io::Error) -> ExtractError {
     ExtractError::Write { archive: archive.into(), path: path.display().to_string(), err: e.to_string() }
 }
 
-/// Removes whatever is at `p` (never following a symlink).
-fn clear(p: &Path) -> io::Result<()> {
+/// Removes whatever is at `p` (never following a symlink); nothing there is no error.
+pub fn remove_path(p: &Path) -> io::Result<()> {
     match fs::symlink_metadata(p) {
         Ok(m) if m.is_dir() => fs::remove_dir_all(p),
         Ok(_) => fs::remove_file(p),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
-}
-
-pub fn remove_path(p: &Path) -> io::Result<()> {
-    clear(p)
 }
 
 /// Reads the first member, which must be the manifest: its text and its lines.
@@ -202,7 +198,7 @@ impl Extractor<'_> {
         }
         if etype.is_dir() {
             if !self.tree.is_dir(&rel) {
-                clear(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
+                remove_path(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
             }
             fs::create_dir_all(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
             self.dir_modes.push((rel.clone(), entry.header().mode().unwrap_or(0o755)));
@@ -237,7 +233,7 @@ impl Extractor<'_> {
         if self.out.bytes.saturating_add(entry.size()) > self.max_bytes {
             return Err(ExtractError::TooLarge { archive: self.archive.into(), limit: self.max_bytes });
         }
-        clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
+        remove_path(dest).map_err(|e| write_err(self.archive, dest, e))?;
         let mode = entry.header().mode().unwrap_or(0o644);
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create_new(true);
@@ -275,7 +271,7 @@ impl Extractor<'_> {
         if let Err(e) = self.tree.resolve_link(rel, target) {
             return Err(self.unsafe_err(escape_why(raw, target, e)));
         }
-        clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
+        remove_path(dest).map_err(|e| write_err(self.archive, dest, e))?;
         make_symlink(target, dest).map_err(|e| write_err(self.archive, dest, e))?;
         self.tree.set(rel, Node::Symlink(target.to_path_buf()));
         Ok(())
@@ -291,7 +287,7 @@ impl Extractor<'_> {
             Some(Node::File) if trel == rel => Ok(()),
             Some(Node::File) => {
                 let src = self.dest(&trel);
-                clear(dest).map_err(|e| write_err(self.archive, dest, e))?;
+                remove_path(dest).map_err(|e| write_err(self.archive, dest, e))?;
                 if fs::hard_link(&src, dest).is_err() {
                     // A copy writes bytes: they count against the limit like any file's.
                     let size = fs::metadata(&src).map(|m| m.len()).unwrap_or(0);

@@ -167,7 +167,7 @@ pub struct RunPager {
     next: Option<String>,
     what: String,
     pub pages: u32,
-    seen: std::collections::HashSet<String>,
+    seen: super::PagesRead,
 }
 
 impl RunPager {
@@ -184,12 +184,17 @@ fn runs_query(filters: &[(&str, &str)]) -> String {
     q
 }
 
+/// A workflow's runs listing: its path and what it is called in messages.
+fn runs_listing(repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> (String, String) {
+    let path = format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters));
+    (path, format!("workflow '{workflow}' runs of {repo}"))
+}
+
 impl GitHub {
     /// Runs of a workflow, newest first. `filters` are extra query pairs (`head_sha`, `branch`,
     /// `status`, `event`).
     pub async fn workflow_runs(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)], max_items: usize) -> Result<Vec<Run>, GhError> {
-        let path = format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters));
-        let what = format!("workflow '{workflow}' runs of {repo}");
+        let (path, what) = runs_listing(repo, workflow, filters);
         let runs = self.get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs)).await?;
         let mut runs: Vec<Run> = runs.into_iter().map(Run::from).collect();
         runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
@@ -197,19 +202,14 @@ impl GitHub {
     }
 
     pub fn run_pager(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> RunPager {
-        RunPager {
-            next: Some(self.url(&format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters)))),
-            what: format!("workflow '{workflow}' runs of {repo}"),
-            pages: 0,
-            seen: Default::default(),
-        }
+        let (path, what) = runs_listing(repo, workflow, filters);
+        RunPager { next: Some(self.url(&path)), what, pages: 0, seen: Default::default() }
     }
 
     /// The next page of a pager; empty when the listing is complete.
     pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
         let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
-        if !pager.seen.insert(url.clone()) {
-            crate::say!("warning: GitHub's pages of {} lead back to a page already read; stopping there", pager.what);
+        if !pager.seen.first_visit(&url, &pager.what) {
             return Ok(Vec::new());
         }
         let page = self.get_page(&url, &pager.what).await?;

@@ -235,7 +235,7 @@ impl GitHub {
         serde_json::from_slice(&page.body).map_err(|e| GhError::BadJson { what: what.into(), err: e.to_string() })
     }
 
-    /// Follows `Link: rel="next"` until `max_items` items are read or the pages end.
+    /// Follows `Link: rel="next"` until `max_items` items are read or the pages end (or lead back).
     async fn get_paged<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -245,10 +245,9 @@ impl GitHub {
     ) -> Result<Vec<T>, GhError> {
         let mut out = Vec::new();
         let mut url = Some(self.url(path));
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = PagesRead::default();
         while let Some(u) = url.take() {
-            if !seen.insert(u.clone()) {
-                crate::say!("warning: GitHub's pages of {what} lead back to a page already read; stopping there");
+            if !seen.first_visit(&u, what) {
                 break;
             }
             let page = self.get_page(&u, what).await?;
@@ -308,6 +307,21 @@ pub fn next_link(link: &str) -> Option<String> {
         let is_next = segs.any(|s| s.trim().replace(' ', "") == "rel=\"next\"");
         (is_next && url.starts_with('<') && url.ends_with('>')).then(|| url[1..url.len() - 1].to_string())
     })
+}
+
+/// The pages of one listing read so far: a `next` link back to one of them ends the listing.
+#[derive(Default)]
+pub struct PagesRead(std::collections::HashSet<String>);
+
+impl PagesRead {
+    /// Whether `url` is new (and now read); warns once it is not.
+    pub fn first_visit(&mut self, url: &str, what: &str) -> bool {
+        let new = self.0.insert(url.to_string());
+        if !new {
+            crate::say!("warning: GitHub's pages of {what} lead back to a page already read; stopping there");
+        }
+        new
+    }
 }
 
 #[cfg(test)]
