@@ -357,7 +357,7 @@ async fn fetch_range(
                 if failures >= max_failures {
                     return Err(RangeError::Failed(format!("download failed after {failures} attempts: {e}")));
                 }
-                tokio::time::sleep(backoff / 5 * 2u32.pow(failures)).await;
+                tokio::time::sleep((backoff / 5 * 2u32.pow(failures)).min(Duration::from_secs(60))).await;
                 continue;
             }
         };
@@ -398,6 +398,6 @@ async fn fetch_range(
                 crate::say!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
             }
         }
-        tokio::time::sleep(backoff / 10 * failures).await;
+        tokio::time::sleep((backoff / 10 * failures).min(Duration::from_secs(60))).await;
     }
 }
