@@ -1,151 +1,44 @@
-//! The app: builds the clients once and runs a command as resolve -> locate -> fetch | compare,
-//! returning a typed outcome. Nothing here renders.
+//! The app: both front ends (the CLI and the action) run a command through `run`, which builds
+//! the clients once (`commands::App`), dispatches to `commands::*` under the signal watch, and
+//! returns the typed outcome. Nothing here renders or decides an exit code.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use std::time::Duration;
 
-use crate::bisect;
-use crate::compare;
-use crate::config::{BisectOptions, Command, CompareOptions, Config, ExecOptions, FetchOptions, Pick, Source, Subject};
-use crate::domain::run::short_sha;
-use crate::fetch::{self, Filters, Limits, Settings};
-use crate::github::{self, GitHub, RetryPolicy};
-use crate::locate::Locator;
-use crate::outcome::{Compared, FetchResult, Outcome, Resolved};
-use crate::resolve::Resolver;
-use crate::s3::S3;
+use crate::commands::{self, App};
+use crate::config::{Command, Config, Front, Output};
+use crate::interrupt;
+use crate::outcome::Outcome;
 
-pub struct App {
-    cfg: Config,
-    gh: GitHub,
-    loc: Locator,
-    /// `--json`: a command's own stdout goes to stderr.
-    json: bool,
+/// How long a stopped run may take to unwind (remove its staging trees) after a signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Runs `cfg`'s command to its outcome. A signal ends it with an `interrupt::Stopped` error
+/// (`exit::classify` reads it as 130 / 143).
+pub async fn run(cfg: Config, front: Front) -> Result<Outcome> {
+    // The command's own stdout (a test's) stays off stdout when stdout is a document, or the
+    // runner's log.
+    let quiet_stdout = front == Front::Action || cfg.output == Output::Json;
+    let work = async {
+        let app = App::new(cfg, quiet_stdout).await?;
+        let out = dispatch(&app).await?;
+        app.say_requests();
+        Ok(out)
+    };
+    match interrupt::run_until_signal(work, GRACE).await {
+        Ok(out) => out,
+        Err(stopped) => Err(stopped.into()),
+    }
 }
 
-impl App {
-    pub async fn new(cfg: Config, json: bool) -> Result<App> {
-        let token = github::discover_token(cfg.token.clone()).await;
-        if token.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
-            anyhow::bail!("the GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`) holds a line break; pass the token alone");
-        }
-        if token.is_none() {
-            crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
-        }
-        let t = &cfg.tunables;
-        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait, timeout: t.http_timeout };
-        let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
-        let s3 = S3::from_env(t.backoff).await.context("could not set up the S3 client")?;
-        let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
-        Ok(App { cfg, gh, loc, json })
-    }
-
-    fn resolver(&self) -> Resolver<'_> {
-        Resolver { gh: &self.gh, loc: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
-    }
-
-    fn settings(&self) -> Settings {
-        let t = &self.cfg.tunables;
-        Settings { part_size: t.part_size, stall: t.stall, backoff: t.backoff }
-    }
-
-    pub async fn run(&self) -> Result<Outcome> {
-        let r = self.resolver();
-        let out = match &self.cfg.command {
-            Command::Find(subject) => Outcome::Found(r.find(subject).await?),
-            Command::Latest { branch, max_commits } => Outcome::Found(r.latest(branch.as_deref(), *max_commits).await?),
-            Command::Baseline(subject, walk) => Outcome::Baseline(r.baseline(subject, walk).await?),
-            Command::Fetch(source, opts) => self.fetch(source, opts).await?,
-            Command::Compare { from, to, options } => self.compare(from, to, options).await?,
-            Command::Bisect(opts) => self.bisect(opts).await?,
-            Command::Exec(opts) => self.exec(opts).await?,
-        };
-        if self.cfg.tunables.debug_requests {
-            crate::say!("github requests: {}, s3 listings: {}", self.gh.requests_made(), self.loc.listings_made());
-        }
-        Ok(out)
-    }
-
-    async fn compare(&self, from: &Subject, to: &Subject, options: &CompareOptions) -> Result<Outcome> {
-        let r = self.resolver();
-        let (from_found, to_found) = (r.find(from).await?, r.find(to).await?);
-        for (side, found, subject) in [("from", &from_found, from), ("to", &to_found, to)] {
-            if !found.found() {
-                return Ok(Outcome::Compared(Compared::MissingSide { side, subject: subject.clone(), found: found.clone() }));
-            }
-        }
-        let c = compare::compare(from_found, to_found, &self.loc.s3, options, self.cfg.query.platform, self.settings()).await?;
-        Ok(Outcome::Compared(Compared::Done(Box::new(c))))
-    }
-
-    fn limits(&self) -> Limits {
-        Limits {
-            jobs: self.cfg.tunables.jobs,
-            connections: self.cfg.tunables.connections,
-            download: self.settings(),
-            max_extract: self.cfg.tunables.max_extract,
-            cache_max: self.cfg.tunables.cache_max,
-        }
-    }
-
-    fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &std::path::Path, command: &'a [String]) -> bisect::Runner<'a> {
-        bisect::Runner { s3: &self.loc.s3, pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.json }
-    }
-
-    async fn bisect(&self, o: &BisectOptions) -> Result<Outcome> {
-        let range = match self.resolver().range(&o.good, &o.bad, o.branch.as_deref(), o.max_commits).await? {
-            Ok(r) => r,
-            Err(why) => return Ok(Outcome::Bisected(Box::new(bisect::BisectReport::none(&o.good, &o.bad, why, o.markdown)))),
-        };
-        let work = bisect::Workdir::new(o.workdir.as_deref(), o.keep)?;
-        let runner = self.runner(&o.pick, &o.cache_dir, &o.command);
-        let report = bisect::bisect(&o.good, &o.bad, range, &runner, &work, o.markdown).await?;
-        Ok(Outcome::Bisected(Box::new(report)))
-    }
-
-    async fn exec(&self, o: &ExecOptions) -> Result<Outcome> {
-        let r = self.resolver();
-        let (sha, judged) = r.judge_subject(&o.subject).await?;
-        let found = match judged {
-            Ok(f) => f,
-            Err(why) => {
-                let note = format!("commit {} has no artifacts ({why}); exit 125, so `git bisect run` skips it", short_sha(&sha));
-                return Ok(Outcome::Executed(bisect::ExecReport { commit: sha, run_id: None, code: 125, note: Some(note) }));
-            }
-        };
-        let work = bisect::Workdir::new(o.workdir.as_deref(), o.keep)?;
-        let runner = self.runner(&o.pick, &o.cache_dir, &o.command);
-        let tree = work.root.join(format!("exec-{}", short_sha(&sha)));
-        runner.fetch(&found, &tree).await?;
-        let run_id = bisect::first_run_id(&found);
-        let code = runner.run(&tree, &sha, run_id).await?;
-        work.drop_tree(&tree);
-        if work.keep {
-            crate::say!("exec: the tree stays in {}", tree.display());
-        }
-        Ok(Outcome::Executed(bisect::ExecReport { commit: sha, run_id, code: bisect::exit_of(code), note: None }))
-    }
-
-    async fn fetch(&self, source: &Source, opts: &FetchOptions) -> Result<Outcome> {
-        let r = self.resolver();
-        let resolved = match source {
-            Source::Find(subject) => Resolved::Found(r.find(subject).await?),
-            Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(r.baseline(subject, walk).await?)),
-        };
-        let found = resolved.found();
-        if !found.found() {
-            return Ok(Outcome::Fetched { resolved, result: FetchResult::NotFound });
-        }
-        let planned = fetch::plan(found, &Filters { include: opts.include.clone(), exclude: opts.exclude.clone() });
-        let result = if planned.is_empty() {
-            FetchResult::NothingSelected
-        } else if opts.dry_run {
-            FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
-        } else {
-            let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, self.limits()).await?;
-            crate::say!("{}", crate::report::closing_line(&report));
-            FetchResult::Done(report)
-        };
-        Ok(Outcome::Fetched { resolved, result })
-    }
+async fn dispatch(app: &App) -> Result<Outcome> {
+    Ok(match &app.cfg.command {
+        Command::Find(subject) => Outcome::Found(commands::find::run(app, subject).await?),
+        Command::Latest { branch, max_commits } => Outcome::Found(commands::latest::run(app, branch.as_deref(), *max_commits).await?),
+        Command::Baseline(subject, walk) => Outcome::Baseline(Box::new(commands::baseline::run(app, subject, walk).await?)),
+        Command::Fetch(source, opts) => Outcome::Fetched(Box::new(commands::fetch::run(app, source, opts).await?)),
+        Command::Compare { from, to, options } => Outcome::Compared(commands::compare::run(app, from, to, options).await?),
+        Command::Bisect(opts) => Outcome::Bisected(Box::new(commands::bisect::run(app, opts).await?)),
+        Command::Exec(opts) => Outcome::Executed(commands::exec::run(app, opts).await?),
+    })
 }

@@ -3,8 +3,9 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::cache::Op;
 use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw};
-use crate::config::{Raw, RawCommand};
+use crate::config::{CacheCommand, ConfigError, Facts, Raw, RawCommand};
 
 #[derive(Parser, Debug)]
 #[command(name = "therock-artifacts", version, about = "Find, baseline, fetch and compare ROCm TheRock CI build artifacts", long_about = None)]
@@ -76,6 +77,25 @@ pub enum CacheOp {
         #[arg(long)]
         json: bool,
     },
+}
+
+impl CacheOp {
+    pub fn json(&self) -> bool {
+        match self {
+            CacheOp::Info { json } | CacheOp::Clear { json } | CacheOp::Prune { json, .. } => *json,
+        }
+    }
+
+    /// Which cache command, with its limits parsed.
+    pub fn build(&self, facts: &Facts) -> Result<(Op, CacheCommand), ConfigError> {
+        Ok(match self {
+            CacheOp::Info { .. } => (Op::Info, CacheCommand::build(None, None, false, facts, false)?),
+            CacheOp::Clear { .. } => (Op::Clear, CacheCommand::build(None, None, false, facts, false)?),
+            CacheOp::Prune { max_size, max_age, dry_run, .. } => {
+                (Op::Prune, CacheCommand::build(max_size.as_deref(), max_age.as_deref(), *dry_run, facts, true)?)
+            }
+        })
+    }
 }
 
 impl Cmd {

@@ -30,9 +30,9 @@ pub async fn wait() {
     }
 }
 
-/// The exit code for the signal received: 128 + its number (130 for SIGINT, 143 for SIGTERM).
-pub fn exit_code() -> u8 {
-    (128 + SIGNAL.load(Ordering::Relaxed)).clamp(0, 255) as u8
+/// The signal received (0: none); `exit::ExitStatus::Interrupted` turns it into 128 + it.
+fn received() -> u8 {
+    SIGNAL.load(Ordering::Relaxed).clamp(0, 127) as u8
 }
 
 pub fn signal_name() -> &'static str {
@@ -48,7 +48,7 @@ fn raise(sig: i32) {
     notify().notify_waiters();
 }
 
-/// Listens for SIGINT and SIGTERM (Ctrl-C on Windows); resolves with the signal's exit code.
+/// Listens for SIGINT and SIGTERM (Ctrl-C on Windows); resolves with the signal's number.
 pub async fn listen() -> u8 {
     #[cfg(unix)]
     {
@@ -68,12 +68,13 @@ pub async fn listen() -> u8 {
         }
         raise(2);
     }
-    exit_code()
+    received()
 }
 
-/// How a signal ended a run.
+/// How a signal ended a run: an error whose exit status is `Interrupted` (`exit::classify`).
+#[derive(Debug)]
 pub struct Stopped {
-    pub code: u8,
+    pub signal: u8,
     /// Whether the work unwound (and cleaned up after itself) within the grace period.
     pub clean: bool,
 }
@@ -85,15 +86,23 @@ impl Stopped {
     }
 }
 
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Stopped {}
+
 /// Runs `work` until it ends, or, after a signal, until it has unwound (at most `grace`).
 pub async fn run_until_signal<T>(work: impl std::future::Future<Output = T>, grace: Duration) -> Result<T, Stopped> {
     tokio::pin!(work);
     tokio::select! {
         out = &mut work => Ok(out),
-        code = listen() => {
+        signal = listen() => {
             crate::say!("{}: stopping and cleaning up", signal_name());
             let clean = tokio::time::timeout(grace, &mut work).await.is_ok();
-            Err(Stopped { code, clean })
+            Err(Stopped { signal, clean })
         }
     }
 }

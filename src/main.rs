@@ -1,15 +1,16 @@
 //! therock-artifacts: find, baseline, fetch and compare ROCm TheRock CI build artifacts.
 //!
-//! The flow: inputs (`cli` | `action`) -> `config` -> `app` (`resolve` -> `locate` ->
-//! `fetch` | `compare`) -> typed `outcome` -> `report`. This file only wires them.
+//! The flow: inputs (`cli` | `action`) -> `config` -> `app::run` (one `commands::*`, over
+//! `resolve` -> `locate` -> `fetch`) -> typed `outcome` -> `report` -> `exit`. This file only
+//! wires them: parse, run, print, exit status.
 
 mod action;
 mod app;
-mod bisect;
 mod cli;
-mod compare;
+mod commands;
 mod config;
 mod domain;
+mod exit;
 mod fetch;
 mod git;
 mod github;
@@ -24,6 +25,9 @@ mod s3;
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
+
+use config::{Front, Output};
+use exit::ExitStatus;
 
 /// glibc gives each thread that allocates an arena of its own (up to 8 per core) and keeps what
 /// they free in it: with a decoder thread per stream, tens of MiB of peak RSS for nothing (the
@@ -50,107 +54,73 @@ fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            // `--help` and `--version` are answers; a usage error is an error.
+            return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Found }.into();
         }
     };
+    match cli.command {
+        cli::Cmd::Cache(c) => cache(c.op).into(),
+        command => block_on(command.into_raw()).into(),
+    }
+}
+
+/// The commands that need the async runtime (all but `cache`): `None` is the action.
+fn block_on(raw: Option<config::Raw>) -> ExitStatus {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             crate::say!("error: could not start the async runtime: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Error;
         }
     };
-    if let cli::Cmd::Cache(c) = &cli.command {
-        return run_cache(c.op.clone());
-    }
-    match cli.command.into_raw() {
+    match raw {
         None => rt.block_on(action::main()),
-        Some(raw) => rt.block_on(run_cli(raw)),
+        Some(raw) => rt.block_on(run(raw)),
     }
 }
 
-/// `cache info | prune | clear`: no GitHub, no S3, only the cache directory.
-fn run_cache(op: cli::CacheOp) -> ExitCode {
-    use cli::CacheOp;
-    let facts = config::Facts::gather_env();
-    let (json, built) = match &op {
-        CacheOp::Info { json } | CacheOp::Clear { json } => (*json, config::CacheCommand::build(None, None, false, &facts, false)),
-        CacheOp::Prune { max_size, max_age, dry_run, json } => {
-            (*json, config::CacheCommand::build(max_size.as_deref(), max_age.as_deref(), *dry_run, &facts, true))
-        }
-    };
-    let cmd = match built {
-        Ok(c) => c,
-        Err(e) => return print_error(&e.worded(config::Front::Cli), json),
-    };
-    let cache = fetch::Cache::new(cmd.dir.clone());
-    let (doc, text) = match op {
-        CacheOp::Info { .. } => {
-            let s = cache.stats();
-            (report::cache::stats_json(&s), report::cache::stats_text(&s))
-        }
-        CacheOp::Prune { .. } => {
-            let p = cache.prune(cmd.max_size, cmd.max_age, cmd.dry_run);
-            (report::cache::pruned_json(&p), report::cache::pruned_text(&p))
-        }
-        CacheOp::Clear { .. } => {
-            let p = cache.clear();
-            (report::cache::pruned_json(&p), report::cache::pruned_text(&p))
-        }
-    };
-    if json {
-        println!("{doc}");
-    } else {
-        print!("{text}");
-    }
-    ExitCode::SUCCESS
-}
-
-fn print_error(msg: &str, json: bool) -> ExitCode {
+/// An error: on stderr, and as the error document with `--json`.
+fn failed(msg: &str, output: Output, status: ExitStatus) -> ExitStatus {
     crate::say!("error: {msg}");
-    if json {
+    if output == Output::Json {
         println!("{}", report::json::error_document(msg));
     }
-    ExitCode::from(2)
+    status
 }
 
-async fn run_cli(raw: config::Raw) -> ExitCode {
-    let json = raw.common.json;
+fn print(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `cache info | prune | clear`: no clients, no runtime.
+fn cache(op: cli::CacheOp) -> ExitStatus {
+    let output = Output::of(op.json(), false);
+    let (op, cmd) = match op.build(&config::Facts::gather_env()) {
+        Ok(x) => x,
+        Err(e) => return failed(&e.worded(Front::Cli), output, ExitStatus::Error),
+    };
+    print(&report::render(&commands::cache::run(op, &cmd), output, ""));
+    ExitStatus::Found
+}
+
+async fn run(raw: config::Raw) -> ExitStatus {
+    let output = Output::of(raw.common.json, false);
     let checkout = if raw.needs_checkout() { git::Checkout::discover() } else { None };
     let facts = config::Facts::gather(&raw, checkout);
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,
-        Err(e) => return print_error(&e.worded(config::Front::Cli), json),
+        Err(e) => return failed(&e.worded(Front::Cli), output, ExitStatus::Error),
     };
-    let server_url = cfg.server_url.clone();
-    let work = async {
-        match app::App::new(cfg, json).await {
-            Ok(app) => app.run().await,
-            Err(e) => Err(e),
-        }
-    };
-    let outcome = match interrupt::run_until_signal(work, std::time::Duration::from_secs(10)).await {
-        Ok(o) => o,
-        Err(stopped) => {
-            let msg = stopped.message();
-            crate::say!("error: {msg}");
-            if json {
-                println!("{}", report::json::error_document(&msg));
-            }
-            return ExitCode::from(stopped.code);
-        }
-    };
-    match outcome {
+    let (output, server_url) = (cfg.output, cfg.server_url.clone());
+    match app::run(cfg, Front::Cli).await {
         Ok(o) => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = if json { writeln!(stdout, "{}", report::json::document(&o, &server_url)) } else { write!(stdout, "{}", report::human::text(&o)) };
-            if let Some(m) = report::message(&o) {
+            print(&report::render(&*o, output, &server_url));
+            if let Some(m) = o.message() {
                 crate::say!("{m}");
             }
-            ExitCode::from(o.exit_code())
+            o.exit_status()
         }
-        Err(e) => print_error(&format!("{e:#}"), json),
+        Err(e) => failed(&format!("{e:#}"), output, exit::classify(&e)),
     }
 }

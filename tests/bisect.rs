@@ -3,6 +3,8 @@
 
 mod common;
 use common::*;
+use wiremock::matchers::{method, path};
+use wiremock::Mock;
 
 /// The archive of commit `i`: `share/flip/state.txt` says "good" before `flip`, "bad" from it.
 fn archive(i: usize, flip: usize) -> Vec<u8> {
@@ -179,4 +181,29 @@ async fn exec_under_a_real_git_bisect_run_finds_the_same_commit() {
     let o = tokio::task::spawn_blocking(move || sh.output().unwrap()).await.unwrap();
     let so = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(so.contains(&format!("{} is the first bad commit", shas[flip])), "{so}\n{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_and_bad_that_name_one_commit_are_refused_before_anything_is_fetched() {
+    let bed = Bed::new().await;
+    let main = history_with_flip(&bed, 300, 10, &[]).await;
+    let one = &main[5];
+    mount_history(&bed.gh, THEROCK, &main, 5).await;
+    for short in [&one[..9], &one[..12]] {
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{THEROCK}/commits/{short}")))
+            .respond_with(ok_json(commit_json(one, &[&main[6]], "2026-08-15T20:54:00Z")))
+            .mount(&bed.gh)
+            .await;
+    }
+    // A full spelling twice, a short and a full one, and two short ones (known only once resolved).
+    for (good, bad) in [(one.as_str(), one.as_str()), (&one[..9], one.as_str()), (one.as_str(), &one[..12]), (&one[..9], &one[..12])] {
+        let o = bed.run(&bisect_args(good, bad, &["--json"])).await;
+        assert_eq!(code(&o), 2, "{good} {bad}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("the same commit") && err.contains(&one[..12]), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(stdout_json(&o)["status"], "error");
+        assert!(!err.contains("bisect: step"), "nothing is tested: {err}");
+    }
 }

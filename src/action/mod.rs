@@ -6,18 +6,18 @@ mod commands;
 mod inputs;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use crate::app::App;
-use crate::config::{Config, Facts, Front};
+use crate::commands::fetch::FetchResult;
+use crate::config::{Config, Facts, Front, Output};
+use crate::exit::{self, ExitStatus};
 use crate::outcome::Outcome;
 use crate::report;
 use commands::{append, chown_like_workspace, clamp_summary, escape_data, output_block};
 use inputs::{read_event, IfNotFound, Inputs, RunnerEnv};
 
-fn fail(msg: &str) -> ExitCode {
+fn fail(msg: &str) -> ExitStatus {
     println!("::error::{}", escape_data(msg));
-    ExitCode::from(2)
+    ExitStatus::Error
 }
 
 /// The step's outputs, from the outcome's typed fields.
@@ -46,7 +46,7 @@ fn outputs(o: &Outcome, doc: &serde_json::Value) -> Vec<(&'static str, String)> 
     v
 }
 
-pub async fn main() -> ExitCode {
+pub async fn main() -> ExitStatus {
     let inputs: Inputs = match envy::prefixed("INPUT_").from_env() {
         Ok(i) => i,
         Err(e) => return fail(&format!("cannot read the action inputs: {e}")),
@@ -95,47 +95,44 @@ pub async fn main() -> ExitCode {
     }
     println!("::group::therock-artifacts {} for {}", cfg.command.name(), cfg.query.repo);
     let server_url = cfg.server_url.clone();
-    let work = async {
-        match App::new(cfg, true).await {
-            Ok(app) => app.run().await,
-            Err(e) => Err(e),
-        }
-    };
-    let result = crate::interrupt::run_until_signal(work, std::time::Duration::from_secs(10)).await;
+    let result = crate::app::run(cfg, Front::Action).await;
     println!("::endgroup::");
-    let result = match result {
-        Ok(r) => r,
-        Err(stopped) => {
-            println!("::error::{}", escape_data(&stopped.message()));
-            return ExitCode::from(stopped.code);
-        }
-    };
     let outcome = match result {
         Ok(o) => o,
-        Err(e) => {
-            let msg = format!("{e:#}");
-            if let Some(o) = &env.output {
-                let _ = append(o, &output_block("found", "false"), "GITHUB_OUTPUT");
-            }
-            if let Some(s) = &env.summary {
-                let _ = append(s, &report::markdown::error_summary(&msg), "GITHUB_STEP_SUMMARY");
-            }
-            return fail(&msg);
-        }
+        Err(e) => return failed(&e, &env),
     };
     report_outcome(&outcome, &env, &server_url, choices.if_not_found)
 }
 
-fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_found: IfNotFound) -> ExitCode {
-    crate::log::stdout_text(&report::human::text(outcome));
-    if let (Outcome::Fetched { result: crate::outcome::FetchResult::Done(r), .. }, Some(ws)) = (outcome, &env.workspace) {
-        if r.output_dir.exists() {
-            if let Err(e) = chown_like_workspace(&r.output_dir, ws) {
-                println!("::warning::{}", escape_data(&format!("{e:#}")));
+/// A run that failed: `found=false` and the error in the summary; a signal only says so.
+fn failed(e: &anyhow::Error, env: &RunnerEnv) -> ExitStatus {
+    let msg = format!("{e:#}");
+    let status = exit::classify(e);
+    if let ExitStatus::Interrupted(_) = status {
+        println!("::error::{}", escape_data(&msg));
+        return status;
+    }
+    if let Some(o) = &env.output {
+        let _ = append(o, &output_block("found", "false"), "GITHUB_OUTPUT");
+    }
+    if let Some(s) = &env.summary {
+        let _ = append(s, &report::markdown::error_summary(&msg), "GITHUB_STEP_SUMMARY");
+    }
+    fail(&msg)
+}
+
+fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_found: IfNotFound) -> ExitStatus {
+    crate::log::stdout_text(&report::render(&**outcome, Output::Human, server_url));
+    if let (Outcome::Fetched(f), Some(ws)) = (outcome, &env.workspace) {
+        if let FetchResult::Done(r) = &f.result {
+            if r.output_dir.exists() {
+                if let Err(e) = chown_like_workspace(&r.output_dir, ws) {
+                    println!("::warning::{}", escape_data(&format!("{e:#}")));
+                }
             }
         }
     }
-    let doc = report::json::document(outcome, server_url);
+    let doc = outcome.json(server_url);
     if let Some(o) = &env.output {
         let text: String = outputs(outcome, &doc).iter().map(|(k, v)| output_block(k, v)).collect();
         if let Err(e) = append(o, &text, "GITHUB_OUTPUT") {
@@ -143,28 +140,28 @@ fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_f
         }
     }
     if let Some(s) = &env.summary {
-        let mut md = report::markdown::summary(outcome);
+        let mut md = report::render(&**outcome, Output::Markdown, server_url);
         clamp_summary(&mut md, 900 * 1024);
         if let Err(e) = append(s, &md, "GITHUB_STEP_SUMMARY") {
             println!("::warning::{}", escape_data(&format!("{e:#}")));
         }
     }
     if outcome.found() {
-        return ExitCode::SUCCESS;
+        return ExitStatus::Found;
     }
-    let msg = report::message(outcome).unwrap_or_else(|| "no artifacts found".into());
+    let msg = outcome.message().unwrap_or_else(|| "no artifacts found".into());
     match if_not_found {
         IfNotFound::Fail => {
             println!("::error::{}", escape_data(&msg));
-            ExitCode::from(1)
+            ExitStatus::NotFound
         }
         IfNotFound::Warn => {
             println!("::warning::{}", escape_data(&msg));
-            ExitCode::SUCCESS
+            ExitStatus::Found
         }
         IfNotFound::Ignore => {
             crate::log::stdout_text(&format!("{msg}\n"));
-            ExitCode::SUCCESS
+            ExitStatus::Found
         }
     }
 }

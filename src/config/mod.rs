@@ -111,7 +111,7 @@ pub struct FetchOptions {
 pub struct CompareOptions {
     pub deep: bool,
     pub filter: Vec<Regex>,
-    pub markdown: bool,
+    /// `--top`: how many changed files a rendering shows.
     pub top: usize,
     /// Where `--deep` finds (and leaves) archives.
     pub cache_dir: PathBuf,
@@ -135,7 +135,6 @@ pub struct BisectOptions {
     pub pick: Pick,
     pub workdir: Option<PathBuf>,
     pub keep: bool,
-    pub markdown: bool,
     pub command: Vec<String>,
     pub cache_dir: PathBuf,
 }
@@ -213,9 +212,30 @@ impl CacheCommand {
     }
 }
 
+/// How a command's answer is printed on stdout, chosen once (`--json`, `--markdown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One JSON document (`--json`; it wins over `--markdown`).
+    Json,
+    Human,
+    /// For a pull request comment (`compare --markdown`, `bisect --markdown`).
+    Markdown,
+}
+
+impl Output {
+    pub fn of(json: bool, markdown: bool) -> Output {
+        match (json, markdown) {
+            (true, _) => Output::Json,
+            (false, true) => Output::Markdown,
+            (false, false) => Output::Human,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub query: Query,
+    pub output: Output,
     pub command: Command,
     pub release: ReleaseType,
     pub checkout: Option<Checkout>,
@@ -244,9 +264,16 @@ impl Config {
             (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
         };
         let query = parse::query(&raw, groups, repo, platform)?;
+        let markdown = match &raw.command {
+            RawCommand::Compare(c) => c.markdown,
+            RawCommand::Bisect(b) => b.markdown,
+            _ => false,
+        };
+        let output = Output::of(raw.common.json, markdown);
         let release = ReleaseType::parse(facts.env.release_type.as_deref()).map_err(|e| ConfigError::new(Field::ReleaseType, e))?;
         Ok(Config {
             query,
+            output,
             command,
             release,
             checkout: checkout.map(|c| c.checkout),

@@ -221,15 +221,19 @@ fn bisect(b: &BisectRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> 
         },
         None => Err(err(f, "not given")),
     };
+    let (good, bad) = (sha(&b.good, Field::Good)?, sha(&b.bad, Field::Bad)?);
+    let (short, full) = if good.len() <= bad.len() { (&good, &bad) } else { (&bad, &good) };
+    if full.len() == 40 && full.starts_with(short.as_str()) {
+        return Err(err(Field::Bad, format!("names the same commit as --good ({}): there is nothing to bisect", &full[..12])));
+    }
     Ok(BisectOptions {
-        good: sha(&b.good, Field::Good)?,
-        bad: sha(&b.bad, Field::Bad)?,
+        good,
+        bad,
         branch: branch(&b.branch, Field::Branch)?,
         max_commits: max_commits(&b.max_commits)?,
         pick: pick(&b.select)?,
         workdir: given(&b.workdir).map(PathBuf::from),
         keep: b.keep,
-        markdown: b.markdown,
         command: program(&b.command)?,
         cache_dir: cache_dir.to_path_buf(),
     })
@@ -288,7 +292,6 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             let options = CompareOptions {
                 deep: c.deep,
                 filter: regexes(&c.filter, Field::Filter)?,
-                markdown: c.markdown,
                 top: match given(&c.top) {
                     Some(t) => number(&t, Field::Top, "top")? as usize,
                     None => 20,

@@ -1,49 +1,68 @@
 //! Bisect and exec, rendered: JSON, human text, Markdown (for a pull request comment).
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::bisect::{Answer, BisectReport, ExecReport};
+use super::format::{code, text, upper_first};
+use super::json::{self, Status};
+use super::Render;
+use crate::commands::bisect::{Answer, BisectReport, Step};
+use crate::commands::exec::ExecReport;
 use crate::domain::run::{short_sha, Commit};
 
-fn commit_json(c: &Commit) -> Value {
-    json!({"sha": c.sha, "subject": c.subject, "author_date": c.author_date})
+#[derive(Serialize)]
+struct CommitDoc<'a> {
+    sha: &'a str,
+    subject: &'a Option<String>,
+    author_date: &'a Option<String>,
 }
 
-pub fn json(b: &BisectReport) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("status".into(), json!(if b.answer.is_some() { "found" } else { "not_found" }));
-    m.insert("good".into(), json!(b.good));
-    m.insert("bad".into(), json!(b.bad));
-    m.insert("candidates".into(), json!(b.candidates));
-    m.insert("steps".into(), json!(b.steps));
-    m.insert("without_artifacts".into(), json!(b.without_artifacts.iter().map(|(c, why)| json!({"commit": c, "reason": why})).collect::<Vec<_>>()));
-    if let Some(a) = &b.answer {
-        m.insert("first_bad".into(), json!(a.first_bad.as_ref().map(commit_json)));
-        m.insert("last_good".into(), json!(a.last_good.as_ref().map(commit_json)));
-        m.insert("commits".into(), json!(a.commits.iter().map(commit_json).collect::<Vec<_>>()));
-        m.insert("skipped".into(), json!(a.skipped));
-        m.insert("message".into(), json!(sentence(b, a)));
+impl<'a> From<&'a Commit> for CommitDoc<'a> {
+    fn from(c: &'a Commit) -> Self {
+        CommitDoc { sha: &c.sha, subject: &c.subject, author_date: &c.author_date }
     }
-    if let Some(n) = &b.note {
-        m.insert("message".into(), json!(n));
-    }
-    m
 }
 
-pub fn exec_json(e: &ExecReport) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("status".into(), json!(if e.note.is_none() { "found" } else { "not_found" }));
-    m.insert("commit".into(), json!(e.commit));
-    m.insert("run_id".into(), json!(e.run_id.map(|r| r.to_string())));
-    m.insert("exit_code".into(), json!(e.code));
-    if let Some(n) = &e.note {
-        m.insert("message".into(), json!(n));
-    }
-    m
+#[derive(Serialize)]
+struct WithoutArtifacts<'a> {
+    commit: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct AnswerDoc<'a> {
+    first_bad: Option<CommitDoc<'a>>,
+    last_good: Option<CommitDoc<'a>>,
+    commits: Vec<CommitDoc<'a>>,
+    skipped: &'a [String],
+}
+
+#[derive(Serialize)]
+struct BisectDoc<'a> {
+    status: Status,
+    good: &'a str,
+    bad: &'a str,
+    candidates: usize,
+    steps: &'a [Step],
+    without_artifacts: Vec<WithoutArtifacts<'a>>,
+    #[serde(flatten)]
+    answer: Option<AnswerDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ExecDoc<'a> {
+    status: Status,
+    commit: &'a str,
+    run_id: Option<String>,
+    exit_code: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
 }
 
 /// "the first bad commit with artifacts is X; the change is in the N commits from Y to X".
-pub fn sentence(b: &BisectReport, a: &Answer) -> String {
+fn sentence(b: &BisectReport, a: &Answer) -> String {
     let bad = match &a.first_bad {
         Some(c) => format!("the first bad commit with artifacts is {}", short_sha(&c.sha)),
         None => format!("every commit with artifacts tested good; the first bad one is {} itself, which has none", short_sha(&b.bad)),
@@ -60,7 +79,7 @@ fn line(c: &Commit) -> String {
     format!("{}  {}  {}", short_sha(&c.sha), c.author_date.as_deref().unwrap_or(""), c.subject.as_deref().unwrap_or(""))
 }
 
-pub fn human(b: &BisectReport) -> String {
+fn human(b: &BisectReport) -> String {
     let Some(a) = &b.answer else { return String::new() };
     let mut out = format!("{}.\n", upper_first(&sentence(b, a)));
     for c in &a.commits {
@@ -74,12 +93,7 @@ pub fn human(b: &BisectReport) -> String {
     out
 }
 
-fn upper_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-}
-
-pub fn markdown(b: &BisectReport, code: impl Fn(&str) -> String, text: impl Fn(&str) -> String) -> String {
+fn markdown(b: &BisectReport) -> String {
     let mut md = String::from("## Bisect with TheRock CI artifacts\n\n");
     match &b.answer {
         None => md.push_str(&format!("No answer: {}\n", text(b.note.as_deref().unwrap_or("")))),
@@ -97,4 +111,64 @@ pub fn markdown(b: &BisectReport, code: impl Fn(&str) -> String, text: impl Fn(&
         }
     }
     md
+}
+
+impl Render for BisectReport {
+    fn json(&self, _server_url: &str) -> Value {
+        let answer = self.answer.as_ref().map(|a| AnswerDoc {
+            first_bad: a.first_bad.as_ref().map(CommitDoc::from),
+            last_good: a.last_good.as_ref().map(CommitDoc::from),
+            commits: a.commits.iter().map(CommitDoc::from).collect(),
+            skipped: &a.skipped,
+        });
+        json::value(&BisectDoc {
+            status: Status::of(self.answer.is_some()),
+            good: &self.good,
+            bad: &self.bad,
+            candidates: self.candidates,
+            steps: &self.steps,
+            without_artifacts: self.without_artifacts.iter().map(|(commit, reason)| WithoutArtifacts { commit, reason }).collect(),
+            answer,
+            message: self.note.clone().or_else(|| self.answer.as_ref().map(|a| sentence(self, a))),
+        })
+    }
+
+    fn human(&self) -> String {
+        human(self)
+    }
+
+    fn markdown(&self) -> String {
+        markdown(self)
+    }
+
+    fn message(&self) -> Option<String> {
+        match self.answer {
+            Some(_) => None,
+            None => Some(self.note.clone().unwrap_or_else(|| "no answer".into())),
+        }
+    }
+}
+
+impl Render for ExecReport {
+    fn json(&self, _server_url: &str) -> Value {
+        json::value(&ExecDoc {
+            status: Status::of(self.note.is_none()),
+            commit: &self.commit,
+            run_id: self.run_id.map(|r| r.to_string()),
+            exit_code: self.status.code(),
+            message: self.note.as_deref(),
+        })
+    }
+
+    fn human(&self) -> String {
+        String::new()
+    }
+
+    fn markdown(&self) -> String {
+        String::new()
+    }
+
+    fn message(&self) -> Option<String> {
+        self.note.clone()
+    }
 }

@@ -1,17 +1,52 @@
 //! `cache info`, `cache prune`, `cache clear`, rendered.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::json::{self, Status};
+use super::Render;
+use crate::commands::cache::Cached;
 use crate::domain::units::human_bytes;
-use crate::fetch::cache::{Pruned, Stats};
+use crate::fetch::cache::{Entry, Pruned, Stats};
 
-fn when(t: Option<i64>) -> Value {
-    json!(t)
+#[derive(Serialize)]
+struct StatsDoc {
+    status: Status,
+    cache_dir: String,
+    size_bytes: u64,
+    entries: usize,
+    oldest_use: Option<i64>,
+    newest_use: Option<i64>,
+    partials: usize,
 }
 
-pub fn stats_json(s: &Stats) -> Value {
-    json!({"status": "found", "cache_dir": s.dir.display().to_string(), "size_bytes": s.size, "entries": s.entries,
-           "oldest_use": when(s.oldest_use), "newest_use": when(s.newest_use), "partials": s.partials})
+#[derive(Serialize)]
+struct EntryDoc<'a> {
+    sha256: &'a str,
+    size: u64,
+    last_use: i64,
+}
+
+#[derive(Serialize)]
+struct PrunedDoc<'a> {
+    status: Status,
+    dry_run: bool,
+    removed: Vec<EntryDoc<'a>>,
+    in_use: Vec<EntryDoc<'a>>,
+    size_before_bytes: u64,
+    size_after_bytes: u64,
+}
+
+fn stats_json(s: &Stats) -> Value {
+    json::value(&StatsDoc {
+        status: Status::Found,
+        cache_dir: s.dir.display().to_string(),
+        size_bytes: s.size,
+        entries: s.entries,
+        oldest_use: s.oldest_use,
+        newest_use: s.newest_use,
+        partials: s.partials,
+    })
 }
 
 fn ago(t: Option<i64>) -> String {
@@ -24,7 +59,7 @@ fn ago(t: Option<i64>) -> String {
     }
 }
 
-pub fn stats_text(s: &Stats) -> String {
+fn stats_text(s: &Stats) -> String {
     format!(
         "Cache {}\n  size:     {}\n  archives: {}\n  used:     oldest {}, newest {}\n  partial downloads: {}\n",
         s.dir.display(),
@@ -36,13 +71,22 @@ pub fn stats_text(s: &Stats) -> String {
     )
 }
 
-pub fn pruned_json(p: &Pruned) -> Value {
-    let list = |v: &[crate::fetch::cache::Entry]| v.iter().map(|e| json!({"sha256": e.digest, "size": e.size, "last_use": e.used})).collect::<Vec<_>>();
-    json!({"status": "found", "dry_run": p.dry_run, "removed": list(&p.removed), "in_use": list(&p.in_use),
-           "size_before_bytes": p.size_before, "size_after_bytes": p.size_after})
+fn entries(v: &[Entry]) -> Vec<EntryDoc<'_>> {
+    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used }).collect()
 }
 
-pub fn pruned_text(p: &Pruned) -> String {
+fn pruned_json(p: &Pruned) -> Value {
+    json::value(&PrunedDoc {
+        status: Status::Found,
+        dry_run: p.dry_run,
+        removed: entries(&p.removed),
+        in_use: entries(&p.in_use),
+        size_before_bytes: p.size_before,
+        size_after_bytes: p.size_after,
+    })
+}
+
+fn pruned_text(p: &Pruned) -> String {
     let verb = if p.dry_run { "would remove" } else { "removed" };
     let mut out = format!(
         "{verb} {} archives ({}); the cache {} {}\n",
@@ -55,4 +99,24 @@ pub fn pruned_text(p: &Pruned) -> String {
         out.push_str(&format!("kept {} archives another fetch is using\n", p.in_use.len()));
     }
     out
+}
+
+impl Render for Cached {
+    fn json(&self, _server_url: &str) -> Value {
+        match self {
+            Cached::Stats(s) => stats_json(s),
+            Cached::Pruned(p) => pruned_json(p),
+        }
+    }
+
+    fn human(&self) -> String {
+        match self {
+            Cached::Stats(s) => stats_text(s),
+            Cached::Pruned(p) => pruned_text(p),
+        }
+    }
+
+    fn markdown(&self) -> String {
+        self.human()
+    }
 }

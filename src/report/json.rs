@@ -1,174 +1,166 @@
-//! The JSON documents of interface.md.
+//! The JSON documents of interface.md, as `Serialize` records: the contract is these types.
+//!
+//! Documents are turned into a `serde_json::Value` before they are printed, whose map keeps its
+//! keys sorted: the printed order is alphabetical whatever the field order here (as it was when
+//! the documents were `json!` literals).
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::message;
-use crate::compare::Comparison;
 use crate::domain::select::{Found, Hit};
-use crate::fetch::FetchReport;
-use crate::outcome::{Compared, FetchResult, Outcome};
+use crate::domain::walk::Rejected;
 use crate::resolve::Baseline;
 
+/// `status`: `found` (exit 0), `not_found` (exit 1) or `error` (exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Found,
+    NotFound,
+    Error,
+}
+
+impl Status {
+    pub fn of(found: bool) -> Status {
+        if found {
+            Status::Found
+        } else {
+            Status::NotFound
+        }
+    }
+}
+
+/// A record as a JSON value (keys sorted).
+pub fn value(record: &impl Serialize) -> Value {
+    serde_json::to_value(record).unwrap_or(Value::Null)
+}
+
 /// One RESULT record (keys of upstream's `find_artifacts_for_commit.py --json`, plus a few).
-pub fn result_record(h: &Hit, server_url: &str) -> Value {
-    let loc = &h.location;
-    let commit = &h.run.head_sha;
-    let total: u64 = h.archives.iter().map(|(_, s)| s).sum();
-    json!({
-        "git_commit_sha": commit,
-        "git_commit_url": format!("{server_url}/{}/commit/{commit}", h.repo.full()),
-        "github_repository_name": h.repo.full(),
-        "external_repo": loc.external_repo,
-        "platform": loc.platform.as_str(),
-        "artifact_group": h.group.name,
-        "amdgpu_targets": h.group.targets,
-        "workflow_file_name": h.run.workflow_file(),
-        "workflow_run_id": h.run.id.to_string(),
-        "workflow_run_status": h.run.status.clone().unwrap_or_else(|| "unknown".into()),
-        "workflow_run_conclusion": h.run.conclusion,
-        "workflow_run_html_url": h.run.html_url.clone().unwrap_or_default(),
-        "workflow_run_created_at": h.run.created_at,
-        "s3_bucket": loc.bucket,
-        "s3_path": loc.prefix(),
-        "s3_uri": loc.s3_uri(),
-        "s3_index_url": loc.index_url(),
-        "artifact_filenames": h.archives.iter().map(|(a, _)| a.filename.clone()).collect::<Vec<_>>(),
-        "artifact_total_size": total,
-        "required_artifact_patterns": h.required,
-        "missing_required_artifact_patterns": h.missing,
-        "therock_commit": h.therock_commit,
-    })
+#[derive(Debug, Serialize)]
+pub struct ResultRecord<'a> {
+    pub git_commit_sha: &'a str,
+    pub git_commit_url: String,
+    pub github_repository_name: String,
+    pub external_repo: &'a str,
+    pub platform: &'static str,
+    pub artifact_group: &'a str,
+    pub amdgpu_targets: &'a [String],
+    pub workflow_file_name: Option<String>,
+    pub workflow_run_id: String,
+    pub workflow_run_status: &'a str,
+    pub workflow_run_conclusion: &'a Option<String>,
+    pub workflow_run_html_url: &'a str,
+    pub workflow_run_created_at: &'a Option<String>,
+    pub s3_bucket: &'a str,
+    pub s3_path: String,
+    pub s3_uri: String,
+    pub s3_index_url: String,
+    pub artifact_filenames: Vec<&'a str>,
+    pub artifact_total_size: u64,
+    pub required_artifact_patterns: &'a [String],
+    pub missing_required_artifact_patterns: &'a [String],
+    pub therock_commit: &'a Option<String>,
 }
 
-fn results(f: &Found, server_url: &str) -> Vec<Value> {
-    f.results()
-        .map(|h| {
-            let mut r = result_record(h, server_url);
-            if r["workflow_file_name"].is_null() {
-                r["workflow_file_name"] = json!(f.workflow);
-            }
-            r
-        })
-        .collect()
-}
-
-pub fn found_doc(f: &Found, server_url: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("status".into(), json!(if f.found() { "found" } else { "not_found" }));
-    m.insert("results".into(), Value::Array(results(f, server_url)));
-    m.insert("missing_artifact_groups".into(), json!(f.missing_groups()));
-    if let Some(n) = &f.note {
-        m.insert("message".into(), json!(n));
-    }
-    m
-}
-
-pub fn baseline_doc(b: &Baseline, server_url: &str) -> Map<String, Value> {
-    let mut m = found_doc(&b.found, server_url);
-    m.insert("commit".into(), json!(b.commit));
-    m.insert("baseline_commit".into(), json!(b.found.commit.as_ref().filter(|_| b.found.found())));
-    m.insert("baseline_repository".into(), json!(b.found.repo.full()));
-    m.insert("reason".into(), json!(b.reason));
-    m.insert("distance".into(), json!(b.distance));
-    m.insert("therock_ref".into(), json!(b.therock_ref));
-    m.insert("therock_ref_source".into(), json!(b.pin_source));
-    m.insert("pin_source".into(), json!(super::pin_source(b)));
-    m.insert("therock_commit".into(), json!(b.therock_commit_built));
-    m.insert("merge_base".into(), json!(b.merge_base));
-    m.insert("baseline_run_id_hint".into(), json!(b.baseline_run_id_hint));
-    m.insert("looked_at".into(), json!(b.looked_at));
-    m
-}
-
-fn fetch_fields(m: &mut Map<String, Value>, r: &FetchReport) {
-    m.insert("output_dir".into(), json!(r.output_dir.display().to_string()));
-    m.insert("extract".into(), json!(r.extract.as_str()));
-    m.insert("downloaded_bytes".into(), json!(r.downloaded));
-    m.insert("cached_bytes".into(), json!(r.from_cache));
-    m.insert("extracted_bytes".into(), json!(r.extracted));
-    m.insert("total_bytes".into(), json!(r.total));
-    m.insert("elapsed_seconds".into(), json!((r.elapsed_seconds * 1000.0).round() / 1000.0));
-    m.insert("archives".into(), json!(r.archives));
-    if let Some((dir, size)) = &r.cache {
-        m.insert("cache_dir".into(), json!(dir.display().to_string()));
-        m.insert("cache_size_bytes".into(), json!(size));
-    }
-}
-
-fn comparison_doc(c: &Comparison, server_url: &str) -> Map<String, Value> {
-    let run_ids = |f: &Found| {
-        let mut ids: Vec<String> = f.slots.iter().filter_map(|s| s.hit.as_ref()).map(|h| h.run.id.to_string()).collect();
-        ids.dedup();
-        ids
-    };
-    let mut comparison = json!({
-        "from": {"commit": c.from.commit.clone().unwrap_or_default(), "run_ids": run_ids(&c.from)},
-        "to": {"commit": c.to.commit.clone().unwrap_or_default(), "run_ids": run_ids(&c.to)},
-        "platform": c.platform.as_str(),
-        "archives": c.archives,
-        "totals_by_name": c.totals_by_name,
-        "total": {"from": c.total_from, "to": c.total_to, "delta": c.total_delta(),
-                  "delta_percent": crate::compare::percent(c.total_delta(), c.total_from)},
-    });
-    if let Some(files) = &c.files {
-        comparison["files"] = json!(files);
-    }
-    let mut all = results(&c.from, server_url);
-    all.extend(results(&c.to, server_url));
-    let mut m = Map::new();
-    m.insert("status".into(), json!("found"));
-    m.insert("results".into(), json!(all));
-    m.insert("comparison".into(), comparison);
-    m
-}
-
-/// The one JSON document a command prints with `--json` (and the action's `results` output).
-pub fn document(o: &Outcome, server_url: &str) -> Value {
-    let m = match o {
-        Outcome::Found(f) => found_doc(f, server_url),
-        Outcome::Baseline(b) => baseline_doc(b, server_url),
-        Outcome::Fetched { resolved, result } => {
-            let mut m = match resolved.baseline() {
-                Some(b) => baseline_doc(b, server_url),
-                None => found_doc(resolved.found(), server_url),
-            };
-            match result {
-                FetchResult::NotFound => {}
-                FetchResult::NothingSelected => {
-                    m.insert("status".into(), json!("not_found"));
-                }
-                FetchResult::DryRun { output_dir, extract, planned } => {
-                    let archives: Vec<Value> = planned
-                        .iter()
-                        .map(|p| json!({"filename": p.name.filename, "size": p.size, "sha256": null, "verified": false, "cached": false}))
-                        .collect();
-                    m.insert("output_dir".into(), json!(output_dir.display().to_string()));
-                    m.insert("extract".into(), json!(extract.as_str()));
-                    m.insert("dry_run".into(), json!(true));
-                    m.insert("downloaded_bytes".into(), json!(0));
-                    m.insert("total_bytes".into(), json!(planned.iter().map(|p| p.size).sum::<u64>()));
-                    m.insert("archives".into(), json!(archives));
-                }
-                FetchResult::Done(r) => fetch_fields(&mut m, r),
-            }
-            m
+impl<'a> ResultRecord<'a> {
+    /// `workflow`: the workflow file named when the run's own path does not say.
+    pub fn new(h: &'a Hit, server_url: &str, workflow: Option<&str>) -> Self {
+        let loc = &h.location;
+        ResultRecord {
+            git_commit_sha: &h.run.head_sha,
+            git_commit_url: format!("{server_url}/{}/commit/{}", h.repo.full(), h.run.head_sha),
+            github_repository_name: h.repo.full(),
+            external_repo: &loc.external_repo,
+            platform: loc.platform.as_str(),
+            artifact_group: &h.group.name,
+            amdgpu_targets: &h.group.targets,
+            workflow_file_name: h.run.workflow_file().or(workflow.map(str::to_string)),
+            workflow_run_id: h.run.id.to_string(),
+            workflow_run_status: h.run.status.as_deref().unwrap_or("unknown"),
+            workflow_run_conclusion: &h.run.conclusion,
+            workflow_run_html_url: h.run.html_url.as_deref().unwrap_or_default(),
+            workflow_run_created_at: &h.run.created_at,
+            s3_bucket: &loc.bucket,
+            s3_path: loc.prefix(),
+            s3_uri: loc.s3_uri(),
+            s3_index_url: loc.index_url(),
+            artifact_filenames: h.archives.iter().map(|(a, _)| a.filename.as_str()).collect(),
+            artifact_total_size: h.archives.iter().map(|(_, s)| s).sum(),
+            required_artifact_patterns: &h.required,
+            missing_required_artifact_patterns: &h.missing,
+            therock_commit: &h.therock_commit,
         }
-        Outcome::Compared(Compared::Done(c)) => comparison_doc(c, server_url),
-        Outcome::Bisected(b) => super::bisect::json(b),
-        Outcome::Executed(e) => super::bisect::exec_json(e),
-        Outcome::Compared(Compared::MissingSide { side, .. }) => {
-            let mut m = Map::new();
-            m.insert("status".into(), json!("not_found"));
-            m.insert("results".into(), json!([]));
-            m.insert("missing_side".into(), json!(side));
-            m.insert("message".into(), json!(message(o)));
-            m
+    }
+}
+
+/// The result records of one side.
+pub fn results<'a>(f: &'a Found, server_url: &str) -> Vec<ResultRecord<'a>> {
+    f.results().map(|h| ResultRecord::new(h, server_url, Some(&f.workflow))).collect()
+}
+
+/// `find`, `latest`, and the start of every document that resolved a commit.
+#[derive(Debug, Serialize)]
+pub struct FoundDoc<'a> {
+    pub status: Status,
+    pub results: Vec<ResultRecord<'a>>,
+    pub missing_artifact_groups: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'a str>,
+}
+
+impl<'a> FoundDoc<'a> {
+    pub fn new(f: &'a Found, server_url: &str) -> Self {
+        FoundDoc { status: Status::of(f.found()), results: results(f, server_url), missing_artifact_groups: f.missing_groups(), message: f.note.as_deref() }
+    }
+}
+
+/// `baseline`: the found document plus how the baseline was chosen.
+#[derive(Debug, Serialize)]
+pub struct BaselineDoc<'a> {
+    #[serde(flatten)]
+    pub found: FoundDoc<'a>,
+    pub commit: &'a str,
+    pub baseline_commit: Option<&'a str>,
+    pub baseline_repository: String,
+    pub reason: Option<&'a str>,
+    pub distance: Option<usize>,
+    pub therock_ref: Option<&'a str>,
+    pub therock_ref_source: Option<&'a str>,
+    pub pin_source: Option<String>,
+    pub therock_commit: Option<&'a str>,
+    pub merge_base: Option<&'a str>,
+    pub baseline_run_id_hint: Option<u64>,
+    pub looked_at: &'a [Rejected],
+}
+
+impl<'a> BaselineDoc<'a> {
+    pub fn new(b: &'a Baseline, server_url: &str) -> Self {
+        BaselineDoc {
+            found: FoundDoc::new(&b.found, server_url),
+            commit: &b.commit,
+            baseline_commit: b.found.commit.as_deref().filter(|_| b.found.found()),
+            baseline_repository: b.found.repo.full(),
+            reason: b.reason,
+            distance: b.distance,
+            therock_ref: b.therock_ref.as_deref(),
+            therock_ref_source: b.pin_source.as_deref(),
+            pin_source: super::pin_source(b),
+            therock_commit: b.therock_commit_built.as_deref(),
+            merge_base: b.merge_base.as_deref(),
+            baseline_run_id_hint: b.baseline_run_id_hint,
+            looked_at: &b.looked_at,
         }
-    };
-    Value::Object(m)
+    }
 }
 
 /// The document printed with `--json` when the command failed.
+#[derive(Debug, Serialize)]
+pub struct ErrorDoc<'a> {
+    pub status: Status,
+    pub results: [(); 0],
+    pub error: &'a str,
+}
+
 pub fn error_document(msg: &str) -> Value {
-    json!({"status": "error", "results": [], "error": msg})
+    value(&ErrorDoc { status: Status::Error, results: [], error: msg })
 }

@@ -1,18 +1,48 @@
-//! Report: typed outcomes rendered, once, as JSON (`json`), human text (`human`) or Markdown
-//! (`markdown`: the step summary and `compare --markdown`), plus the one-line messages on stderr.
+//! Report: each command's outcome rendered as JSON (its `Serialize` records), human text, or
+//! Markdown (the step summary, `--markdown`), through one trait, `Render`, implemented per
+//! outcome: `found` and `baseline` here (with `human.rs` and `markdown.rs`), `fetch.rs`,
+//! `compare.rs`, `bisect.rs` (and exec), `cache.rs`. Shared formatters are in `format.rs`.
 
 pub mod bisect;
 pub mod cache;
+pub mod compare;
+pub mod fetch;
+pub mod format;
 pub mod human;
 pub mod json;
 pub mod markdown;
 
-use crate::config::Subject;
-use crate::domain::run::short_sha;
+use serde_json::Value;
+
+use crate::commands::Conclusion;
+use crate::config::Output;
 use crate::domain::select::Found;
 use crate::domain::units::human_bytes;
 use crate::fetch::FetchReport;
-use crate::outcome::{Compared, FetchResult, Outcome};
+use crate::resolve::Baseline;
+
+/// An outcome, rendered. `found()` and the other answers come from `Conclusion`.
+pub trait Render: Conclusion {
+    /// The one JSON document (`--json`, and the action's `results` output).
+    fn json(&self, server_url: &str) -> Value;
+    /// The text on stdout without `--json`.
+    fn human(&self) -> String;
+    /// Markdown: the action's step summary, `--markdown`.
+    fn markdown(&self) -> String;
+    /// Why nothing was found, in one sentence (stderr, `::error::`); `None` when something was.
+    fn message(&self) -> Option<String> {
+        None
+    }
+}
+
+/// What a command prints on stdout, in the format chosen once in `Config`.
+pub fn render(r: &dyn Render, output: Output, server_url: &str) -> String {
+    match output {
+        Output::Json => format!("{}\n", r.json(server_url)),
+        Output::Human => r.human(),
+        Output::Markdown => r.markdown(),
+    }
+}
 
 fn not_found(f: &Found) -> String {
     let missing = f.missing_groups();
@@ -28,35 +58,38 @@ fn not_found(f: &Found) -> String {
     }
 }
 
-fn side_name(s: &Subject) -> String {
-    match s {
-        Subject::Commit { sha, .. } => short_sha(sha).to_string(),
-        Subject::RunId(id) => format!("run {id}"),
-        Subject::Pr(n) => format!("PR #{n}"),
+impl Render for Found {
+    fn json(&self, server_url: &str) -> Value {
+        json::value(&json::FoundDoc::new(self, server_url))
+    }
+    fn human(&self) -> String {
+        human::found(self)
+    }
+    fn markdown(&self) -> String {
+        markdown::found(self, None)
+    }
+    fn message(&self) -> Option<String> {
+        (!self.found()).then(|| not_found(self))
     }
 }
 
-/// Why nothing was found, in one sentence (stderr, `::error::`); `None` when something was.
-pub fn message(o: &Outcome) -> Option<String> {
-    if o.found() {
-        return None;
+impl Render for Baseline {
+    fn json(&self, server_url: &str) -> Value {
+        json::value(&json::BaselineDoc::new(self, server_url))
     }
-    Some(match o {
-        Outcome::Fetched { result: FetchResult::NothingSelected, .. } => "the --include/--exclude filters selected no archive".into(),
-        Outcome::Compared(Compared::MissingSide { side, subject, found }) => format!(
-            "the '{side}' side ({}) has no artifacts for {}{}",
-            side_name(subject),
-            found.missing_groups().join(", "),
-            found.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
-        ),
-        Outcome::Bisected(b) => b.note.clone().unwrap_or_else(|| "no answer".into()),
-        Outcome::Executed(e) => e.note.clone().unwrap_or_default(),
-        o => not_found(o.resolved()?),
-    })
+    fn human(&self) -> String {
+        human::baseline(self)
+    }
+    fn markdown(&self) -> String {
+        markdown::found(&self.found, Some(self))
+    }
+    fn message(&self) -> Option<String> {
+        (!self.found.found()).then(|| not_found(&self.found))
+    }
 }
 
 /// Where the pin was read, as `path:line`.
-pub fn pin_source(b: &crate::resolve::Baseline) -> Option<String> {
+pub fn pin_source(b: &Baseline) -> Option<String> {
     let path = b.pin_source.as_deref()?;
     Some(match b.pin_line {
         Some(l) => format!("{path}:{l}"),

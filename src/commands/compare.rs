@@ -6,13 +6,58 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::config::CompareOptions;
+use super::App;
+use crate::config::{CompareOptions, Subject};
 use crate::domain::artifacts::Compression;
 use crate::domain::buckets::Platform;
 use crate::domain::select::Found;
 use crate::fetch::download::Download;
 use crate::fetch::{decode, extract, Cache, Counters, Planned, Settings};
 use crate::s3::S3;
+
+/// How one name's size changed between the sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Same,
+    Changed,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Same => "same",
+            Change::Changed => "changed",
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    From,
+    To,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Side::From => "from",
+            Side::To => "to",
+        })
+    }
+}
 
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub struct Row {
@@ -21,7 +66,7 @@ pub struct Row {
     pub to: Option<u64>,
     pub delta: i64,
     pub delta_percent: Option<f64>,
-    pub change: &'static str,
+    pub change: Change,
 }
 
 /// Both sides found and measured.
@@ -37,8 +82,32 @@ pub struct Comparison {
     pub total_to: u64,
     /// With `--deep`: files whose size changed, sorted by absolute delta.
     pub files: Option<Vec<Row>>,
+    /// `--top`: how many changed files a rendering shows.
     pub top: usize,
-    pub markdown: bool,
+}
+
+/// What `compare` concluded.
+#[derive(Debug, Clone)]
+pub enum Compared {
+    /// One side has no artifacts.
+    MissingSide {
+        side: Side,
+        subject: Subject,
+        found: Found,
+    },
+    Done(Box<Comparison>),
+}
+
+pub async fn run(app: &App, from: &Subject, to: &Subject, options: &CompareOptions) -> Result<Compared> {
+    let r = app.resolver();
+    let (from_found, to_found) = (r.find(from).await?, r.find(to).await?);
+    for (side, found, subject) in [(Side::From, &from_found, from), (Side::To, &to_found, to)] {
+        if !found.found() {
+            return Ok(Compared::MissingSide { side, subject: subject.clone(), found: found.clone() });
+        }
+    }
+    let c = compare(from_found, to_found, app.s3(), options, app.platform(), app.settings()).await?;
+    Ok(Compared::Done(Box::new(c)))
 }
 
 impl Comparison {
@@ -72,10 +141,10 @@ pub fn diff(from: &BTreeMap<String, u64>, to: &BTreeMap<String, u64>) -> Vec<Row
                     _ => None,
                 },
                 change: match (a, b) {
-                    (None, Some(_)) => "added",
-                    (Some(_), None) => "removed",
-                    _ if delta == 0 => "same",
-                    _ => "changed",
+                    (None, Some(_)) => Change::Added,
+                    (Some(_), None) => Change::Removed,
+                    _ if delta == 0 => Change::Same,
+                    _ => Change::Changed,
                 },
             }
         })
@@ -146,7 +215,7 @@ fn totals_by_name(rows: &[Row]) -> Vec<Row> {
 }
 
 /// Measures both sides (both found).
-pub async fn compare(from: Found, to: Found, s3: &S3, opts: &CompareOptions, platform: Platform, settings: Settings) -> Result<Comparison> {
+async fn compare(from: Found, to: Found, s3: &S3, opts: &CompareOptions, platform: Platform, settings: Settings) -> Result<Comparison> {
     let (fa, fplans) = archive_sizes(&from);
     let (ta, tplans) = archive_sizes(&to);
     let archives = diff(&fa, &ta);
@@ -154,7 +223,7 @@ pub async fn compare(from: Found, to: Found, s3: &S3, opts: &CompareOptions, pla
         let cache = Cache::new(opts.cache_dir.clone());
         let ff = deep_sizes(s3, &cache, &fplans, &opts.filter, settings).await?;
         let tf = deep_sizes(s3, &cache, &tplans, &opts.filter, settings).await?;
-        Some(diff(&ff, &tf).into_iter().filter(|r| r.change != "same").collect())
+        Some(diff(&ff, &tf).into_iter().filter(|r| r.change != Change::Same).collect())
     } else {
         None
     };
@@ -168,8 +237,19 @@ pub async fn compare(from: Found, to: Found, s3: &S3, opts: &CompareOptions, pla
         platform,
         files,
         top: opts.top,
-        markdown: opts.markdown,
     })
+}
+
+impl super::Conclusion for Compared {
+    fn found(&self) -> bool {
+        matches!(self, Compared::Done(_))
+    }
+    fn results(&self) -> Vec<&crate::domain::select::Hit> {
+        match self {
+            Compared::Done(c) => c.from.results().chain(c.to.results()).collect(),
+            Compared::MissingSide { .. } => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -184,8 +264,8 @@ mod tests {
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, vec!["y", "new", "gone", "x"]);
         assert_eq!(rows[0].delta_percent, Some(200.0));
-        assert_eq!(rows[1].change, "added");
-        assert_eq!(rows[2].change, "removed");
+        assert_eq!(rows[1].change, Change::Added);
+        assert_eq!(rows[2].change, Change::Removed);
         assert_eq!(rows[3].delta, -10);
     }
 }

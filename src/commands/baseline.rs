@@ -1,0 +1,24 @@
+//! `baseline`: the commit whose artifacts a build of `--commit` can reuse (the merge-base walk,
+//! or for a super-repo the TheRock commit it pins).
+
+use anyhow::Result;
+
+use super::App;
+use crate::config::{Subject, WalkOptions};
+use crate::resolve::Baseline;
+
+pub async fn run(app: &App, subject: &Subject, walk: &WalkOptions) -> Result<Baseline> {
+    app.resolver().baseline(subject, walk).await
+}
+
+impl super::Conclusion for Baseline {
+    fn found(&self) -> bool {
+        self.found.found()
+    }
+    fn resolved(&self) -> Option<&crate::domain::select::Found> {
+        Some(&self.found)
+    }
+    fn baseline(&self) -> Option<&Baseline> {
+        Some(self)
+    }
+}

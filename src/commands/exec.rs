@@ -1,0 +1,51 @@
+//! `exec`: fetch one commit's artifacts and run a command on them, for `git bisect run`
+//! (a commit without artifacts exits 125, which `git bisect run` reads as "skip").
+
+use anyhow::Result;
+
+use super::runner::{first_run_id, Workdir};
+use super::App;
+use crate::config::ExecOptions;
+use crate::domain::run::short_sha;
+use crate::exit::{ExitStatus, UNTESTABLE};
+
+/// What `exec` did.
+#[derive(Debug, Clone)]
+pub struct ExecReport {
+    pub commit: String,
+    pub run_id: Option<u64>,
+    /// The command's exit status passed on (125 when the commit has no artifacts).
+    pub status: ExitStatus,
+    pub note: Option<String>,
+}
+
+pub async fn run(app: &App, o: &ExecOptions) -> Result<ExecReport> {
+    let (sha, judged) = app.resolver().judge_subject(&o.subject).await?;
+    let found = match judged {
+        Ok(f) => f,
+        Err(why) => {
+            let note = format!("commit {} has no artifacts ({why}); exit {UNTESTABLE}, so `git bisect run` skips it", short_sha(&sha));
+            return Ok(ExecReport { commit: sha, run_id: None, status: ExitStatus::External(UNTESTABLE), note: Some(note) });
+        }
+    };
+    let work = Workdir::new(o.workdir.as_deref(), o.keep)?;
+    let runner = app.runner(&o.pick, &o.cache_dir, &o.command);
+    let tree = work.root.join(format!("exec-{}", short_sha(&sha)));
+    runner.fetch(&found, &tree).await?;
+    let run_id = first_run_id(&found);
+    let code = runner.run(&tree, &sha, run_id).await?;
+    work.drop_tree(&tree);
+    if work.keep {
+        crate::say!("exec: the tree stays in {}", tree.display());
+    }
+    Ok(ExecReport { commit: sha, run_id, status: ExitStatus::of_child(code), note: None })
+}
+
+impl super::Conclusion for ExecReport {
+    fn found(&self) -> bool {
+        self.note.is_none()
+    }
+    fn exit_status(&self) -> ExitStatus {
+        self.status
+    }
+}

@@ -1,0 +1,103 @@
+//! `fetch`: find (or `--baseline`) a commit's artifacts, then download, verify and extract them.
+
+use anyhow::Result;
+use std::path::PathBuf;
+
+use super::App;
+use crate::config::{ExtractMode, FetchOptions, Source};
+use crate::domain::select::Found;
+use crate::fetch::{self, FetchReport, Filters, Planned};
+use crate::resolve::Baseline;
+
+/// How a fetch found its commit.
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    Found(Found),
+    Baseline(Box<Baseline>),
+}
+
+impl Resolved {
+    pub fn found(&self) -> &Found {
+        match self {
+            Resolved::Found(f) => f,
+            Resolved::Baseline(b) => &b.found,
+        }
+    }
+    pub fn baseline(&self) -> Option<&Baseline> {
+        match self {
+            Resolved::Baseline(b) => Some(b),
+            Resolved::Found(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchResult {
+    /// The commit has no artifacts for every group.
+    NotFound,
+    /// `--include` / `--exclude` left nothing.
+    NothingSelected,
+    DryRun {
+        output_dir: PathBuf,
+        extract: ExtractMode,
+        planned: Vec<Planned>,
+    },
+    Done(FetchReport),
+}
+
+/// What `fetch` concluded: where the commit came from, and what was fetched.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub resolved: Resolved,
+    pub result: FetchResult,
+}
+
+pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetched> {
+    let r = app.resolver();
+    let resolved = match source {
+        Source::Find(subject) => Resolved::Found(r.find(subject).await?),
+        Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(r.baseline(subject, walk).await?)),
+    };
+    let found = resolved.found();
+    if !found.found() {
+        return Ok(Fetched { resolved, result: FetchResult::NotFound });
+    }
+    let planned = fetch::plan(found, &Filters { include: opts.include.clone(), exclude: opts.exclude.clone() });
+    let result = if planned.is_empty() {
+        FetchResult::NothingSelected
+    } else if opts.dry_run {
+        FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
+    } else {
+        let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
+        let report = fetch::run(planned, app.s3(), opts, out_dir, app.limits()).await?;
+        crate::say!("{}", crate::report::closing_line(&report));
+        FetchResult::Done(report)
+    };
+    Ok(Fetched { resolved, result })
+}
+
+impl super::Conclusion for Fetched {
+    fn found(&self) -> bool {
+        matches!(self.result, FetchResult::DryRun { .. } | FetchResult::Done(_))
+    }
+    fn resolved(&self) -> Option<&Found> {
+        Some(self.resolved.found())
+    }
+    fn baseline(&self) -> Option<&Baseline> {
+        self.resolved.baseline()
+    }
+    fn artifact_names(&self) -> Vec<String> {
+        match &self.result {
+            FetchResult::Done(r) => r.archives.iter().map(|a| a.filename.clone()).collect(),
+            FetchResult::DryRun { planned, .. } => planned.iter().map(|p| p.name.filename.clone()).collect(),
+            FetchResult::NotFound | FetchResult::NothingSelected => super::archive_names(&self.results()),
+        }
+    }
+    fn output_dir(&self) -> Option<&std::path::Path> {
+        match &self.result {
+            FetchResult::Done(r) => Some(&r.output_dir),
+            FetchResult::DryRun { output_dir, .. } => Some(output_dir),
+            FetchResult::NotFound | FetchResult::NothingSelected => None,
+        }
+    }
+}

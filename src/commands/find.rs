@@ -1,0 +1,20 @@
+//! `find`: the CI runs and S3 locations holding a commit's (or a run's, or a PR head's) artifacts.
+
+use anyhow::Result;
+
+use super::App;
+use crate::config::Subject;
+use crate::domain::select::Found;
+
+pub async fn run(app: &App, subject: &Subject) -> Result<Found> {
+    app.resolver().find(subject).await
+}
+
+impl super::Conclusion for Found {
+    fn found(&self) -> bool {
+        Found::found(self)
+    }
+    fn resolved(&self) -> Option<&Found> {
+        Some(self)
+    }
+}

@@ -1,0 +1,145 @@
+//! One module per command: each has `run(&App, &its options) -> Result<its own outcome>`, and
+//! its outcome implements `Conclusion` (what the action's outputs and the exit status read)
+//! here and `report::Render` (JSON, text, Markdown) in `report/`.
+
+pub mod baseline;
+pub mod bisect;
+pub mod cache;
+pub mod compare;
+pub mod exec;
+pub mod fetch;
+pub mod find;
+pub mod latest;
+mod runner;
+
+use anyhow::{Context, Result};
+use std::path::Path;
+
+use crate::config::{Config, Pick};
+use crate::domain::buckets::Platform;
+use crate::domain::select::{Found, Hit};
+use crate::exit::ExitStatus;
+use crate::fetch::{Limits, Settings};
+use crate::github::{self, GitHub, RetryPolicy};
+use crate::locate::Locator;
+use crate::resolve::{Baseline, Resolver};
+use crate::s3::S3;
+
+/// What every command works with: the configuration and the clients, built once.
+pub struct App {
+    pub cfg: Config,
+    gh: GitHub,
+    loc: Locator,
+    /// A command's own stdout goes to stderr (stdout holds one JSON document, or the action's text).
+    quiet_stdout: bool,
+}
+
+impl App {
+    pub async fn new(cfg: Config, quiet_stdout: bool) -> Result<App> {
+        let token = github::discover_token(cfg.token.clone()).await;
+        if token.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
+            anyhow::bail!("the GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`) holds a line break; pass the token alone");
+        }
+        if token.is_none() {
+            crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
+        }
+        let t = &cfg.tunables;
+        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait, timeout: t.http_timeout };
+        let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
+        let s3 = S3::from_env(t.backoff).await.context("could not set up the S3 client")?;
+        let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
+        Ok(App { cfg, gh, loc, quiet_stdout })
+    }
+
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver { gh: &self.gh, loc: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
+    }
+
+    pub fn s3(&self) -> &S3 {
+        &self.loc.s3
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.cfg.query.platform
+    }
+
+    pub fn settings(&self) -> Settings {
+        let t = &self.cfg.tunables;
+        Settings { part_size: t.part_size, stall: t.stall, backoff: t.backoff }
+    }
+
+    pub fn limits(&self) -> Limits {
+        let t = &self.cfg.tunables;
+        Limits { jobs: t.jobs, connections: t.connections, download: self.settings(), max_extract: t.max_extract, cache_max: t.cache_max }
+    }
+
+    fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &Path, command: &'a [String]) -> runner::Runner<'a> {
+        runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout }
+    }
+
+    /// With `THEROCK_ARTIFACTS_DEBUG_REQUESTS`: how many requests the command made.
+    pub fn say_requests(&self) {
+        if self.cfg.tunables.debug_requests {
+            crate::say!("github requests: {}, s3 listings: {}", self.gh.requests_made(), self.loc.listings_made());
+        }
+    }
+}
+
+/// What a command concluded, as the exit status and the action's outputs read it. Only
+/// `found` is required; a command that resolves a commit says so with `resolved`.
+pub trait Conclusion {
+    /// An answer (exit 0), or a valid "nothing" (exit 1).
+    fn found(&self) -> bool;
+
+    fn exit_status(&self) -> ExitStatus {
+        ExitStatus::of_found(self.found())
+    }
+
+    /// The answer's `Found`, when the command resolved one.
+    fn resolved(&self) -> Option<&Found> {
+        None
+    }
+
+    fn baseline(&self) -> Option<&Baseline> {
+        None
+    }
+
+    /// The result records, in order (hits and partial hits; both sides for a comparison).
+    fn results(&self) -> Vec<&Hit> {
+        self.resolved().map(|f| f.results().collect()).unwrap_or_default()
+    }
+
+    /// The commit whose artifacts were used: the baseline commit, else the first result's.
+    fn commit(&self) -> Option<String> {
+        if !self.found() {
+            return None;
+        }
+        if let Some(b) = self.baseline() {
+            return b.found.commit.clone();
+        }
+        self.results().first().map(|h| h.run.head_sha.clone())
+    }
+
+    /// Archive filenames: those fetched (or planned), else those of every result, each once.
+    fn artifact_names(&self) -> Vec<String> {
+        archive_names(&self.results())
+    }
+
+    /// Where the artifacts went (fetch).
+    fn output_dir(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// The archive filenames of `hits`, each once, in order.
+pub fn archive_names(hits: &[&Hit]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for h in hits {
+        for (a, _) in &h.archives {
+            if !names.contains(&a.filename) {
+                names.push(a.filename.clone());
+            }
+        }
+    }
+    names
+}

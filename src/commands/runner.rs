@@ -1,0 +1,97 @@
+//! What `bisect` and `exec` share: fetch a commit's artifacts into a fresh tree, run the user's
+//! test on it with `THEROCK_ARTIFACTS_DIR`, `THEROCK_ARTIFACTS_COMMIT` and
+//! `THEROCK_ARTIFACTS_RUN_ID` set, and remove the tree afterwards unless `--keep`.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+use crate::config::Pick;
+use crate::domain::select::Found;
+use crate::fetch::{self, Filters, Limits};
+use crate::s3::S3;
+
+/// Where step trees go, and whether they stay.
+pub struct Workdir {
+    pub root: PathBuf,
+    pub keep: bool,
+    temporary: bool,
+}
+
+impl Workdir {
+    pub fn new(given: Option<&Path>, keep: bool) -> Result<Workdir> {
+        let (root, temporary) = match given {
+            Some(p) => (p.to_path_buf(), false),
+            None => (std::env::temp_dir().join(format!("therock-artifacts-bisect-{}-{:08x}", std::process::id(), fastrand::u32(..))), true),
+        };
+        std::fs::create_dir_all(&root).with_context(|| format!("cannot create the work directory {}", root.display()))?;
+        Ok(Workdir { root, keep, temporary })
+    }
+
+    /// Removes a step's tree once its test has run, unless `--keep`.
+    pub fn drop_tree(&self, tree: &Path) {
+        if !self.keep {
+            let _ = fetch::extract::remove_path(tree);
+        }
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        if self.temporary && !self.keep {
+            let _ = fetch::extract::remove_path(&self.root);
+        }
+    }
+}
+
+/// Fetches and runs: what each step needs besides the commit.
+pub struct Runner<'a> {
+    pub s3: &'a S3,
+    pub pick: &'a Pick,
+    pub cache_dir: PathBuf,
+    pub limits: Limits,
+    pub command: &'a [String],
+    /// With `--json`, the test's stdout goes to stderr (stdout holds one JSON document).
+    pub quiet_stdout: bool,
+}
+
+impl Runner<'_> {
+    /// Fetches `found`'s archives into `tree`; the bytes downloaded.
+    pub async fn fetch(&self, found: &Found, tree: &Path) -> Result<u64> {
+        let planned = fetch::plan(found, &Filters { include: self.pick.include.clone(), exclude: self.pick.exclude.clone() });
+        if planned.is_empty() {
+            bail!("the --include/--exclude filters selected no archive of commit {}", found.commit.as_deref().unwrap_or("?"));
+        }
+        let out = fetch::prepare_output(tree, false)?;
+        let opts = crate::config::FetchOptions {
+            output_dir: out.clone(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            extract: self.pick.extract,
+            verify: true,
+            dry_run: false,
+            cache_dir: Some(self.cache_dir.clone()),
+            force: false,
+        };
+        let report = fetch::run(planned, self.s3, &opts, out, self.limits).await?;
+        Ok(report.downloaded)
+    }
+
+    /// Runs the command on `tree`; its exit code (`None`: killed by a signal).
+    pub async fn run(&self, tree: &Path, commit: &str, run_id: Option<u64>) -> Result<Option<i32>> {
+        let mut cmd = tokio::process::Command::new(&self.command[0]);
+        cmd.args(&self.command[1..])
+            .env("THEROCK_ARTIFACTS_DIR", tree)
+            .env("THEROCK_ARTIFACTS_COMMIT", commit)
+            .env("THEROCK_ARTIFACTS_RUN_ID", run_id.map(|r| r.to_string()).unwrap_or_default());
+        if self.quiet_stdout {
+            cmd.stdout(std::process::Stdio::from(std::io::stderr()));
+        }
+        let status = cmd.status().await.with_context(|| format!("cannot run {}", self.command[0]))?;
+        Ok(status.code())
+    }
+}
+
+/// The run the fetched artifacts came from (the first group's).
+pub fn first_run_id(found: &Found) -> Option<u64> {
+    found.slots.iter().find_map(|s| s.hit.as_ref()).map(|h| h.run.id)
+}

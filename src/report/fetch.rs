@@ -1,0 +1,169 @@
+//! `fetch`, rendered: the resolving document (found or baseline) plus what was fetched.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::format::code;
+use super::json::{self, BaselineDoc, FoundDoc, Status};
+use super::{human, markdown, Render};
+use crate::commands::fetch::{FetchResult, Fetched};
+use crate::domain::select::Found;
+use crate::domain::units::human_bytes;
+use crate::fetch::{FetchReport, FetchedArchive, Planned};
+use crate::resolve::Baseline;
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ResolvedDoc<'a> {
+    Found(FoundDoc<'a>),
+    Baseline(Box<BaselineDoc<'a>>),
+}
+
+#[derive(Serialize)]
+struct PlannedArchive<'a> {
+    filename: &'a str,
+    size: u64,
+    sha256: Option<&'a str>,
+    verified: bool,
+    cached: bool,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FetchedDoc<'a> {
+    DryRun {
+        output_dir: String,
+        extract: &'static str,
+        dry_run: bool,
+        downloaded_bytes: u64,
+        total_bytes: u64,
+        archives: Vec<PlannedArchive<'a>>,
+    },
+    Done {
+        output_dir: String,
+        extract: &'static str,
+        downloaded_bytes: u64,
+        cached_bytes: u64,
+        extracted_bytes: u64,
+        total_bytes: u64,
+        elapsed_seconds: f64,
+        archives: &'a [FetchedArchive],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_dir: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_size_bytes: Option<u64>,
+    },
+}
+
+#[derive(Serialize)]
+struct FetchDoc<'a> {
+    #[serde(flatten)]
+    resolved: ResolvedDoc<'a>,
+    #[serde(flatten)]
+    fetched: Option<FetchedDoc<'a>>,
+}
+
+fn dry_run<'a>(output_dir: &std::path::Path, extract: &'static str, planned: &'a [Planned]) -> FetchedDoc<'a> {
+    FetchedDoc::DryRun {
+        output_dir: output_dir.display().to_string(),
+        extract,
+        dry_run: true,
+        downloaded_bytes: 0,
+        total_bytes: planned.iter().map(|p| p.size).sum(),
+        archives: planned.iter().map(|p| PlannedArchive { filename: &p.name.filename, size: p.size, sha256: None, verified: false, cached: false }).collect(),
+    }
+}
+
+fn done(r: &FetchReport) -> FetchedDoc<'_> {
+    FetchedDoc::Done {
+        output_dir: r.output_dir.display().to_string(),
+        extract: r.extract.as_str(),
+        downloaded_bytes: r.downloaded,
+        cached_bytes: r.from_cache,
+        extracted_bytes: r.extracted,
+        total_bytes: r.total,
+        elapsed_seconds: (r.elapsed_seconds * 1000.0).round() / 1000.0,
+        archives: &r.archives,
+        cache_dir: r.cache.as_ref().map(|(d, _)| d.display().to_string()),
+        cache_size_bytes: r.cache.as_ref().map(|(_, s)| *s),
+    }
+}
+
+fn human_fetched(f: &Found, result: &FetchResult) -> String {
+    match result {
+        FetchResult::NotFound | FetchResult::NothingSelected => String::new(),
+        FetchResult::DryRun { planned, .. } => {
+            let total: u64 = planned.iter().map(|p| p.size).sum();
+            let mut out = String::from("Would fetch:\n");
+            for p in planned {
+                out.push_str(&format!("  {:>10}  {}\n", human_bytes(p.size), p.name.filename));
+            }
+            out.push_str(&format!("  {:>10}  total, {} archives\n", human_bytes(total), planned.len()));
+            out
+        }
+        FetchResult::Done(r) => {
+            let mut out = human::found(f);
+            out.push_str(&format!("Fetched {} archives into {}\n", r.archives.len(), r.output_dir.display()));
+            out
+        }
+    }
+}
+
+fn markdown_fetched(f: &Found, b: Option<&Baseline>, r: &FetchReport) -> String {
+    let mut md = markdown::head(f, b);
+    md.push_str(&format!(
+        "\nFetched {} archives in {:.1} s ({} downloaded).\n\n| archive | size | verified | cached |\n|---|---:|:-:|:-:|\n",
+        r.archives.len(),
+        r.elapsed_seconds,
+        human_bytes(r.downloaded)
+    ));
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for d in r.archives.iter().take(2000) {
+        md.push_str(&format!("| {} | {} | {} | {} |\n", code(&d.filename), human_bytes(d.size), yes(d.verified), yes(d.cached)));
+    }
+    md.push('\n');
+    md
+}
+
+impl Render for Fetched {
+    fn json(&self, server_url: &str) -> Value {
+        let mut resolved = match self.resolved.baseline() {
+            Some(b) => ResolvedDoc::Baseline(Box::new(BaselineDoc::new(b, server_url))),
+            None => ResolvedDoc::Found(FoundDoc::new(self.resolved.found(), server_url)),
+        };
+        let fetched = match &self.result {
+            FetchResult::NotFound => None,
+            FetchResult::NothingSelected => {
+                match &mut resolved {
+                    ResolvedDoc::Found(f) => f.status = Status::NotFound,
+                    ResolvedDoc::Baseline(b) => b.found.status = Status::NotFound,
+                }
+                None
+            }
+            FetchResult::DryRun { output_dir, extract, planned } => Some(dry_run(output_dir, extract.as_str(), planned)),
+            FetchResult::Done(r) => Some(done(r)),
+        };
+        json::value(&FetchDoc { resolved, fetched })
+    }
+
+    fn human(&self) -> String {
+        human_fetched(self.resolved.found(), &self.result)
+    }
+
+    fn markdown(&self) -> String {
+        let (f, b) = (self.resolved.found(), self.resolved.baseline());
+        match &self.result {
+            FetchResult::NotFound | FetchResult::DryRun { .. } => markdown::found(f, b),
+            FetchResult::NothingSelected => String::new(),
+            FetchResult::Done(r) => markdown_fetched(f, b, r),
+        }
+    }
+
+    fn message(&self) -> Option<String> {
+        match self.result {
+            FetchResult::NothingSelected => Some("the --include/--exclude filters selected no archive".into()),
+            FetchResult::NotFound => Some(super::not_found(self.resolved.found())),
+            FetchResult::DryRun { .. } | FetchResult::Done(_) => None,
+        }
+    }
+}
