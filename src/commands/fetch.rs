@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::App;
 use crate::config::{ExtractMode, FetchOptions, Source};
 use crate::domain::select::Found;
+use crate::domain::units::human_bytes;
 use crate::fetch::{self, FetchReport, Filters, Planned};
 use crate::resolve::Baseline;
 
@@ -70,10 +71,23 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     } else {
         let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
         let report = fetch::run(planned, app.s3(), opts, out_dir, app.limits()).await?;
-        crate::say!("{}", crate::report::closing_line(&report));
+        crate::say!("{}", closing_line(&report));
         FetchResult::Done(report)
     };
     Ok(Fetched { resolved, result })
+}
+
+/// The line a finished fetch ends with on stderr.
+fn closing_line(r: &FetchReport) -> String {
+    format!(
+        "fetched {} archives into {}: {} downloaded, {} from cache, {} extracted, in {:.1} s",
+        r.archives.len(),
+        r.output_dir.display(),
+        human_bytes(r.downloaded),
+        human_bytes(r.from_cache),
+        human_bytes(r.extracted),
+        r.elapsed_seconds
+    )
 }
 
 impl super::Conclusion for Fetched {

@@ -17,8 +17,6 @@ use serde_json::Value;
 use crate::commands::Conclusion;
 use crate::config::Output;
 use crate::domain::select::Found;
-use crate::domain::units::human_bytes;
-use crate::fetch::FetchReport;
 use crate::resolve::Baseline;
 
 /// An outcome, rendered. `found()` and the other answers come from `Conclusion`.
@@ -95,17 +93,4 @@ pub fn pin_source(b: &Baseline) -> Option<String> {
         Some(l) => format!("{path}:{l}"),
         None => path.to_string(),
     })
-}
-
-/// The line a finished fetch ends with on stderr.
-pub fn closing_line(r: &FetchReport) -> String {
-    format!(
-        "fetched {} archives into {}: {} downloaded, {} from cache, {} extracted, in {:.1} s",
-        r.archives.len(),
-        r.output_dir.display(),
-        human_bytes(r.downloaded),
-        human_bytes(r.from_cache),
-        human_bytes(r.extracted),
-        r.elapsed_seconds
-    )
 }
