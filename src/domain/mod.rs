@@ -5,6 +5,7 @@ pub mod bisect;
 pub mod buckets;
 pub mod families;
 pub mod pins;
+pub mod pins_multiarch;
 pub mod run;
 pub mod select;
 pub mod time;
