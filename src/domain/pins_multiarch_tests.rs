@@ -73,7 +73,14 @@ fn rocm_libraries_pins_that_disagree_warn_naming_both_lines_and_setup_wins() {
 #[test]
 fn a_ref_of_main_or_the_resolve_step_output_is_resolved_at_run_time() {
     let r = read_multi_arch_workflow(F, &libraries("main", "main", "main", "main"));
-    assert_eq!(r.read, SuperPin::AtRunTime { branch: "main".into(), at: PinAt { file: F.into(), line: 9 }, said: "uses: ROCm/TheRock/.github/workflows/setup_multi_arch.yml@main".into() });
+    assert_eq!(
+        r.read,
+        SuperPin::AtRunTime {
+            branch: "main".into(),
+            at: PinAt { file: F.into(), line: 9 },
+            said: "uses: ROCm/TheRock/.github/workflows/setup_multi_arch.yml@main".into()
+        }
+    );
     assert!(r.warnings.is_empty());
     let expr = "${{ needs.resolve_therock_ref.outputs.therock_ref }}";
     let y = format!(
@@ -82,8 +89,8 @@ fn a_ref_of_main_or_the_resolve_step_output_is_resolved_at_run_time() {
     let r = read_multi_arch_workflow(F, &y);
     assert!(matches!(&r.read, SuperPin::AtRunTime { branch, at, .. } if branch == "main" && at.line == 5), "{:?}", r.read);
     assert!(r.warnings.is_empty(), "main and the resolve step's output agree: {:?}", r.warnings);
-    let only_expr = format!("jobs:\n  a:\n    steps:\n      - with:\n          ref: ${{{{ inputs.therock_ref_override || needs.resolve_therock_ref.outputs.therock_ref }}}}\n          repository: ROCm/TheRock\n");
-    assert!(matches!(read_multi_arch_workflow(F, &only_expr).read, SuperPin::AtRunTime { at: PinAt { line: 5, .. }, .. }));
+    let only_expr = "jobs:\n  a:\n    steps:\n      - with:\n          ref: ${{ inputs.therock_ref_override || needs.resolve_therock_ref.outputs.therock_ref }}\n          repository: ROCm/TheRock\n";
+    assert!(matches!(read_multi_arch_workflow(F, only_expr).read, SuperPin::AtRunTime { at: PinAt { line: 5, .. }, .. }));
 }
 
 #[test]
