@@ -322,3 +322,47 @@ async fn the_bots_baseline_hint_is_reported_with_whether_its_run_built_the_pin()
         assert_baseline_budget(&bed).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "super-repo wiring (issue 22 phase B)"]
+async fn multi_arch_pins_that_disagree_are_said_and_bad_workflow_files_are_named() {
+    let bed = Bed::new().await;
+    let stale = sha(0x2219);
+    let (setup_pin, linux_pin) = (sha(0x2229), sha(0x2239));
+    therock_runs_for(&bed, &[&stale, &setup_pin, &linux_pin], 22910).await;
+    // The setup call (line 9) and the linux call (line 14) disagree: the setup one resolved the run.
+    let c = sha(0x2209);
+    let text = multi_arch_workflow(&setup_pin).replace(&format!("multi_arch_ci_linux.yml@{setup_pin}"), &format!("multi_arch_ci_linux.yml@{linux_pin}"));
+    mount_super_runs(&bed.gh, LIB, &c, &[multi_arch_run(22901, LIB, &c, "2026-09-20T10:00:00Z")]).await;
+    mount_file(&bed.gh, LIB, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&stale))).await;
+    mount_file(&bed.gh, LIB, ".github/workflows/therock-multi-arch-ci.yml", &c, Some(&text)).await;
+    let o = bed.run(&baseline_args(LIB, &c, &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], setup_pin, "{d}");
+    assert_eq!(d["therock_ref_line"], 9);
+    let e = stderr(&o);
+    assert!(e.contains("therock-multi-arch-ci.yml:9") && e.contains("therock-multi-arch-ci.yml:14") && e.contains(&linux_pin), "{e}");
+    assert!(d["therock_ref_warnings"].to_string().contains("therock-multi-arch-ci.yml:14"), "{d}");
+
+    // A gating workflow that is not YAML, or calls another owner's workflows: one sentence
+    // naming the file and line, never ci-env's stale pin in silence.
+    for (n, text, says) in [
+        (0x220a_u32, "jobs: [unclosed\n  setup: {\n".to_string(), "not a YAML workflow"),
+        (
+            0x220b,
+            multi_arch_workflow(&setup_pin).replace("uses: ROCm/TheRock/.github/workflows/setup", "uses: someone/TheRock/.github/workflows/setup"),
+            "expected ROCm/TheRock",
+        ),
+    ] {
+        let c = sha(n);
+        mount_super_runs(&bed.gh, LIB, &c, &[multi_arch_run(22900 + u64::from(n % 16), LIB, &c, "2026-09-20T10:00:00Z")]).await;
+        mount_file(&bed.gh, LIB, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&stale))).await;
+        mount_file(&bed.gh, LIB, ".github/workflows/therock-multi-arch-ci.yml", &c, Some(&text)).await;
+        let o = bed.run(&baseline_args(LIB, &c, &[])).await;
+        assert_eq!(code(&o), 2, "{says}: {}", String::from_utf8_lossy(&o.stdout));
+        let e = stderr(&o);
+        assert!(e.contains(".github/workflows/therock-multi-arch-ci.yml") && e.contains(says), "{e}");
+        assert!(!e.contains("panicked"), "{e}");
+    }
+}
