@@ -120,7 +120,7 @@ fn classify(value: &str, what: &str) -> PinRead {
 }
 
 /// The pin in `${{ inputs.NAME || '<40-hex>' }}` (either quote), and nothing else.
-fn override_default(expr: &str) -> Option<String> {
+pub fn override_default(expr: &str) -> Option<String> {
     let inner = expr.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
     let (input, default) = inner.split_once("||")?;
     let input = input.trim().strip_prefix("inputs.")?;

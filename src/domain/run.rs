@@ -65,9 +65,10 @@ pub struct Job {
 }
 
 /// Whether a run's build jobs were healthy: at least one job whose name contains `Build` (any
-/// case), and every such job completed with success (upstream's `baseline_runs.py` rule: a
-/// failed test job does not make the archives incomplete; a failed, cancelled or unfinished
-/// build job does).
+/// case), and every such job completed with success or was skipped (upstream's `baseline_runs.py`
+/// rule, TheRock #7529: a failed test job does not make the archives incomplete, nor does a
+/// skipped one such as the Quartz notifications or a stage reused from a baseline; a failed,
+/// cancelled or unfinished build job does).
 pub fn build_jobs_healthy(run_id: u64, jobs: &[Job]) -> Result<(), String> {
     let builds: Vec<&Job> = jobs.iter().filter(|j| j.name.to_lowercase().contains("build")).collect();
     if builds.is_empty() {
@@ -75,7 +76,7 @@ pub fn build_jobs_healthy(run_id: u64, jobs: &[Job]) -> Result<(), String> {
     }
     let bad: Vec<String> = builds
         .iter()
-        .filter(|j| !(j.status.as_deref() == Some("completed") && j.conclusion.as_deref() == Some("success")))
+        .filter(|j| !(j.status.as_deref() == Some("completed") && matches!(j.conclusion.as_deref(), Some("success" | "skipped"))))
         .map(|j| format!("'{}' ({})", j.name, j.conclusion.as_deref().or(j.status.as_deref()).unwrap_or("unknown")))
         .collect();
     if bad.is_empty() {
@@ -139,6 +140,19 @@ mod tests {
         let running = [Job { name: "Build".into(), status: Some("in_progress".into()), conclusion: None }];
         assert!(build_jobs_healthy(3, &running).is_err(), "an unfinished build job is not healthy");
         assert!(build_jobs_healthy(4, &[job("Test", "failure")]).is_err(), "no build job vouches for anything");
+    }
+
+    #[test]
+    fn a_skipped_build_job_such_as_quartz_is_healthy() {
+        let job = |name: &str, conclusion: &str| Job { name: name.into(), status: Some("completed".into()), conclusion: Some(conclusion.into()) };
+        let jobs = [
+            job("Linux::release / Build Multi-Arch Stages / Quartz - started - build ROCm", "skipped"),
+            job("Linux::release / Build Multi-Arch Stages / foundation", "success"),
+            job("Linux::release / Test gfx94X", "failure"),
+        ];
+        assert_eq!(build_jobs_healthy(5, &jobs), Ok(()));
+        let neutral = [job("Build Linux", "neutral")];
+        assert!(build_jobs_healthy(6, &neutral).is_err(), "only success and skipped are healthy");
     }
 
     #[test]
