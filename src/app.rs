@@ -7,11 +7,12 @@ use crate::bisect;
 use crate::compare;
 use crate::config::{BisectOptions, Command, CompareOptions, Config, ExecOptions, FetchOptions, Pick, Source, Subject};
 use crate::domain::run::short_sha;
-use crate::fetch::{self, Filters, Limits, Settings};
-use crate::github::{self, GitHub, RetryPolicy};
+use crate::fetch::{self, Limits, Settings};
+use crate::github::{self, GitHub, Patience};
 use crate::locate::Locator;
 use crate::outcome::{Compared, FetchResult, Outcome, Resolved};
 use crate::resolve::Resolver;
+use crate::retry::RetryPolicy;
 use crate::s3::S3;
 
 pub struct App {
@@ -32,9 +33,9 @@ impl App {
             crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
         }
         let t = &cfg.tunables;
-        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait, timeout: t.http_timeout };
-        let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
-        let s3 = S3::from_env(t.backoff).await.context("could not set up the S3 client")?;
+        let patience = Patience { retry: RetryPolicy::new(t.retries, t.backoff), max_wait: t.max_rate_wait, timeout: t.http_timeout };
+        let gh = GitHub::new(github::api_base_from_env(), token, patience)?;
+        let s3 = S3::from_env(RetryPolicy::s3(t.backoff)).await.context("could not set up the S3 client")?;
         let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
         Ok(App { cfg, gh, loc, json })
     }
@@ -45,7 +46,7 @@ impl App {
 
     fn settings(&self) -> Settings {
         let t = &self.cfg.tunables;
-        Settings { part_size: t.part_size, stall: t.stall, backoff: t.backoff }
+        Settings { part_size: t.part_size, stall: t.stall }
     }
 
     pub async fn run(&self) -> Result<Outcome> {
@@ -135,14 +136,15 @@ impl App {
         if !found.found() {
             return Ok(Outcome::Fetched { resolved, result: FetchResult::NotFound });
         }
-        let planned = fetch::plan(found, &Filters { include: opts.include.clone(), exclude: opts.exclude.clone() });
+        let planned = fetch::plan(found, &opts.pick);
         let result = if planned.is_empty() {
             FetchResult::NothingSelected
         } else if opts.dry_run {
-            FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
+            FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.pick.extract, planned }
         } else {
             let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-            let report = fetch::run(planned, &self.loc.s3, opts, out_dir, self.limits()).await?;
+            let req = fetch::Request { mode: opts.pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
+            let report = fetch::run(planned, &self.loc.s3, &req, out_dir, self.limits()).await?;
             crate::say!("{}", crate::report::closing_line(&report));
             FetchResult::Done(report)
         };

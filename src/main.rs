@@ -6,6 +6,7 @@
 mod action;
 mod app;
 mod bisect;
+mod blocking;
 mod cli;
 mod compare;
 mod config;
@@ -19,6 +20,7 @@ mod log;
 mod outcome;
 mod report;
 mod resolve;
+mod retry;
 mod s3;
 
 use clap::Parser;

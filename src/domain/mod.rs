@@ -3,6 +3,7 @@
 pub mod artifacts;
 pub mod bisect;
 pub mod buckets;
+pub mod digest;
 pub mod families;
 pub mod pins;
 pub mod run;
