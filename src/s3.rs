@@ -44,8 +44,8 @@ const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailable",
 ];
 
-/// Whether a failed request is worth another attempt: no answer at all, a 5xx, a 408 or 429, or
-/// a code that says so.
+/// Whether an error S3 answered is worth another attempt: a 5xx, a 408 or 429, or a code that
+/// says so.
 fn transient(code: &str, status: Option<u16>) -> bool {
     TRANSIENT_CODES.contains(&code) || status.is_none_or(|s| s >= 500 || s == 408 || s == 429)
 }
@@ -172,7 +172,16 @@ impl S3 {
             ("NoSuchBucket", _) => S3Error::NoSuchBucket(bucket.into()),
             ("PreconditionFailed", _) | (_, Some(412)) => S3Error::Changed { bucket: bucket.into(), key: key.into() },
             ("NoSuchKey", _) | (_, Some(404)) => S3Error::NoSuchKey { bucket: bucket.into(), key: key.into() },
-            _ => S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: Self::describe(&e), transient: transient(&code, status) },
+            _ => {
+                // An answer S3 gave is judged by its code and status; no answer, or one that
+                // broke off or could not be read, is worth another attempt.
+                let transient = match &e {
+                    SdkError::ServiceError(_) => transient(&code, status),
+                    SdkError::ConstructionFailure(_) => false,
+                    _ => true,
+                };
+                S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: Self::describe(&e), transient }
+            }
         }
     }
 
@@ -302,5 +311,12 @@ mod tests {
         assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"), "a local S3 keeps the configured region");
         let c = client_config(&vars(&[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")]), false).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
+    }
+
+    #[test]
+    fn a_refusal_is_final_and_a_server_error_or_throttle_is_tried_again() {
+        assert!(!transient("InvalidArgument", Some(400)));
+        assert!(transient("RequestTimeout", Some(400)), "S3 sends a 400 for it");
+        assert!(transient("SlowDown", Some(503)) && transient("", Some(500)) && transient("", Some(429)));
     }
 }

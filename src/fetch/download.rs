@@ -78,7 +78,7 @@ enum RangeError {
 impl RangeError {
     fn into_fetch(self, archive: &str) -> FetchError {
         match self {
-            RangeError::Changed(e) => FetchError::Replaced { archive: archive.into(), detail: e.to_string() },
+            RangeError::Changed(e) => FetchError::Replaced { archive: archive.into(), change: e },
             RangeError::Fatal(e) => FetchError::S3(e),
             RangeError::Failed(why) => FetchError::Download { archive: archive.into(), why },
         }

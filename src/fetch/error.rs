@@ -15,8 +15,8 @@ pub enum FetchError {
     #[error("checksum mismatch for archive {archive}: the .sha256sum sidecar says {expected}, the {} has {actual}", if *cached { "cached copy" } else { "download" })]
     Mismatch { archive: String, expected: Sha256, actual: Sha256, cached: bool },
     /// The object no longer had the listing's ETag during the download.
-    #[error("{detail}")]
-    Replaced { archive: String, detail: String },
+    #[error("{change}")]
+    Replaced { archive: String, change: S3Error },
     #[error("archive {archive} changed on S3 twice while it was being fetched; run the command again when the run's uploads have finished")]
     ReplacedTwice { archive: String },
     #[error("the checksum sidecar of archive {archive} is malformed (expected a SHA-256 hex digest)")]
@@ -111,4 +111,39 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn a_full_disk_is_told_by_kind_and_names_the_path_it_happened_on() {
+        let cache = FetchError::io("cannot write the cache file /c/tmp/1.partial", io::Error::from(io::ErrorKind::StorageFull));
+        assert!(chain(&cache).starts_with("cannot write the cache file /c/tmp/1.partial (the file system it is on is full): "), "{}", chain(&cache));
+        let staged = ExtractError::Write { archive: "a.tar.zst".into(), path: "/out/.staging/0/lib/x".into(), source: io::Error::from_raw_os_error(28) };
+        let text = chain(&FetchError::from(staged));
+        assert!(text.starts_with("could not write /out/.staging/0/lib/x while extracting a.tar.zst (the file system it is on is full): "), "{text}");
+        let denied = FetchError::io("cannot create the output directory /o", io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(!chain(&denied).contains("full"), "{}", chain(&denied));
+    }
+
+    #[test]
+    fn a_cause_is_printed_once_in_the_chain() {
+        let e =
+            FetchError::Download { archive: "a.tar.zst".into(), why: DownloadFailure::Broke { attempts: 6, last: Broken::Stalled(Duration::from_secs(60)) } };
+        assert_eq!(chain(&e), "could not download a.tar.zst: download broke 6 times, last: no data for 60 s");
+        assert_eq!(format!("{:#}", anyhow::Error::from(e)), "could not download a.tar.zst: download broke 6 times, last: no data for 60 s");
+    }
+
+    #[test]
+    fn an_unsafe_archive_is_one_type_whichever_step_found_it() {
+        let by_extract = FetchError::from(ExtractError::from(Unsafe { by: super::super::extract::UnsafeBy::Archive("e.tar.zst".into()), why: "x".into() }));
+        assert_eq!(by_extract.to_string(), "archive e.tar.zst is unsafe: x");
+        let by_merge = FetchError::Unsafe(Unsafe { by: super::super::extract::UnsafeBy::Together(vec!["a".into(), "b".into()]), why: "y".into() });
+        assert_eq!(by_merge.to_string(), "the archives of this fetch (a, b) are unsafe: y");
+        assert!(by_extract.unsafe_archive().is_some() && by_merge.unsafe_archive().is_some());
+        assert!(FetchError::Cancelled.unsafe_archive().is_none());
+    }
 }

@@ -110,15 +110,16 @@ pub fn prepare_output(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
 
 /// The cache, unless there is none or it cannot be written: then the fetch streams without it,
 /// and says so naming the directory.
-fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
-    let root = dir.clone()?;
-    match Cache::open(root.clone()) {
+async fn open_cache(dir: &Option<PathBuf>) -> Result<Option<Arc<Cache>>, FetchError> {
+    let Some(root) = dir.clone() else { return Ok(None) };
+    let at = root.clone();
+    Ok(match blocking(move || Cache::open(at)).await? {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
             crate::say!("warning: the cache directory {} cannot be written ({e}); fetching without the cache", root.display());
             None
         }
-    }
+    })
 }
 
 /// Runs `planned` into `out_dir` (already prepared): every archive in parallel, then the commit
@@ -133,7 +134,7 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf
     let counters = Arc::new(Counters::default());
     let job = Arc::new(Job {
         s3: s3.clone(),
-        cache: open_cache(&req.cache_dir),
+        cache: open_cache(&req.cache_dir).await?,
         mode: req.mode,
         verify: req.verify,
         staging: staging.clone(),
