@@ -6,6 +6,7 @@
 
 mod action;
 mod app;
+mod blocking;
 mod cli;
 mod commands;
 mod config;
@@ -20,6 +21,7 @@ mod log;
 mod outcome;
 mod report;
 mod resolve;
+mod retry;
 mod s3;
 
 use clap::Parser;

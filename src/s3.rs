@@ -5,6 +5,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
 use crate::domain::artifacts::ListedObject;
+use crate::retry::RetryPolicy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
@@ -18,8 +19,35 @@ pub enum S3Error {
     Changed { bucket: String, key: String },
     #[error("s3://{bucket}/{key} is larger than {max} bytes, more than it can be")]
     TooLarge { bucket: String, key: String, max: usize },
+    /// `transient`: worth another attempt (a 5xx, a throttle, a timeout, a broken connection);
+    /// a refusal such as a 400 is not.
     #[error("S3 request for s3://{bucket}/{key} failed: {detail}")]
-    Failed { bucket: String, key: String, detail: String },
+    Failed { bucket: String, key: String, detail: String, transient: bool },
+}
+
+impl S3Error {
+    /// Whether another attempt may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, S3Error::Failed { transient: true, .. })
+    }
+}
+
+/// S3 error codes that say "later" whatever the HTTP status (`RequestTimeout` comes as a 400).
+const TRANSIENT_CODES: &[&str] = &[
+    "RequestTimeout",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "InternalError",
+    "ServiceUnavailable",
+];
+
+/// Whether an error S3 answered is worth another attempt: a 5xx, a 408 or 429, or a code that
+/// says so.
+fn transient(code: &str, status: Option<u16>) -> bool {
+    TRANSIENT_CODES.contains(&code) || status.is_none_or(|s| s >= 500 || s == 408 || s == 429)
 }
 
 /// The innermost cause of an error, on one line.
@@ -53,15 +81,16 @@ pub fn region_for(endpoint_override: bool, env_region: Option<&str>) -> String {
 }
 
 /// The S3 client's configuration from environment variables (`get`).
-async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool, backoff: Duration) -> aws_sdk_s3::Config {
+async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool) -> aws_sdk_s3::Config {
     let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
     let endpoint = nonempty("AWS_ENDPOINT_URL_S3").or_else(|| nonempty("AWS_ENDPOINT_URL"));
     let env_region = nonempty("AWS_REGION").or_else(|| nonempty("AWS_DEFAULT_REGION"));
     let region = region_for(endpoint.is_some(), env_region.as_deref());
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
-        // The first retry's wait (doubling after), as for GitHub (`THEROCK_ARTIFACTS_BACKOFF_MS`).
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5).with_initial_backoff(backoff))
+        // One attempt per call: every request is retried by the tool's one policy (`retry`),
+        // with the same budget for a listing, a sidecar and an archive's byte range.
+        .retry_config(aws_config::retry::RetryConfig::disabled())
         // Body stalls are detected by the downloader, which only waits while it wants bytes;
         // the SDK's own detector would also count time a slow xz decoder spends elsewhere.
         .stalled_stream_protection(aws_sdk_s3::config::StalledStreamProtectionConfig::disabled());
@@ -82,6 +111,7 @@ async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool, backo
 #[derive(Clone)]
 pub struct S3 {
     client: aws_sdk_s3::Client,
+    retry: RetryPolicy,
 }
 
 /// True when the environment names AWS credentials of some kind; otherwise requests go
@@ -101,10 +131,32 @@ fn credentials_configured() -> bool {
 }
 
 impl S3 {
-    /// The client for the environment's endpoint, region and credentials; `backoff` is the first
-    /// retry's wait.
-    pub async fn from_env(backoff: Duration) -> anyhow::Result<Self> {
-        Ok(S3 { client: aws_sdk_s3::Client::from_conf(client_config(&|k| std::env::var(k).ok(), credentials_configured(), backoff).await) })
+    /// The client for the environment's endpoint, region and credentials; `retry` is every
+    /// request's budget.
+    pub async fn from_env(retry: RetryPolicy) -> anyhow::Result<Self> {
+        Ok(S3 { client: aws_sdk_s3::Client::from_conf(client_config(&|k| std::env::var(k).ok(), credentials_configured()).await), retry })
+    }
+
+    /// The budget every request gets (the downloader resumes byte ranges with it too).
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// `op` until it succeeds, fails for good, or its attempts run out.
+    async fn retrying<T, F: std::future::Future<Output = Result<T, S3Error>>>(&self, mut op: impl FnMut() -> F) -> Result<T, S3Error> {
+        let mut failures = 0;
+        loop {
+            match op().await {
+                Err(e) if e.is_transient() => {
+                    failures += 1;
+                    if !self.retry.retries_after(failures) {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(self.retry.delay(failures)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     fn map_err<E>(bucket: &str, key: &str, e: SdkError<E>) -> S3Error
@@ -120,7 +172,16 @@ impl S3 {
             ("NoSuchBucket", _) => S3Error::NoSuchBucket(bucket.into()),
             ("PreconditionFailed", _) | (_, Some(412)) => S3Error::Changed { bucket: bucket.into(), key: key.into() },
             ("NoSuchKey", _) | (_, Some(404)) => S3Error::NoSuchKey { bucket: bucket.into(), key: key.into() },
-            _ => S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: Self::describe(&e) },
+            _ => {
+                // An answer S3 gave is judged by its code and status; no answer, or one that
+                // broke off or could not be read, is worth another attempt.
+                let transient = match &e {
+                    SdkError::ServiceError(_) => transient(&code, status),
+                    SdkError::ConstructionFailure(_) => false,
+                    _ => true,
+                };
+                S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: Self::describe(&e), transient }
+            }
         }
     }
 
@@ -154,16 +215,11 @@ impl S3 {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let resp = self
-                .client
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .delimiter("/")
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| Self::map_err(bucket, prefix, e))?;
+            let page = || {
+                let req = self.client.list_objects_v2().bucket(bucket).prefix(prefix).delimiter("/").set_continuation_token(token.clone());
+                async move { req.send().await.map_err(|e| Self::map_err(bucket, prefix, e)) }
+            };
+            let resp = self.retrying(page).await?;
             for o in resp.contents() {
                 let Some(key) = o.key() else { continue };
                 let Some(name) = key.strip_prefix(prefix) else { continue };
@@ -182,12 +238,17 @@ impl S3 {
 
     /// The current size and ETag of an object (after it changed under a download).
     pub async fn head(&self, bucket: &str, key: &str) -> Result<(u64, Option<String>), S3Error> {
-        let resp = self.client.head_object().bucket(bucket).key(key).send().await.map_err(|e| Self::map_err(bucket, key, e))?;
+        let head = || async { self.client.head_object().bucket(bucket).key(key).send().await.map_err(|e| Self::map_err(bucket, key, e)) };
+        let resp = self.retrying(head).await?;
         Ok((resp.content_length().unwrap_or(0).max(0) as u64, resp.e_tag().map(String::from)))
     }
 
     /// A whole small object (sidecars), at most `max` bytes; `Ok(None)` when it does not exist.
     pub async fn get_small(&self, bucket: &str, key: &str, max: usize) -> Result<Option<Vec<u8>>, S3Error> {
+        self.retrying(|| self.get_small_once(bucket, key, max)).await
+    }
+
+    async fn get_small_once(&self, bucket: &str, key: &str, max: usize) -> Result<Option<Vec<u8>>, S3Error> {
         let resp = match self.client.get_object().bucket(bucket).key(key).send().await {
             Ok(r) => r,
             Err(e) => {
@@ -203,7 +264,7 @@ impl S3 {
         let mut body = resp.body;
         let mut data = Vec::new();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: root_cause(&e) })?;
+            let chunk = chunk.map_err(|e| S3Error::Failed { bucket: bucket.into(), key: key.into(), detail: root_cause(&e), transient: true })?;
             if data.len() + chunk.len() > max {
                 return Err(S3Error::TooLarge { bucket: bucket.into(), key: key.into(), max });
             }
@@ -214,7 +275,8 @@ impl S3 {
 
     /// Starts a GET of bytes `[start, end)` (`end` = `None`: to the end of the object; a Range
     /// request unless the whole object is asked for), pinned to `etag` when known so a resumed
-    /// or multi-part download never mixes two versions of an object.
+    /// or multi-part download never mixes two versions of an object. One attempt: the
+    /// downloader resumes with `retry()`, counting a failed request and a broken body alike.
     pub async fn get_range(&self, bucket: &str, key: &str, start: u64, end: Option<u64>, etag: Option<&str>) -> Result<(ByteStream, Option<String>), S3Error> {
         let mut req = self.client.get_object().bucket(bucket).key(key);
         match end {
@@ -241,13 +303,20 @@ mod tests {
 
     #[tokio::test]
     async fn the_buckets_region_wins_over_the_runners_and_an_endpoint_override_keeps_its_own() {
-        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1")]), false, Duration::from_secs(1)).await;
+        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1")]), false).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
-        let c = client_config(&vars(&[("AWS_DEFAULT_REGION", "ap-south-1")]), false, Duration::from_secs(1)).await;
+        let c = client_config(&vars(&[("AWS_DEFAULT_REGION", "ap-south-1")]), false).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
-        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")]), false, Duration::from_secs(1)).await;
+        let c = client_config(&vars(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")]), false).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"), "a local S3 keeps the configured region");
-        let c = client_config(&vars(&[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")]), false, Duration::from_secs(1)).await;
+        let c = client_config(&vars(&[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000")]), false).await;
         assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-2"));
+    }
+
+    #[test]
+    fn a_refusal_is_final_and_a_server_error_or_throttle_is_tried_again() {
+        assert!(!transient("InvalidArgument", Some(400)));
+        assert!(transient("RequestTimeout", Some(400)), "S3 sends a 400 for it");
+        assert!(transient("SlowDown", Some(503)) && transient("", Some(500)) && transient("", Some(429)));
     }
 }

@@ -188,7 +188,7 @@ fn member_sizes(reader: Box<dyn Read + Send>, compression: Compression, name: &s
 async fn deep_sizes(s3: &S3, cache: &Cache, plans: &BTreeMap<String, Planned>, filter: &[regex::Regex], settings: Settings) -> Result<BTreeMap<String, u64>> {
     let mut all = BTreeMap::new();
     for p in plans.values() {
-        let reader: Box<dyn Read + Send> = match cache.lookup(p, None).and_then(|b| std::fs::File::open(b).ok()) {
+        let reader: Box<dyn Read + Send> = match cache.lookup(p.cache_key(), None).and_then(|(b, _)| std::fs::File::open(b).ok()) {
             Some(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
             None => Box::new(Download::start(s3.clone(), p.clone(), Arc::new(Counters::default()), settings, None).reader),
         };

@@ -7,7 +7,7 @@ use super::App;
 use crate::config::{ExtractMode, FetchOptions, Source};
 use crate::domain::select::Found;
 use crate::domain::units::human_bytes;
-use crate::fetch::{self, FetchReport, Filters, Planned};
+use crate::fetch::{self, FetchReport, Planned};
 use crate::resolve::Baseline;
 
 /// How a fetch found its commit.
@@ -63,14 +63,15 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     if !found.found() {
         return Ok(Fetched { resolved, result: FetchResult::NotFound });
     }
-    let planned = fetch::plan(found, &Filters { include: opts.include.clone(), exclude: opts.exclude.clone() });
+    let planned = fetch::plan(found, &opts.pick);
     let result = if planned.is_empty() {
         FetchResult::NothingSelected
     } else if opts.dry_run {
-        FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.extract, planned }
+        FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.pick.extract, planned }
     } else {
         let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-        let report = fetch::run(planned, app.s3(), opts, out_dir, app.limits()).await?;
+        let req = fetch::Request { mode: opts.pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
+        let report = fetch::run(planned, app.s3(), &req, out_dir, app.limits()).await?;
         crate::say!("{}", closing_line(&report));
         FetchResult::Done(report)
     };

@@ -20,7 +20,8 @@ use crate::domain::buckets::Platform;
 use crate::domain::select::{Found, Hit};
 use crate::exit::ExitStatus;
 use crate::fetch::{Limits, Settings};
-use crate::github::{self, GitHub, RetryPolicy};
+use crate::github::{self, GitHub, Patience};
+use crate::retry::RetryPolicy;
 use crate::locate::Locator;
 use crate::resolve::{Baseline, Resolver};
 use crate::s3::S3;
@@ -44,9 +45,9 @@ impl App {
             crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
         }
         let t = &cfg.tunables;
-        let retry = RetryPolicy { attempts: t.retries, backoff: t.backoff, max_wait: t.max_rate_wait, timeout: t.http_timeout };
-        let gh = GitHub::new(github::api_base_from_env(), token, retry)?;
-        let s3 = S3::from_env(t.backoff).await.context("could not set up the S3 client")?;
+        let patience = Patience { retry: RetryPolicy::new(t.retries, t.backoff), max_wait: t.max_rate_wait, timeout: t.http_timeout };
+        let gh = GitHub::new(github::api_base_from_env(), token, patience)?;
+        let s3 = S3::from_env(RetryPolicy::s3(t.backoff)).await.context("could not set up the S3 client")?;
         let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
         Ok(App { cfg, gh, loc, quiet_stdout })
     }
@@ -65,7 +66,7 @@ impl App {
 
     pub fn settings(&self) -> Settings {
         let t = &self.cfg.tunables;
-        Settings { part_size: t.part_size, stall: t.stall, backoff: t.backoff }
+        Settings { part_size: t.part_size, stall: t.stall }
     }
 
     pub fn limits(&self) -> Limits {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Pick;
 use crate::domain::select::Found;
-use crate::fetch::{self, Filters, Limits};
+use crate::fetch::{self, Limits};
 use crate::s3::S3;
 
 /// Where step trees go, and whether they stay.
@@ -57,22 +57,13 @@ pub struct Runner<'a> {
 impl Runner<'_> {
     /// Fetches `found`'s archives into `tree`; the bytes downloaded.
     pub async fn fetch(&self, found: &Found, tree: &Path) -> Result<u64> {
-        let planned = fetch::plan(found, &Filters { include: self.pick.include.clone(), exclude: self.pick.exclude.clone() });
+        let planned = fetch::plan(found, self.pick);
         if planned.is_empty() {
             bail!("the --include/--exclude filters selected no archive of commit {}", found.commit.as_deref().unwrap_or("?"));
         }
         let out = fetch::prepare_output(tree, false)?;
-        let opts = crate::config::FetchOptions {
-            output_dir: out.clone(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            extract: self.pick.extract,
-            verify: true,
-            dry_run: false,
-            cache_dir: Some(self.cache_dir.clone()),
-            force: false,
-        };
-        let report = fetch::run(planned, self.s3, &opts, out, self.limits).await?;
+        let req = fetch::Request { mode: self.pick.extract, verify: true, cache_dir: Some(self.cache_dir.clone()) };
+        let report = fetch::run(planned, self.s3, &req, out, self.limits).await?;
         Ok(report.downloaded)
     }
 

@@ -92,13 +92,11 @@ pub struct WalkOptions {
     pub max_age_hours: Option<u64>,
 }
 
-/// Which filters and where to put the archives.
+/// Which archives, and where to put them.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
+    pub pick: Pick,
     pub output_dir: PathBuf,
-    pub include: Vec<Regex>,
-    pub exclude: Vec<Regex>,
-    pub extract: ExtractMode,
     pub verify: bool,
     pub dry_run: bool,
     /// `None` with `--no-cache`.
@@ -117,12 +115,25 @@ pub struct CompareOptions {
     pub cache_dir: PathBuf,
 }
 
-/// Which archives to take and how to lay them out.
+/// Which archives to take and how to lay them out: the one type every command that fetches
+/// (`fetch`, `bisect`, `exec`) hands to `fetch::plan`. The groups (and so the targets) are
+/// chosen before, by the query that found the runs; a pick narrows the archives of the groups
+/// found. A new way to pick archives (a `--stage` selection) is a field here and a rule in
+/// `keeps`.
 #[derive(Debug, Clone)]
 pub struct Pick {
+    /// Archive filenames to keep (`--include`; none: every one).
     pub include: Vec<Regex>,
+    /// Archive filenames to drop (`--exclude`), after `include`.
     pub exclude: Vec<Regex>,
     pub extract: ExtractMode,
+}
+
+impl Pick {
+    /// Whether the archive named `filename` is picked.
+    pub fn keeps(&self, filename: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename))) && !self.exclude.iter().any(|r| r.is_match(filename))
+    }
 }
 
 /// `bisect`: the range, where each step's tree goes, and the test.

@@ -200,12 +200,9 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
 
 fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
     let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
-    let p = pick(&o.select)?;
     Ok(FetchOptions {
+        pick: pick(&o.select)?,
         output_dir: PathBuf::from(out),
-        include: p.include,
-        exclude: p.exclude,
-        extract: p.extract,
         verify: !o.no_verify,
         dry_run: o.dry_run,
         cache_dir: (!o.no_cache).then(|| cache_dir.to_path_buf()),

@@ -3,6 +3,7 @@
 pub mod artifacts;
 pub mod bisect;
 pub mod buckets;
+pub mod digest;
 pub mod families;
 pub mod pins;
 // Issue 22 phase A: the rules are in place and tested; phase B wires them into resolve/.

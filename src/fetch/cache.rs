@@ -2,20 +2,25 @@
 //! `refs/{hash of bucket, key, ETag, size}` name the digest of a listed object, `tmp/` holds
 //! downloads in progress. A blob appears under its name only once complete and verified.
 
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 use super::error::FetchError;
 use super::lock::{self, remove_orphaned_partials, OwnedTemp};
-use super::plan::Planned;
+use crate::domain::digest::Sha256;
 
 pub struct Cache {
     pub root: PathBuf,
 }
 
-/// 64 lower-case hex digits (a reference file is read, never trusted to name a path).
-fn is_digest(d: &str) -> bool {
-    d.len() == 64 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// What names one listed object in the cache's references: a changed ETag or size is another
+/// object.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheKey<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub etag: Option<&'a str>,
+    pub size: u64,
 }
 
 impl Cache {
@@ -37,23 +42,29 @@ impl Cache {
         Ok(Cache { root })
     }
 
-    pub fn blob(&self, sha: &str) -> PathBuf {
-        self.root.join("blobs").join("sha256").join(sha)
+    fn blobs(&self) -> PathBuf {
+        self.root.join("blobs").join("sha256")
+    }
+
+    pub fn blob(&self, sha: &Sha256) -> PathBuf {
+        self.blobs().join(sha.as_str())
     }
 
     /// Where the digest of this exact object (bucket, key, ETag, size) is recorded.
-    pub fn reference(&self, p: &Planned) -> Option<PathBuf> {
-        let etag = p.etag.as_deref()?;
-        let mut h = Sha256::new();
-        h.update(format!("{}/{}@{}:{}", p.bucket, p.key, etag, p.size));
+    pub fn reference(&self, k: CacheKey<'_>) -> Option<PathBuf> {
+        let etag = k.etag?;
+        let mut h = sha2::Sha256::new();
+        h.update(format!("{}/{}@{}:{}", k.bucket, k.key, etag, k.size));
         Some(self.root.join("refs").join(hex::encode(h.finalize())))
     }
 
-    /// The cached blob for `p`: by the expected digest, or by the object's reference when there
-    /// is no digest to go by.
-    pub fn lookup(&self, p: &Planned, expected: Option<&str>) -> Option<PathBuf> {
-        let by_ref = || Some(self.blob(&read_ref(&self.reference(p)?)?.0));
-        expected.map(|e| self.blob(e)).or_else(by_ref).filter(|b| b.is_file())
+    /// The cached blob for `k` and its digest: by the expected digest, or by the object's
+    /// reference when there is no digest to go by.
+    pub fn lookup(&self, k: CacheKey<'_>, expected: Option<&Sha256>) -> Option<(PathBuf, Sha256)> {
+        let by_ref = || read_ref(&self.reference(k)?).map(|(d, _)| d);
+        let digest = expected.cloned().or_else(by_ref)?;
+        let blob = self.blob(&digest);
+        blob.is_file().then_some((blob, digest))
     }
 
     /// A fresh temporary file for a download in progress, locked while this process lives.
@@ -65,29 +76,30 @@ impl Cache {
     }
 
     /// Whether the blob still has the digest it is named by (a torn write, a flipped bit or
-    /// bytes appended after a crash do not).
+    /// bytes appended after a crash do not). Reads the whole blob: call off the runtime.
     pub fn blob_intact(blob: &Path) -> bool {
-        let Some(name) = blob.file_name().map(|n| n.to_string_lossy().into_owned()) else { return false };
+        let Some(name) = blob.file_name().and_then(|n| n.to_str()).and_then(Sha256::parse) else { return false };
         let Ok(mut f) = std::fs::File::open(blob) else { return false };
-        let mut h = Sha256::new();
-        std::io::copy(&mut f, &mut h).is_ok() && hex::encode(h.finalize()) == name
+        let mut h = sha2::Sha256::new();
+        std::io::copy(&mut f, &mut h).is_ok() && Sha256::from_bytes(&h.finalize().into()) == name
     }
 
     /// The digest of this exact object (bucket, key, ETag, size), when an earlier fetch
     /// verified it against its sidecar and the blob is still here: a warm fetch then asks S3 for
     /// neither the sidecar nor the archive. (A changed ETag is another reference.)
-    pub fn verified_digest(&self, p: &Planned) -> Option<String> {
-        let (digest, verified) = read_ref(&self.reference(p)?)?;
+    pub fn verified_digest(&self, k: CacheKey<'_>) -> Option<Sha256> {
+        let (digest, verified) = read_ref(&self.reference(k)?)?;
         (verified && self.blob(&digest).is_file()).then_some(digest)
     }
 
     /// Moves a download into place under its digest and records the object's reference (with
     /// `verified` when its sidecar vouched for it).
-    pub fn publish(&self, tmp: &Path, sha: &str, p: &Planned, verified: bool) -> Result<PathBuf, FetchError> {
+    pub fn publish(&self, tmp: &Path, sha: &Sha256, k: CacheKey<'_>, verified: bool) -> Result<PathBuf, FetchError> {
         let b = self.blob(sha);
-        std::fs::create_dir_all(b.parent().unwrap_or(&self.root)).map_err(|e| FetchError::io("cannot create the cache directory", e))?;
-        std::fs::rename(tmp, &b).map_err(|e| FetchError::io(format!("cannot move {} into the cache", p.name.filename), e))?;
-        if let Some(r) = self.reference(p) {
+        let dir = self.blobs();
+        std::fs::create_dir_all(&dir).map_err(|e| FetchError::io(format!("cannot create the cache directory {}", dir.display()), e))?;
+        std::fs::rename(tmp, &b).map_err(|e| FetchError::io(format!("cannot move {} into the cache as {}", tmp.display(), b.display()), e))?;
+        if let Some(r) = self.reference(k) {
             if let Some(parent) = r.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
@@ -196,8 +208,7 @@ pub fn choose_victims(mut entries: Vec<Entry>, max_size: Option<u64>, max_age: O
 
 impl Cache {
     fn entries(&self) -> Vec<Entry> {
-        let dir = self.root.join("blobs").join("sha256");
-        let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
+        let Ok(rd) = std::fs::read_dir(self.blobs()) else { return Vec::new() };
         rd.flatten()
             .filter_map(|e| {
                 let m = e.metadata().ok().filter(|m| m.is_file())?;
@@ -229,7 +240,7 @@ impl Cache {
         let mut p = Pruned { size_before: entries.iter().map(|e| e.size).sum(), dry_run, ..Pruned::default() };
         let now = unix(std::time::SystemTime::now());
         for e in choose_victims(entries, max_size, max_age, now) {
-            let blob = self.blob(&e.digest);
+            let blob = self.blobs().join(&e.digest);
             let free = std::fs::File::open(&blob).is_ok_and(|f| f.try_lock().is_ok() && (dry_run || std::fs::remove_file(&blob).is_ok()));
             if free {
                 p.removed.push(e);
@@ -267,10 +278,10 @@ impl Cache {
 
 /// A reference file: the digest it names (only a well-formed one: the text is not ours to
 /// trust as a path) and whether a sidecar vouched for it.
-fn read_ref(path: &Path) -> Option<(String, bool)> {
+fn read_ref(path: &Path) -> Option<(Sha256, bool)> {
     let text = std::fs::read_to_string(path).ok()?;
     let mut it = text.split_whitespace();
-    let digest = it.next().filter(|d| is_digest(d))?.to_string();
+    let digest = it.next().and_then(Sha256::parse)?;
     Some((digest, it.next() == Some("verified")))
 }
 

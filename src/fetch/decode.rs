@@ -3,12 +3,13 @@
 
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::extract::{self, ExtractError, Layout};
 use crate::domain::artifacts::Compression;
+use crate::domain::digest;
 
 /// The largest zstd window accepted (128 MiB; TheRock writes level 3, with a few MiB).
 const ZSTD_WINDOW_LOG_MAX: u32 = 27;
@@ -86,7 +87,7 @@ pub struct Sink {
 struct Tee<R> {
     inner: R,
     hasher: Sha256,
-    sink: Option<(io::BufWriter<std::fs::File>, bool)>,
+    sink: Option<(io::BufWriter<std::fs::File>, PathBuf, bool)>,
     sink_failed: Option<io::Error>,
     n: u64,
 }
@@ -95,10 +96,10 @@ impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
-        if let Some((s, optional)) = &mut self.sink {
+        if let Some((s, path, optional)) = &mut self.sink {
             if let Err(e) = s.write_all(&buf[..n]) {
                 if !*optional {
-                    return Err(io::Error::new(e.kind(), SinkError(e.to_string())));
+                    return Err(io::Error::new(e.kind(), SinkError { path: path.clone(), source: e }));
                 }
                 self.sink = None;
                 self.sink_failed = Some(e);
@@ -109,17 +110,30 @@ impl<R: Read> Read for Tee<R> {
     }
 }
 
-/// A failure to write the archive's copy, told apart from a failure to read the archive.
-#[derive(Debug)]
-pub struct SinkError(pub String);
-
-impl std::fmt::Display for SinkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A failure to write the archive's copy, told apart from a failure to read the archive: it
+/// travels inside the `io::Error` the stream's readers see, and is taken out again at the end.
+#[derive(Debug, thiserror::Error)]
+#[error("could not write {}", path.display())]
+pub struct SinkError {
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
 }
 
-impl std::error::Error for SinkError {}
+impl SinkError {
+    /// The copy's failure inside `e`, if that is what `e` is.
+    fn within(e: io::Error) -> Result<SinkError, io::Error> {
+        if !e.get_ref().is_some_and(|i| i.is::<SinkError>()) {
+            return Err(e);
+        }
+        let kind = e.kind();
+        match e.into_inner().map(|i| i.downcast::<SinkError>()) {
+            Some(Ok(s)) => Ok(*s),
+            Some(Err(other)) => Err(io::Error::new(kind, other)),
+            None => Err(io::Error::from(kind)),
+        }
+    }
+}
 
 fn drain<R: Read>(mut r: R) -> io::Result<R> {
     io::copy(&mut r, &mut io::sink())?;
@@ -128,7 +142,7 @@ fn drain<R: Read>(mut r: R) -> io::Result<R> {
 
 /// What one pass over an archive stream produced.
 pub struct Consumed {
-    pub sha: String,
+    pub sha: digest::Sha256,
     /// Archive bytes read.
     pub n: u64,
     pub manifest: Vec<String>,
@@ -151,13 +165,12 @@ pub struct Target<'a> {
 /// it into `target` when given. The whole stream is read even after the tar end marker, so the
 /// digest covers every byte.
 pub fn consume<R: Read>(reader: R, sink: Option<Sink>, compression: Compression, target: Option<Target<'_>>, archive: &str) -> Result<Consumed, ExtractError> {
-    let sink_path = sink.as_ref().map(|s| s.path.display().to_string()).unwrap_or_default();
     // A failure to write the copy surfaces as a read error of the stream: name the copy.
-    let rd = |e: io::Error| match e.get_ref().is_some_and(|i| i.is::<SinkError>()) {
-        true => ExtractError::Write { archive: archive.into(), path: sink_path.clone(), err: e.to_string() },
-        false => ExtractError::Read { archive: archive.into(), err: e.to_string() },
+    let rd = |e: io::Error| match SinkError::within(e) {
+        Ok(s) => ExtractError::Write { archive: archive.into(), path: s.path, source: s.source },
+        Err(e) => ExtractError::Read { archive: archive.into(), source: e },
     };
-    let sink = sink.map(|s| (io::BufWriter::with_capacity(256 << 10, s.file), s.optional));
+    let sink = sink.map(|s| (io::BufWriter::with_capacity(256 << 10, s.file), s.path, s.optional));
     let mut tee = Tee { inner: reader, hasher: Sha256::new(), sink, sink_failed: None, n: 0 };
     let (mut manifest, mut extracted, mut symlinks) = (Vec::new(), 0, Vec::new());
     if let Some(t) = target {
@@ -169,7 +182,7 @@ pub fn consume<R: Read>(reader: R, sink: Option<Sink>, compression: Compression,
         (manifest, extracted, symlinks) = (x.manifest, x.bytes, x.symlinks);
         // Past the tar end marker: the rest of the compressed stream must still decode.
         if let Err(e) = drain(&mut dec) {
-            return Err(too_large(&dec, ExtractError::Read { archive: archive.into(), err: format!("corrupt {compression} stream: {e}") }));
+            return Err(too_large(&dec, ExtractError::Corrupt { archive: archive.into(), compression, source: e }));
         }
     }
     drain(&mut tee).map_err(rd)?;
@@ -177,13 +190,13 @@ pub fn consume<R: Read>(reader: R, sink: Option<Sink>, compression: Compression,
     // No fsync: forcing the cache file to disk also forces ext4 to write back every extracted
     // file of the same transaction (it tripled the cold fetch time in the benchmark). A blob
     // torn by a power loss is caught anyway: cached blobs are re-hashed against their name.
-    if let Some((mut s, optional)) = sink {
+    if let Some((mut s, path, optional)) = sink {
         if let Err(e) = s.flush() {
             if !optional {
-                return Err(ExtractError::Write { archive: archive.into(), path: sink_path, err: e.to_string() });
+                return Err(ExtractError::Write { archive: archive.into(), path, source: e });
             }
             sink_failed = Some(e);
         }
     }
-    Ok(Consumed { sha: hex::encode(hasher.finalize()), n, manifest, extracted, symlinks, sink_failed })
+    Ok(Consumed { sha: digest::Sha256::from_bytes(&hasher.finalize().into()), n, manifest, extracted, symlinks, sink_failed })
 }

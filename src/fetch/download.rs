@@ -9,7 +9,7 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::error::FetchError;
+use super::error::{Broken, DownloadFailure, FetchError};
 use super::plan::Planned;
 use super::progress::Counters;
 use crate::s3::{S3Error, S3};
@@ -26,13 +26,11 @@ fn ahead_budget() -> Arc<tokio::sync::Semaphore> {
     BUDGET.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(4))).clone()
 }
 
-/// How downloads behave (from the tunables).
+/// How downloads behave (from the tunables; the attempts and waits are the S3 client's).
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub part_size: u64,
     pub stall: Duration,
-    /// The base of the waits between attempts (`THEROCK_ARTIFACTS_BACKOFF_MS`, 1 s).
-    pub backoff: Duration,
 }
 
 /// Bytes a stream may hold unread: a download that starts before its consumer (to hide the
@@ -73,14 +71,14 @@ enum RangeError {
     Changed(S3Error),
     /// S3 refused for good (denied, gone).
     Fatal(S3Error),
-    /// Retries ran out.
-    Failed(String),
+    /// Retries ran out, or the answer cannot be used.
+    Failed(DownloadFailure),
 }
 
 impl RangeError {
     fn into_fetch(self, archive: &str) -> FetchError {
         match self {
-            RangeError::Changed(e) => FetchError::Replaced { archive: archive.into(), detail: e.to_string() },
+            RangeError::Changed(e) => FetchError::Replaced { archive: archive.into(), change: e },
             RangeError::Fatal(e) => FetchError::S3(e),
             RangeError::Failed(why) => FetchError::Download { archive: archive.into(), why },
         }
@@ -109,10 +107,10 @@ impl Download {
             // part read ahead); dropping the stream aborts its part tasks.
             let streamed = tokio::select! {
                 r = stream(&s3, &p, &feed, &counters, settings) => r,
-                _ = crate::interrupt::wait() => Err(FetchError::Download { archive: p.name.filename.clone(), why: format!("interrupted by {}", crate::interrupt::signal_name()) }),
+                _ = crate::interrupt::wait() => Err(FetchError::Download { archive: p.name.filename.clone(), why: DownloadFailure::Interrupted(crate::interrupt::signal_name()) }),
             };
             if let Err(e) = streamed {
-                let msg = e.to_string();
+                let msg = super::error::chain(&e);
                 if let Ok(mut f) = kept.lock() {
                     *f = Some(e);
                 }
@@ -257,8 +255,7 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
     let archive = p.name.filename.as_str();
     let part = settings.part_size;
     if p.etag.is_none() || p.size <= part {
-        let mut etag = p.etag.clone();
-        return fetch_range(s3, p, 0, p.size, &mut etag, counters, settings, &mut Sink::Chan(tx.clone())).await.map_err(|e| e.into_fetch(archive));
+        return RangeRequest::new(s3, p, (0, p.size), counters, settings).fetch_into(&mut Sink::Chan(tx.clone())).await.map_err(|e| e.into_fetch(archive));
     }
     let budget = ahead_budget();
     let parts: Vec<(u64, u64)> = (0..p.size.div_ceil(part)).map(|k| (k * part, ((k + 1) * part).min(p.size))).collect();
@@ -284,13 +281,9 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
                     Ok(())
                 }
                 Ok(Err(e)) => Err(e),
-                Err(e) => Err(RangeError::Failed(format!("a download task failed: {e}"))),
+                Err(e) => Err(RangeError::Failed(DownloadFailure::Task(e))),
             },
-            None => {
-                let (start, end) = parts[i];
-                let mut etag = p.etag.clone();
-                fetch_range(s3, p, start, end, &mut etag, counters, settings, &mut Sink::Chan(tx.clone())).await
-            }
+            None => RangeRequest::new(s3, p, parts[i], counters, settings).fetch_into(&mut Sink::Chan(tx.clone())).await,
         };
         res.map_err(|e| e.into_fetch(archive))?;
         if tx.is_closed() {
@@ -302,9 +295,8 @@ async fn stream(s3: &S3, p: &Planned, tx: &Feed, counters: &Arc<Counters>, setti
 
 fn spawn_part(s3: S3, p: Planned, start: u64, end: u64, counters: Arc<Counters>, settings: Settings) -> tokio::task::JoinHandle<Result<Bytes, RangeError>> {
     tokio::spawn(async move {
-        let mut etag = p.etag.clone();
         let mut sink = Sink::Buf(bytes::BytesMut::with_capacity((end - start) as usize));
-        fetch_range(&s3, &p, start, end, &mut etag, &counters, settings, &mut sink).await?;
+        RangeRequest::new(&s3, &p, (start, end), &counters, settings).fetch_into(&mut sink).await?;
         Ok(match sink {
             Sink::Buf(v) => v.freeze(),
             Sink::Chan(_) => Bytes::new(),
@@ -323,81 +315,100 @@ async fn forward(tx: &Feed, mut data: Bytes) -> bool {
     true
 }
 
-/// Fetches bytes `[start, end)` of an object into `sink`, resuming with a Range request when the
-/// connection breaks or stalls.
-#[allow(clippy::too_many_arguments)]
-async fn fetch_range(
-    s3: &S3,
-    p: &Planned,
+/// One byte range `[start, end)` of an object, fetched into a `Sink` by `fetch_into`.
+struct RangeRequest<'a> {
+    s3: &'a S3,
+    p: &'a Planned,
     start: u64,
     end: u64,
-    etag: &mut Option<String>,
-    counters: &Counters,
-    settings: Settings,
-    sink: &mut Sink,
-) -> Result<(), RangeError> {
-    let (stall, backoff) = (settings.stall, settings.backoff);
-    let mut offset = start;
-    let mut failures = 0u32;
-    let max_failures = 6;
-    loop {
-        // The whole object: a plain GET; anything else: a Range request.
-        let range_end = (start > 0 || offset > 0 || end < p.size).then_some(end);
-        let mut body = match s3.get_range(&p.bucket, &p.key, offset, range_end, etag.as_deref()).await {
-            Ok((body, e)) => {
-                if etag.is_none() {
-                    *etag = e;
+    /// The version every GET of the range is pinned to: the listing's, or the first answer's.
+    etag: Option<String>,
+    counters: &'a Counters,
+    stall: Duration,
+}
+
+/// How one GET of a range ended.
+enum Pass {
+    /// Every byte arrived (or the consumer gave up).
+    Done,
+    /// The body ended early or broke off at `offset`: resume from there.
+    Broke(Option<Broken>),
+}
+
+impl RangeRequest<'_> {
+    fn new<'a>(s3: &'a S3, p: &'a Planned, (start, end): (u64, u64), counters: &'a Counters, settings: Settings) -> RangeRequest<'a> {
+        RangeRequest { s3, p, start, end, etag: p.etag.clone(), counters, stall: settings.stall }
+    }
+
+    /// Fetches the range into `sink`, resuming with a Range request from where a connection
+    /// broke or stalled. A failed request and a broken body count alike against the one S3
+    /// budget (`S3::retry`), with its waits between attempts.
+    async fn fetch_into(&mut self, sink: &mut Sink) -> Result<(), RangeError> {
+        let (retry, p) = (self.s3.retry(), self.p);
+        let mut offset = self.start;
+        let mut failures = 0u32;
+        loop {
+            // The whole object: a plain GET; anything else: a Range request.
+            let range_end = (self.start > 0 || offset > 0 || self.end < p.size).then_some(self.end);
+            let failure = match self.s3.get_range(&p.bucket, &p.key, offset, range_end, self.etag.as_deref()).await {
+                Ok((body, e)) => {
+                    if self.etag.is_none() {
+                        self.etag = e;
+                    }
+                    match self.read_body(body, &mut offset, sink).await? {
+                        Pass::Done => return Ok(()),
+                        Pass::Broke(why) => {
+                            failures += 1;
+                            if !retry.retries_after(failures) {
+                                return Err(RangeError::Failed(match why {
+                                    None => DownloadFailure::EndedEarly { at: offset, size: p.size },
+                                    Some(last) => DownloadFailure::Broke { attempts: failures, last },
+                                }));
+                            }
+                            if let Some(why) = why {
+                                crate::say!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
+                            }
+                            failures
+                        }
+                    }
                 }
-                body
-            }
-            Err(e @ S3Error::Changed { .. }) => return Err(RangeError::Changed(e)),
-            Err(e @ (S3Error::AccessDenied { .. } | S3Error::NoSuchKey { .. } | S3Error::NoSuchBucket(_))) => return Err(RangeError::Fatal(e)),
-            Err(e) => {
-                failures += 1;
-                if failures >= max_failures {
-                    return Err(RangeError::Failed(format!("download failed after {failures} attempts: {e}")));
+                Err(e @ S3Error::Changed { .. }) => return Err(RangeError::Changed(e)),
+                Err(e) if !e.is_transient() => return Err(RangeError::Fatal(e)),
+                Err(e) => {
+                    failures += 1;
+                    if !retry.retries_after(failures) {
+                        return Err(RangeError::Failed(DownloadFailure::Exhausted { attempts: failures, last: e }));
+                    }
+                    failures
                 }
-                tokio::time::sleep((backoff / 5 * 2u32.pow(failures)).min(Duration::from_secs(60))).await;
-                continue;
-            }
-        };
+            };
+            tokio::time::sleep(retry.delay(failure)).await;
+        }
+    }
+
+    /// Streams one answer's body into `sink` from `offset` on, until it ends, breaks or stalls.
+    async fn read_body(&self, mut body: aws_sdk_s3::primitives::ByteStream, offset: &mut u64, sink: &mut Sink) -> Result<Pass, RangeError> {
+        let p = self.p;
         let broke = loop {
-            let next = tokio::time::timeout(stall, body.next()).await;
-            match next {
+            match tokio::time::timeout(self.stall, body.next()).await {
                 Ok(Some(Ok(chunk))) => {
-                    offset += chunk.len() as u64;
-                    counters.add_downloaded(chunk.len() as u64);
-                    if offset > end {
-                        return Err(RangeError::Failed(format!(
-                            "the server sent more than bytes {start}-{end} of {} (it ignored the Range request, or the object changed)",
-                            p.name.filename
-                        )));
+                    *offset += chunk.len() as u64;
+                    self.counters.add_downloaded(chunk.len() as u64);
+                    if *offset > self.end {
+                        return Err(RangeError::Failed(DownloadFailure::Overlong { start: self.start, end: self.end, archive: p.name.filename.clone() }));
                     }
                     if !sink.put(chunk).await {
-                        return Ok(()); // the consumer gave up
+                        return Ok(Pass::Done); // the consumer gave up
                     }
                 }
                 Ok(None) => break None,
-                Ok(Some(Err(e))) => break Some(e.to_string()),
-                Err(_) => break Some(format!("no data for {} s", stall.as_secs())),
+                Ok(Some(Err(e))) => break Some(Broken::Body(e)),
+                Err(_) => break Some(Broken::Stalled(self.stall)),
             }
         };
-        match broke {
-            None if offset >= end || p.size == 0 => return Ok(()),
-            None => {
-                failures += 1;
-                if failures >= max_failures {
-                    return Err(RangeError::Failed(format!("the object ended early at byte {offset} of {}", p.size)));
-                }
-            }
-            Some(why) => {
-                failures += 1;
-                if failures >= max_failures {
-                    return Err(RangeError::Failed(format!("download broke {failures} times, last: {why}")));
-                }
-                crate::say!("connection for {} broke at byte {offset} ({why}); resuming", p.name.filename);
-            }
-        }
-        tokio::time::sleep((backoff / 10 * failures).min(Duration::from_secs(60))).await;
+        Ok(match broke {
+            None if *offset >= self.end || p.size == 0 => Pass::Done,
+            why => Pass::Broke(why),
+        })
     }
 }

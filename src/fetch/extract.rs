@@ -25,16 +25,69 @@ const MAX_MEMBERS: u64 = 2_000_000;
 /// Names the tool gives its own entries in an output directory; no archive may write them.
 const RESERVED_PREFIX: &str = ".therock-artifacts-";
 
+/// Archives that would write outside their tree, refused whichever step found it (the
+/// extraction, or the check of the merged output).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{by} unsafe: {why}")]
+pub struct Unsafe {
+    pub by: UnsafeBy,
+    pub why: String,
+}
+
+/// Whose members are unsafe.
+#[derive(Debug, Clone)]
+pub enum UnsafeBy {
+    Archive(String),
+    /// The archives of one fetch, together (none of them alone).
+    Together(Vec<String>),
+}
+
+impl std::fmt::Display for UnsafeBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnsafeBy::Archive(a) => write!(f, "archive {a} is"),
+            UnsafeBy::Together(all) => write!(f, "the archives of this fetch ({}) are", all.join(", ")),
+        }
+    }
+}
+
+/// Said of a write that failed for want of space (by kind, or ENOSPC where the kind is older).
+pub fn full_note(e: &io::Error) -> &'static str {
+    let full = e.kind() == io::ErrorKind::StorageFull || (cfg!(unix) && e.raw_os_error() == Some(28));
+    if full {
+        " (the file system it is on is full)"
+    } else {
+        ""
+    }
+}
+
+/// Each cause is the error's source, never repeated in its message (a chain prints it once).
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    #[error("archive {archive} is unsafe: {why}")]
-    Unsafe { archive: String, why: String },
+    #[error(transparent)]
+    Unsafe(#[from] Unsafe),
     #[error("archive {archive} is malformed: {why}")]
     Malformed { archive: String, why: String },
-    #[error("archive {archive} could not be read: {err}")]
-    Read { archive: String, err: String },
-    #[error("could not write {path} while extracting {archive}: {err}")]
-    Write { archive: String, path: String, err: String },
+    #[error("archive {archive} could not be read")]
+    Read {
+        archive: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("archive {archive} could not be read: corrupt {compression} stream")]
+    Corrupt {
+        archive: String,
+        compression: crate::domain::artifacts::Compression,
+        #[source]
+        source: io::Error,
+    },
+    #[error("could not write {} while extracting {archive}{}", path.display(), full_note(source))]
+    Write {
+        archive: String,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("archive {archive} extracts to more than {limit} bytes, far more than its size suggests; refused as a decompression bomb (set THEROCK_ARTIFACTS_MAX_EXTRACT to a larger number of bytes if it is real)")]
     TooLarge { archive: String, limit: u64 },
 }
@@ -65,7 +118,7 @@ fn parse_manifest(text: &str, archive: &str) -> Result<Vec<Vec<String>>, Extract
     for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let comps = clean_components(Path::new(l))
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| ExtractError::Unsafe { archive: archive.into(), why: format!("manifest line '{l}' is not a relative path inside the tree") })?;
+            .ok_or_else(|| unsafe_archive(archive, format!("manifest line '{l}' is not a relative path inside the tree")))?;
         lines.push(comps);
     }
     if lines.is_empty() {
@@ -74,8 +127,16 @@ fn parse_manifest(text: &str, archive: &str) -> Result<Vec<Vec<String>>, Extract
     Ok(lines)
 }
 
+fn unsafe_archive(archive: &str, why: String) -> ExtractError {
+    ExtractError::Unsafe(Unsafe { by: UnsafeBy::Archive(archive.into()), why })
+}
+
 fn write_err(archive: &str, path: &Path, e: io::Error) -> ExtractError {
-    ExtractError::Write { archive: archive.into(), path: path.display().to_string(), err: e.to_string() }
+    ExtractError::Write { archive: archive.into(), path: path.to_path_buf(), source: e }
+}
+
+fn read_err(archive: &str, e: io::Error) -> ExtractError {
+    ExtractError::Read { archive: archive.into(), source: e }
 }
 
 /// Removes whatever is at `p` (never following a symlink); nothing there is no error.
@@ -90,7 +151,7 @@ pub fn remove_path(p: &Path) -> io::Result<()> {
 
 /// Reads the first member, which must be the manifest: its text and its lines.
 fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>, archive: &str) -> Result<(String, Vec<Vec<String>>), ExtractError> {
-    let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
+    let rd = |e: io::Error| read_err(archive, e);
     let first = entries.next().ok_or_else(|| ExtractError::Malformed { archive: archive.into(), why: "the archive is empty".into() })?.map_err(rd)?;
     let first_path = first.path().map_err(rd)?.to_path_buf();
     if clean_components(&first_path).map(|c| c.join("/")) != Some(MANIFEST.to_string()) {
@@ -105,7 +166,7 @@ fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>, archive: &str) -> R
 /// Extracts a tar stream into `root` (a fresh directory), writing at most `max_bytes` of file
 /// contents.
 pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, max_bytes: u64) -> Result<Extracted, ExtractError> {
-    let rd = |e: io::Error| ExtractError::Read { archive: archive.into(), err: e.to_string() };
+    let rd = |e: io::Error| read_err(archive, e);
     let mut ar = tar::Archive::new(reader);
     let mut entries = ar.entries().map_err(rd)?;
     let (text, manifest) = read_manifest(&mut entries, archive)?;
@@ -137,11 +198,11 @@ struct Extractor<'a> {
 
 impl Extractor<'_> {
     fn unsafe_err(&self, why: String) -> ExtractError {
-        ExtractError::Unsafe { archive: self.archive.into(), why }
+        unsafe_archive(self.archive, why)
     }
 
     fn rd(&self, e: io::Error) -> ExtractError {
-        ExtractError::Read { archive: self.archive.into(), err: e.to_string() }
+        read_err(self.archive, e)
     }
 
     fn dest(&self, rel: &[String]) -> PathBuf {

@@ -18,13 +18,15 @@ use tokio::sync::Semaphore;
 use super::cache::{Cache, InUse};
 use super::decode::{self, Cancellable, Consumed, Sink, Target};
 use super::download::{CpuGate, Download};
-use super::error::FetchError;
+use super::error::{chain, FetchError};
 use super::extract::{self, Layout};
 use super::lock::OwnedTemp;
 use super::plan::Planned;
 use super::progress::Counters;
 use super::{sidecar, FetchedArchive, Limits};
+use crate::blocking::blocking;
 use crate::config::ExtractMode;
+use crate::domain::digest::Sha256;
 use crate::s3::S3;
 
 /// Archive streams in flight at most, whatever `THEROCK_ARTIFACTS_CONNECTIONS` says: each has a
@@ -65,24 +67,29 @@ fn layout_for(mode: ExtractMode) -> Option<Layout> {
 /// is asked for at once, before any archive, and the downloads do not wait for the answers: an
 /// archive's digest is only needed once its bytes have streamed through).
 enum Expected {
-    Known(Option<String>),
-    Asking(tokio::task::JoinHandle<Result<Option<String>, FetchError>>),
+    Known(Option<Sha256>),
+    Asking(tokio::task::JoinHandle<Result<Option<Sha256>, FetchError>>),
 }
 
 impl Expected {
-    fn known(&self) -> Option<&str> {
+    fn known(&self) -> Option<&Sha256> {
         match self {
-            Expected::Known(d) => d.as_deref(),
+            Expected::Known(d) => d.as_ref(),
             Expected::Asking(_) => None,
         }
     }
 
-    async fn get(self) -> Result<Option<String>, FetchError> {
+    async fn get(self) -> Result<Option<Sha256>, FetchError> {
         match self {
             Expected::Known(d) => Ok(d),
-            Expected::Asking(h) => h.await.map_err(|e| FetchError::Worker(e.to_string()))?,
+            Expected::Asking(h) => h.await?,
         }
     }
+}
+
+/// Removes each of `paths` (a staged tree, a damaged blob) off the runtime's threads.
+async fn remove(paths: Vec<PathBuf>) {
+    let _ = blocking(move || paths.iter().for_each(|p| drop(extract::remove_path(p)))).await;
 }
 
 /// Fetches every archive; the results in plan order, or the first failure.
@@ -123,7 +130,7 @@ pub async fn fetch_all(job: &Arc<Job>, planned: Vec<Planned>) -> Result<Vec<Fetc
             }
             Err(e) if e.is_cancelled() => {}
             Err(e) => {
-                first_err.get_or_insert_with(|| FetchError::Worker(e.to_string()));
+                first_err.get_or_insert(FetchError::Worker(e));
             }
         }
     }
@@ -145,7 +152,7 @@ impl Job {
         if !self.verify {
             return Expected::Known(None);
         }
-        if let Some(d) = self.cache.as_ref().and_then(|c| c.verified_digest(p)) {
+        if let Some(d) = self.cache.as_ref().and_then(|c| c.verified_digest(p.cache_key())) {
             return Expected::Known(Some(d));
         }
         let (s3, p, pool) = (self.s3.clone(), p.clone(), self.sidecars.clone());
@@ -181,7 +188,7 @@ impl Job {
         }
     }
 
-    async fn expected(&self, p: &Planned) -> Result<Option<String>, FetchError> {
+    async fn expected(&self, p: &Planned) -> Result<Option<Sha256>, FetchError> {
         if !self.verify {
             return Ok(None);
         }
@@ -196,12 +203,12 @@ impl Job {
     async fn attempt(&self, idx: usize, p: &Planned, expected: Expected) -> Result<FetchedArchive, FetchError> {
         let staged = layout_for(self.mode).map(|l| (self.staging.join(idx.to_string()), l));
         if let Some((d, _)) = &staged {
-            let _ = extract::remove_path(d);
+            remove(vec![d.clone()]).await;
         }
         // A blob gone between the lookup and the lock (a prune) is simply not cached.
-        let held = self.cache.as_ref().and_then(|c| c.lookup(p, expected.known())).and_then(|blob| InUse::take(&blob).map(|(g, f)| (blob, g, f)));
-        if let Some((blob, guard, reader)) = held {
-            let digest = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let held =
+            self.cache.as_ref().and_then(|c| c.lookup(p.cache_key(), expected.known())).and_then(|(blob, d)| InUse::take(&blob).map(|(g, f)| (blob, d, g, f)));
+        if let Some((blob, digest, guard, reader)) = held {
             let damage = match self.read_cached(reader, p, &staged).await {
                 // A cached blob is named by its digest, so it is checked even without a sidecar.
                 Ok(c) if c.sha == digest => {
@@ -214,26 +221,30 @@ impl Job {
                     return Ok(self.done(p, c, want.is_some(), true, Some(blob), staged));
                 }
                 Ok(c) => format!("it hashes to {} instead", c.sha),
-                Err(e) if self.stopped() || Cache::blob_intact(&blob) => return Err(e),
-                Err(e) => format!("{e}"),
+                Err(e) if self.stopped() => return Err(e),
+                Err(e) => {
+                    // Re-hashing a blob reads all of it: not on a runtime thread.
+                    let b = blob.clone();
+                    if blocking(move || Cache::blob_intact(&b)).await? {
+                        return Err(e);
+                    }
+                    chain(&e)
+                }
             };
             crate::say!("warning: the cached copy of {} ({}) is damaged ({damage}); removed it, fetching the archive again", p.name.filename, blob.display());
-            let _ = std::fs::remove_file(&blob);
-            if let Some((d, _)) = &staged {
-                let _ = extract::remove_path(d);
-            }
+            remove(std::iter::once(blob).chain(staged.as_ref().map(|(d, _)| d.clone())).collect()).await;
         }
         let (consumed, tmp) = self.download(idx, p, &staged).await?;
         let expected = expected.get().await?;
-        let expected = expected.as_deref();
-        if let Some(e) = expected.filter(|e| *e != consumed.sha) {
-            return Err(FetchError::Mismatch { archive: p.name.filename.clone(), expected: e.to_string(), actual: consumed.sha, cached: false });
+        let expected = expected.as_ref();
+        if let Some(e) = expected.filter(|e| **e != consumed.sha) {
+            return Err(FetchError::Mismatch { archive: p.name.filename.clone(), expected: e.clone(), actual: consumed.sha, cached: false });
         }
         // Publish into the cache only now: a file under blobs/ is always complete and verified.
         let (mut blob, mut staged_archive) = (None, None);
         match (&self.cache, tmp) {
             (Some(c), Some(t)) => {
-                let published = c.publish(&t.path, &consumed.sha, p, expected.is_some())?;
+                let published = c.publish(&t.path, &consumed.sha, p.cache_key(), expected.is_some())?;
                 self.hold(InUse::keep(t.into_lock(), &published));
                 blob = Some(published);
             }
@@ -277,13 +288,11 @@ impl Job {
     ) -> Result<Consumed, FetchError> {
         let (name, compression, cancel) = (p.name.filename.clone(), p.name.compression, self.cancel.clone());
         let (staged, max_bytes) = (staged.clone(), self.limits.max_extract_for(p.size));
-        tokio::task::spawn_blocking(move || {
+        let consumed = blocking(move || {
             let target = staged.as_ref().map(|(root, layout)| Target { root, layout: *layout, max_bytes });
             decode::consume(Cancellable { inner: reader, cancel }, sink, compression, target, &name)
-        })
-        .await
-        .map_err(|e| FetchError::Worker(e.to_string()))?
-        .map_err(FetchError::from)
+        });
+        Ok(consumed.await??)
     }
 
     /// Where the archive's own copy goes while it streams: the cache (a copy the fetch can do

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::FetchError;
 use super::extract::remove_path;
+use crate::blocking::blocking;
 
 /// Names the tool gives its temporary entries in an output directory.
 pub const STAGING_PREFIX: &str = ".therock-artifacts-staging-";
@@ -32,12 +33,13 @@ pub async fn lock_output(dir: &Path) -> Result<OutputLock, FetchError> {
         Ok(()) => f,
         Err(TryLockError::WouldBlock) => {
             crate::say!("waiting for another fetch into {}", dir.display());
-            let waited = tokio::task::spawn_blocking(move || f.lock().map(|_| f)).await.map_err(|e| FetchError::Worker(e.to_string()))?;
+            let waited = blocking(move || f.lock().map(|_| f)).await?;
             waited.map_err(|e| FetchError::io(format!("cannot lock the output directory {}", dir.display()), e))?
         }
         Err(TryLockError::Error(e)) => return Err(FetchError::io(format!("cannot lock the output directory {}", dir.display()), e)),
     };
-    remove_stale_staging(dir);
+    let d = dir.to_path_buf();
+    blocking(move || remove_stale_staging(&d)).await?;
     Ok(OutputLock { _file: f })
 }
 

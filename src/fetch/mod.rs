@@ -28,10 +28,12 @@ use std::time::Instant;
 pub use cache::Cache;
 pub use download::Settings;
 pub use error::FetchError;
-pub use plan::{plan, Filters, Planned};
+pub use plan::{plan, Planned};
 pub use progress::Counters;
 
-use crate::config::{ExtractMode, FetchOptions};
+use crate::blocking::blocking;
+use crate::config::ExtractMode;
+use crate::domain::digest::Sha256;
 use crate::s3::S3;
 use job::Job;
 use lock::STAGING_PREFIX;
@@ -42,7 +44,7 @@ use progress::Progress;
 pub struct FetchedArchive {
     pub filename: String,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub verified: bool,
     pub cached: bool,
     #[serde(skip)]
@@ -68,6 +70,15 @@ pub struct FetchReport {
     pub elapsed_seconds: f64,
     /// The cache directory and the bytes its blobs hold, unless `--no-cache`.
     pub cache: Option<(PathBuf, u64)>,
+}
+
+/// What one fetch asks for beyond its plan: the layout, whether to verify, and the cache
+/// (`None`: `--no-cache`).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub mode: ExtractMode,
+    pub verify: bool,
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// How a fetch runs (from the tunables).
@@ -99,22 +110,23 @@ pub fn prepare_output(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
 
 /// The cache, unless there is none or it cannot be written: then the fetch streams without it,
 /// and says so naming the directory.
-fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
-    let root = dir.clone()?;
-    match Cache::open(root.clone()) {
+async fn open_cache(dir: &Option<PathBuf>) -> Result<Option<Arc<Cache>>, FetchError> {
+    let Some(root) = dir.clone() else { return Ok(None) };
+    let at = root.clone();
+    Ok(match blocking(move || Cache::open(at)).await? {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
             crate::say!("warning: the cache directory {} cannot be written ({e}); fetching without the cache", root.display());
             None
         }
-    }
+    })
 }
 
 /// Runs `planned` into `out_dir` (already prepared): every archive in parallel, then the commit
 /// into the output. One fetch at a time writes into an output directory. On any failure (or a
 /// signal) the others are cancelled and joined (never aborted: an aborted worker would leave its
 /// temporary files behind), and the staging tree is removed.
-pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: PathBuf, limits: Limits) -> Result<FetchReport, FetchError> {
+pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf, limits: Limits) -> Result<FetchReport, FetchError> {
     let _lock = lock::lock_output(&out_dir).await?;
     let started = Instant::now();
     let total: u64 = planned.iter().map(|p| p.size).sum();
@@ -122,9 +134,9 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
     let counters = Arc::new(Counters::default());
     let job = Arc::new(Job {
         s3: s3.clone(),
-        cache: open_cache(&opts.cache_dir),
-        mode: opts.extract,
-        verify: opts.verify,
+        cache: open_cache(&req.cache_dir).await?,
+        mode: req.mode,
+        verify: req.verify,
         staging: staging.clone(),
         counters: counters.clone(),
         cancel: Arc::new(AtomicBool::new(false)),
@@ -140,35 +152,46 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
     let committed = match results {
         Err(e) => Err(e),
         Ok(done) => {
-            let (out, mode, staging) = (out_dir.clone(), opts.extract, staging.clone());
-            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done, &staging).map(|_| done))
-                .await
-                .map_err(|e| FetchError::Worker(e.to_string()))?
+            let (out, mode, staging) = (out_dir.clone(), req.mode, staging.clone());
+            blocking(move || output::commit(&out, mode, &done, &staging).map(|_| done)).await?
         }
     };
-    let _ = extract::remove_path(&staging);
+    let gone = staging.clone();
+    let _ = blocking(move || extract::remove_path(&gone)).await;
     let archives = committed?;
-    if let (Some(c), Some(max)) = (&job.cache, limits.cache_max) {
-        // The blobs this fetch used are still locked: a prune never takes them.
-        let p = c.prune(Some(max), None, false);
-        if !p.removed.is_empty() {
-            crate::say!(
-                "pruned the cache {} to {} (THEROCK_ARTIFACTS_CACHE_MAX): removed {} least recently used archives",
-                c.root.display(),
-                crate::domain::units::human_bytes(p.size_after),
-                p.removed.len()
-            );
+    let cache = match (job.cache.clone(), limits.cache_max) {
+        (Some(c), max) => {
+            if let Some(max) = max {
+                prune_after(c.clone(), max).await?;
+            }
+            Some(blocking(move || (c.root.clone(), c.size())).await?)
         }
-    }
+        (None, _) => None,
+    };
     Ok(FetchReport {
         output_dir: out_dir,
-        extract: opts.extract,
+        extract: req.mode,
         archives,
         downloaded: counters.downloaded(),
         from_cache: counters.cached(),
         extracted: counters.extracted(),
         total,
         elapsed_seconds: started.elapsed().as_secs_f64(),
-        cache: job.cache.as_ref().map(|c| (c.root.clone(), c.size())),
+        cache,
     })
+}
+
+/// Prunes the cache to `max` bytes after a fetch (`THEROCK_ARTIFACTS_CACHE_MAX`). The blobs this
+/// fetch used are still locked: a prune never takes them.
+async fn prune_after(c: Arc<Cache>, max: u64) -> Result<(), FetchError> {
+    let (root, p) = blocking(move || (c.root.clone(), c.prune(Some(max), None, false))).await?;
+    if !p.removed.is_empty() {
+        crate::say!(
+            "pruned the cache {} to {} (THEROCK_ARTIFACTS_CACHE_MAX): removed {} least recently used archives",
+            root.display(),
+            crate::domain::units::human_bytes(p.size_after),
+            p.removed.len()
+        );
+    }
+    Ok(())
 }

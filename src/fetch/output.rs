@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::collections::HashMap;
 
 use super::error::FetchError;
+use super::extract::{Unsafe, UnsafeBy};
 use super::journal::{is_cross_device, Journal, Step};
 use super::tree;
 use super::FetchedArchive;
@@ -39,16 +40,13 @@ pub fn prepare(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
     if !force {
         if let Ok(real) = std::fs::canonicalize(dir) {
             if is_system_dir(&real) {
-                return Err(FetchError::OutputDir(format!(
-                    "refusing to write into {}: it is a system directory (or holds a root file system); pass --force if that is really meant",
-                    real.display()
-                )));
+                return Err(FetchError::SystemDir(real));
             }
         }
     }
     if let Ok(m) = std::fs::metadata(dir) {
         if !m.is_dir() {
-            return Err(FetchError::OutputDir(format!("the output directory {} is a file", dir.display())));
+            return Err(FetchError::NotADirectory(dir.to_path_buf()));
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| FetchError::io(format!("cannot create the output directory {}", dir.display()), e))?;
@@ -172,17 +170,10 @@ fn check_links(out: &Path, before: &HashMap<Vec<String>, PathBuf>, done: &[Fetch
     let after = escaping_links(out);
     let Some((rel, target)) = after.iter().filter(|(rel, t)| before.get(*rel) != Some(*t)).min() else { return Ok(()) };
     let brought_by = done.iter().find(|d| d.symlinks.iter().any(|s| rel.ends_with(s)));
-    let whose = match brought_by {
-        Some(d) => format!("archive {} is unsafe: its symlink", d.filename),
-        None => format!(
-            "the archives of this fetch ({}) are unsafe: with them, the symlink already there",
-            done.iter().map(|d| d.filename.as_str()).collect::<Vec<_>>().join(", ")
-        ),
+    let (by, whose) = match brought_by {
+        Some(d) => (UnsafeBy::Archive(d.filename.clone()), "its symlink"),
+        None => (UnsafeBy::Together(done.iter().map(|d| d.filename.clone()).collect()), "with them, the symlink already there"),
     };
-    Err(FetchError::OutputDir(format!(
-        "{whose} '{}' -> '{}' leads outside {} once merged; the output was put back as it was",
-        rel.join("/"),
-        target.display(),
-        out.display()
-    )))
+    let why = format!("{whose} '{}' -> '{}' leads outside {} once merged; the output was put back as it was", rel.join("/"), target.display(), out.display());
+    Err(FetchError::Unsafe(Unsafe { by, why }))
 }

@@ -1,7 +1,7 @@
 //! What to fetch: the archives of the found groups, deduplicated, filtered and ordered. Pure.
 
-use regex::Regex;
-
+use super::cache::CacheKey;
+use crate::config::Pick;
 use crate::domain::artifacts::ArtifactName;
 use crate::domain::select::{Found, Hit};
 
@@ -29,28 +29,19 @@ impl Planned {
             sidecar_key: hit.listing.sidecars.contains_key(&a.filename).then(|| format!("{prefix}{}.sha256sum", a.filename)),
         }
     }
-}
-
-/// Which archive filenames to keep.
-#[derive(Debug, Clone, Default)]
-pub struct Filters {
-    pub include: Vec<Regex>,
-    pub exclude: Vec<Regex>,
-}
-
-impl Filters {
-    pub fn keeps(&self, filename: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename))) && !self.exclude.iter().any(|r| r.is_match(filename))
+    /// What names this object in the cache.
+    pub fn cache_key(&self) -> CacheKey<'_> {
+        CacheKey { bucket: &self.bucket, key: &self.key, etag: self.etag.as_deref(), size: self.size }
     }
 }
 
-/// Archives of the found groups, each filename once, filtered; target-neutral archives first,
+/// Archives of the found groups, each filename once, as `pick` picks them; target-neutral archives first,
 /// then by name, so target-specific files win where flattening overlaps.
-pub fn plan(found: &Found, filters: &Filters) -> Vec<Planned> {
+pub fn plan(found: &Found, pick: &Pick) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
     for hit in found.slots.iter().filter_map(|s| s.hit.as_ref()) {
         for (a, size) in &hit.archives {
-            if out.iter().any(|p| p.name.filename == a.filename) || !filters.keeps(&a.filename) {
+            if out.iter().any(|p| p.name.filename == a.filename) || !pick.keeps(&a.filename) {
                 continue;
             }
             out.push(Planned::from_hit(hit, a, *size));
@@ -63,6 +54,7 @@ pub fn plan(found: &Found, filters: &Filters) -> Vec<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ExtractMode;
     use crate::domain::artifacts::{ListedObject, RunListing};
     use crate::domain::buckets::{Platform, Repo, RunLocation};
     use crate::domain::families::ArtifactGroup;
@@ -104,7 +96,7 @@ mod tests {
             &["blas_lib_gfx942.tar.zst", "base_lib_generic.tar.zst", "blas_lib_gfx1100.tar.zst", "amd-llvm_lib_generic.tar.zst"],
             &["gfx94X-dcgpu", "gfx110X-all"],
         );
-        let p = plan(&f, &Filters::default());
+        let p = plan(&f, &Pick { include: Vec::new(), exclude: Vec::new(), extract: ExtractMode::Flatten });
         assert_eq!(names(&p), vec!["amd-llvm_lib_generic.tar.zst", "base_lib_generic.tar.zst", "blas_lib_gfx1100.tar.zst", "blas_lib_gfx942.tar.zst"]);
         assert_eq!(p[3].key, "5-linux/blas_lib_gfx942.tar.zst");
         assert_eq!(p[3].sidecar_key.as_deref(), Some("5-linux/blas_lib_gfx942.tar.zst.sha256sum"));
@@ -114,7 +106,11 @@ mod tests {
     #[test]
     fn include_keeps_and_exclude_drops_by_filename() {
         let f = found(&["blas_lib_gfx942.tar.zst", "base_lib_generic.tar.zst", "amd-llvm_lib_generic.tar.zst"], &["gfx94X-dcgpu"]);
-        let only = Filters { include: vec![Regex::new("^(amd-llvm|blas)_").unwrap()], exclude: vec![Regex::new("^blas_").unwrap()] };
+        let only = Pick {
+            include: vec![regex::Regex::new("^(amd-llvm|blas)_").unwrap()],
+            exclude: vec![regex::Regex::new("^blas_").unwrap()],
+            extract: ExtractMode::Flatten,
+        };
         assert_eq!(names(&plan(&f, &only)), vec!["amd-llvm_lib_generic.tar.zst"]);
     }
 }

@@ -2,17 +2,18 @@
 
 use super::error::FetchError;
 use super::plan::Planned;
+use crate::domain::digest::Sha256;
 use crate::s3::S3;
 
-/// The first token of a sidecar: lowercase hex SHA-256 (CRLF and `digest  filename` tolerated).
-pub fn parse(text: &[u8]) -> Option<String> {
+/// The first token of a sidecar: a SHA-256 in hex, either case (CRLF and `digest  filename`
+/// tolerated).
+pub fn parse(text: &[u8]) -> Option<Sha256> {
     let s = String::from_utf8_lossy(text);
-    let tok = s.split_whitespace().next()?.trim_start_matches('\u{feff}').to_ascii_lowercase();
-    (tok.len() == 64 && tok.chars().all(|c| c.is_ascii_hexdigit())).then_some(tok)
+    Sha256::parse_any_case(s.split_whitespace().next()?.trim_start_matches('\u{feff}'))
 }
 
 /// The digest `p` must have: `None` when there is nothing to check against (a warning says so).
-pub async fn expected(s3: &S3, p: &Planned) -> Result<Option<String>, FetchError> {
+pub async fn expected(s3: &S3, p: &Planned) -> Result<Option<Sha256>, FetchError> {
     let Some(k) = &p.sidecar_key else {
         crate::say!("warning: {} has no .sha256sum sidecar; it cannot be verified", p.name.filename);
         return Ok(None);
@@ -38,9 +39,9 @@ mod tests {
     #[test]
     fn sidecars_tolerate_crlf_upper_case_and_a_filename() {
         let h = "a".repeat(64);
-        assert_eq!(parse(format!("{h}\n").as_bytes()).unwrap(), h);
-        assert_eq!(parse(format!("{}\r\n", h.to_uppercase()).as_bytes()).unwrap(), h);
-        assert_eq!(parse(format!("{h}  blas_lib_gfx942.tar.zst\n").as_bytes()).unwrap(), h);
+        assert_eq!(parse(format!("{h}\n").as_bytes()).unwrap().as_str(), h);
+        assert_eq!(parse(format!("{}\r\n", h.to_uppercase()).as_bytes()).unwrap().as_str(), h);
+        assert_eq!(parse(format!("{h}  blas_lib_gfx942.tar.zst\n").as_bytes()).unwrap().as_str(), h);
         assert!(parse(b"nonsense\n").is_none());
         assert!(parse(b"").is_none());
     }

@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::retry::RetryPolicy;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GhError {
     #[error("{0} was not found on GitHub (HTTP 404)")]
@@ -26,11 +28,12 @@ pub enum GhError {
     BadJson { what: String, err: String },
 }
 
-/// Retry settings. Environment knobs exist so tests and impatient users can shorten waits.
+/// How patient the client is. Environment knobs exist so tests and impatient users can shorten
+/// waits.
 #[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub backoff: Duration,
+pub struct Patience {
+    /// Attempts per request and the waits between them (the tool's one policy).
+    pub retry: RetryPolicy,
     /// The longest rate-limit wait worth sitting through; longer waits fail at once.
     pub max_wait: Duration,
     /// The longest one request may take, its whole answer included (a server that trickles
@@ -41,19 +44,10 @@ pub struct RetryPolicy {
 /// The largest answer read from the API (a page of 100 runs is about 0.5 MB).
 const MAX_BODY: usize = 32 << 20;
 
-impl RetryPolicy {
-    /// Exponential backoff with jitter (0.5x to 1.5x), capped at 60 s.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let base = self.backoff.as_millis() as f64 * 2f64.powi(attempt.min(10) as i32);
-        let jittered = base * (0.5 + fastrand::f64());
-        Duration::from_millis(jittered.min(60_000.0) as u64)
-    }
-}
-
 pub struct GitHub {
     octo: octocrab::Octocrab,
     api: String,
-    retry: RetryPolicy,
+    retry: Patience,
     requests: AtomicU64,
     /// A rate-limit "retry after" instant shared by every task.
     gate: tokio::sync::Mutex<Option<Instant>>,
@@ -103,7 +97,7 @@ enum Attempt {
 }
 
 impl GitHub {
-    pub fn new(api: String, token: Option<String>, retry: RetryPolicy) -> anyhow::Result<Self> {
+    pub fn new(api: String, token: Option<String>, retry: Patience) -> anyhow::Result<Self> {
         use anyhow::Context;
         let mut b = octocrab::Octocrab::builder()
             .base_uri(api.as_str())
@@ -213,21 +207,20 @@ impl GitHub {
     }
 
     async fn get_page(&self, url: &str, what: &str) -> Result<Page, GhError> {
-        let mut last = String::new();
-        for attempt in 0..self.retry.attempts {
+        let (policy, mut last) = (self.retry.retry, String::new());
+        for failures in 1..=policy.attempts {
             match self.attempt(url, what).await {
                 Attempt::Done(p) => return Ok(p),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry(why, delay) => {
                     last = why;
-                    if attempt + 1 < self.retry.attempts {
-                        let d = delay.unwrap_or_else(|| self.retry.delay(attempt));
-                        tokio::time::sleep(d).await;
+                    if policy.retries_after(failures) {
+                        tokio::time::sleep(delay.unwrap_or_else(|| policy.delay(failures))).await;
                     }
                 }
             }
         }
-        Err(GhError::Unavailable { what: what.into(), attempts: self.retry.attempts, last })
+        Err(GhError::Unavailable { what: what.into(), attempts: policy.attempts, last })
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
@@ -333,16 +326,6 @@ mod tests {
         let l = r#"<https://api.github.com/repositories/1/actions/runs?page=2>; rel="next", <https://api.github.com/repositories/1/actions/runs?page=9>; rel="last""#;
         assert_eq!(next_link(l).unwrap(), "https://api.github.com/repositories/1/actions/runs?page=2");
         assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy { attempts: 5, backoff: Duration::from_millis(100), max_wait: Duration::from_secs(1), timeout: Duration::from_secs(1) };
-        let d0 = p.delay(0);
-        assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(150));
-        let d3 = p.delay(3);
-        assert!(d3 >= Duration::from_millis(400) && d3 <= Duration::from_millis(1200));
-        assert!(p.delay(30) <= Duration::from_secs(60));
     }
 
     #[test]
