@@ -4,8 +4,7 @@
 //! without them it says so and passes, except in that script, which sets
 //! THEROCK_ARTIFACTS_REQUIRE_CONTAINER.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::path::PathBuf;
 

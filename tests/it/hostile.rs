@@ -2,8 +2,7 @@
 //! here is a hole a hostile review found (a fork controls its archives and S3 key names; a
 //! runner's disk fills; a job is cancelled).
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

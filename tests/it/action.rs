@@ -1,7 +1,6 @@
 //! Action mode, run with exactly the environment a runner gives a container action.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

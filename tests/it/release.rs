@@ -4,8 +4,7 @@
 //! steps run the way the runner runs them: binary/install.sh against a file:// "release", then
 //! the run step's command with the step's env against the test bed's GitHub and S3.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
