@@ -21,6 +21,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/support/tar.rs"]
+mod tar_writer;
+use tar_writer::TarWriter;
+
 const RUN_ID: u64 = 777_000_001;
 const BUCKET: &str = "therock-ci-artifacts";
 
@@ -101,23 +105,17 @@ fn build_archive(s: &Spec, dir: &Path, seed: u64) -> u64 {
     } else {
         Box::new(zstd::stream::write::Encoder::new(file, 3).unwrap().auto_finish())
     };
-    let mut b = tar::Builder::new(enc);
+    let mut b = TarWriter::new(enc);
     let manifest = format!("{line}\n");
-    let mut h = tar::Header::new_gnu();
-    h.set_size(manifest.len() as u64);
-    h.set_mode(0o644);
-    b.append_data(&mut h, "artifact_manifest.txt", manifest.as_bytes()).unwrap();
+    b.entry(tar::EntryType::Regular, "artifact_manifest.txt", 0o644, manifest.as_bytes(), None).unwrap();
     let mut total = 0u64;
     for (i, size) in s.files.iter().enumerate() {
         let data = content(*size, seed * 1000 + i as u64);
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(if i % 5 == 0 { 0o755 } else { 0o644 });
-        b.append_data(&mut h, format!("{line}/lib/{stem}/f{i:04}.bin"), &data[..]).unwrap();
+        let mode = if i % 5 == 0 { 0o755 } else { 0o644 };
+        b.entry(tar::EntryType::Regular, &format!("{line}/lib/{stem}/f{i:04}.bin"), mode, &data, None).unwrap();
         total += *size as u64;
     }
-    let mut inner = b.into_inner().unwrap();
-    inner.flush().unwrap();
+    let inner = b.finish().unwrap();
     drop(inner); // the encoders finish their stream when dropped
     use sha2::Digest;
     let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&path).unwrap()));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Turns a checkout into the action's release commit for one version (run by
-# .github/workflows/release.yml before it tags vX.Y.Z and moves vX; tests/release.rs tests it):
+# .github/workflows/release.yml before it tags vX.Y.Z and moves vX; tests/it/release.rs tests it):
 #
 #   action.yml         `image: Dockerfile` -> `image: docker://ghcr.io/<owner>/<name>:vX.Y.Z[@sha256:...]`
 #                      (the exact version, optionally pinned by digest: never a moving tag)

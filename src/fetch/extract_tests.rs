@@ -1,30 +1,17 @@
 //! The extraction's tests: layouts, modes, and a table of hostile members.
 use super::*;
 
-fn header(path: &str, t: tar::EntryType, size: u64, mode: u32) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(t);
-    h.set_size(size);
-    h.set_mode(mode);
-    // Bypass the builder's own path checks: the point is to feed hostile names.
-    let name = path.as_bytes();
-    let gnu = h.as_gnu_mut().unwrap();
-    gnu.name[..name.len()].copy_from_slice(name);
-    h.set_cksum();
-    h
-}
+#[path = "../../tests/support/tar.rs"]
+mod tar_writer;
+use tar_writer::TarWriter;
 
+/// A tar of `entries` (path, kind, data, link target), each of mode 0755, names as given.
 fn tarball(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
+    let mut b = TarWriter::new(Vec::new());
     for (path, t, data, link) in entries {
-        let mut h = header(path, *t, data.len() as u64, 0o755);
-        if let Some(l) = link {
-            h.set_link_name(l).unwrap();
-            h.set_cksum();
-        }
-        b.append(&h, *data).unwrap();
+        b.entry(*t, path, 0o755, data, *link).unwrap();
     }
-    b.into_inner().unwrap()
+    b.finish().unwrap()
 }
 
 const M: &str = "compiler/amd-llvm/stage\n";
@@ -33,7 +20,7 @@ const M: &str = "compiler/amd-llvm/stage\n";
 #[test]
 fn directory_modes_are_applied_last() {
     use std::os::unix::fs::PermissionsExt;
-    let mut b = tar::Builder::new(Vec::new());
+    let mut b = TarWriter::new(Vec::new());
     let entries: [(&str, tar::EntryType, &[u8], u32); 4] = [
         ("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), 0o644),
         ("compiler/amd-llvm/stage/share", tar::EntryType::Directory, b"", 0o550),
@@ -41,9 +28,9 @@ fn directory_modes_are_applied_last() {
         ("compiler/amd-llvm/stage/lib", tar::EntryType::Directory, b"", 0o700),
     ];
     for (path, t, data, mode) in entries {
-        b.append(&header(path, t, data.len() as u64, mode), data).unwrap();
+        b.entry(t, path, mode, data, None).unwrap();
     }
-    let tb = b.into_inner().unwrap();
+    let tb = b.finish().unwrap();
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("f");
     extract(&tb[..], &f, Layout::Flatten, "a.tar", u64::MAX).unwrap();
@@ -166,15 +153,9 @@ fn reserved_names_and_monster_paths_are_refused() {
         ("compiler/amd-llvm/stage/.therock-artifacts-staging-1/1/x", tar::EntryType::Regular, b"x", None),
     ]);
     // A path of 300 components (GNU long name).
-    let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(M.len() as u64);
-    b.append_data(&mut h, "artifact_manifest.txt", M.as_bytes()).unwrap();
     let long = format!("compiler/amd-llvm/stage/{}x", "a/".repeat(300));
-    let mut h = tar::Header::new_gnu();
-    h.set_size(1);
-    b.append_data(&mut h, &long, &b"x"[..]).unwrap();
-    for (i, tb) in [staged, b.into_inner().unwrap()].iter().enumerate() {
+    let monster = tarball(&[("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), (&long, tar::EntryType::Regular, b"x", None)]);
+    for (i, tb) in [staged, monster].iter().enumerate() {
         let d = tempfile::tempdir().unwrap();
         let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX);
         assert!(matches!(e, Err(ExtractError::Unsafe { .. })), "case {i}: {e:?}");

@@ -2,8 +2,7 @@
 //! here is a hole a hostile review found (a fork controls its archives and S3 key names; a
 //! runner's disk fills; a job is cancelled).
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -206,23 +205,18 @@ async fn two_fetches_into_one_output_take_turns() {
     assert_eq!(walk(&out).len(), 1, "{:?}", walk(&out));
 }
 
-/// A tmpfs of `size` mounted at `dir` for the test, or `None` (with the reason printed) where
-/// this machine refuses to mount one.
+/// A tmpfs of `size` mounted at `dir` for the test. Mounting needs root, so the tests using it
+/// are ignored unless asked for (`.ci/run` asks when it runs as root); asked for, a refused
+/// mount fails them.
 struct Tmpfs(PathBuf);
 impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
         std::fs::create_dir_all(dir).unwrap();
         let o = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.to_str().unwrap()]).output();
         match o {
-            Ok(o) if o.status.success() => Some(Tmpfs(dir.to_path_buf())),
-            Ok(o) => {
-                eprintln!("skipped: cannot mount a tmpfs here: {}", String::from_utf8_lossy(&o.stderr).trim());
-                None
-            }
-            Err(e) => {
-                eprintln!("skipped: cannot run mount: {e}");
-                None
-            }
+            Ok(o) if o.status.success() => Tmpfs(dir.to_path_buf()),
+            Ok(o) => panic!("cannot mount a tmpfs here (run as root): {}", String::from_utf8_lossy(&o.stderr).trim()),
+            Err(e) => panic!("cannot run mount: {e}"),
         }
     }
 }
@@ -233,13 +227,14 @@ impl Drop for Tmpfs {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (mounts a tmpfs)"]
 async fn a_full_output_disk_leaves_no_half_written_archive_and_the_output_as_before() {
     let bed = Bed::new().await;
     let c = sha(7);
     let small = simple_artifact("base", "generic", "g");
     let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise(3 << 20), 0o644)]));
     one_run(&bed, 701, &c, &[("base_lib_generic.tar.zst", small), ("big_lib_gfx942.tar.zst", big)]).await;
-    let Some(fs) = Tmpfs::mount(&bed.home.path().join("small-disk"), "2m") else { return };
+    let fs = Tmpfs::mount(&bed.home.path().join("small-disk"), "2m");
     let out = fs.0.join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("before.txt"), "kept").unwrap();
@@ -251,6 +246,7 @@ async fn a_full_output_disk_leaves_no_half_written_archive_and_the_output_as_bef
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (mounts a tmpfs)"]
 async fn a_mount_point_inside_the_output_is_written_across_or_rolled_back_whole() {
     let bed = Bed::new().await;
     let c = sha(17);
@@ -258,7 +254,7 @@ async fn a_mount_point_inside_the_output_is_written_across_or_rolled_back_whole(
     one_run(&bed, 1701, &c, &[("small_lib_gfx942.tar.zst", small)]).await;
     let out = bed.home.path().join("o");
     std::fs::create_dir_all(&out).unwrap();
-    let Some(fs) = Tmpfs::mount(&out.join("mnt"), "1m") else { return };
+    let fs = Tmpfs::mount(&out.join("mnt"), "1m");
     // Across the mount: copied to a temporary name there, then renamed.
     let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -276,12 +272,13 @@ async fn a_mount_point_inside_the_output_is_written_across_or_rolled_back_whole(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (mounts a tmpfs)"]
 async fn a_full_cache_disk_falls_back_to_streaming_and_says_so() {
     let bed = Bed::new().await;
     let c = sha(8);
     let big = zst(&tar_bytes(&["big/stage"], &[Member::File("big/stage/blob.bin", &noise(3 << 20), 0o644)]));
     one_run(&bed, 801, &c, &[("big_lib_gfx942.tar.zst", big)]).await;
-    let Some(fs) = Tmpfs::mount(&bed.home.path().join("cache-disk"), "1m") else { return };
+    let fs = Tmpfs::mount(&bed.home.path().join("cache-disk"), "1m");
     // A cache with room for its probe but not for the archive: the copy fails mid-stream.
     let out = bed.home.path().join("o");
     let mut cmd = bed.cmd();

@@ -1,7 +1,6 @@
 //! `compare`: archive sizes and, with --deep, file sizes inside, between two commits.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn archive(line: &str, files: &[(&str, usize)]) -> Vec<u8> {

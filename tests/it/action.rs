@@ -1,7 +1,6 @@
 //! Action mode, run with exactly the environment a runner gives a container action.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -316,14 +315,11 @@ fn error_messages_are_escaped() {
 }
 
 #[test]
+#[ignore = "needs actionlint (.ci/run installs it and runs this)"]
 fn actionlint_passes_on_action_and_examples() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let found = std::process::Command::new("actionlint").arg("-version").output().is_ok();
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "CI must install actionlint (.ci/run does)");
-        eprintln!("actionlint is not installed; skipped outside CI");
-        return;
-    }
+    assert!(found, "actionlint is not installed (.ci/run installs it)");
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yml")).collect();
     files.extend(std::fs::read_dir(root.join(".github/workflows")).unwrap().map(|e| e.unwrap().path()));

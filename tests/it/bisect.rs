@@ -1,8 +1,7 @@
 //! `bisect` and `exec`: find the commit that flipped a file inside an artifact, with CI
 //! artifacts instead of builds, on its own and under a real `git bisect run`.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wiremock::matchers::{method, path};
 use wiremock::Mock;
 

@@ -1,8 +1,7 @@
 //! Scenario 1 (`find`, `latest`) end to end: the real binary against a real S3 server and a
 //! GitHub stand-in.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};

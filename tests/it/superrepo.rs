@@ -3,8 +3,7 @@
 //! bot's hint) and skipped build jobs. The tests marked `#[ignore]` describe the wiring of phase B
 //! and fail on a binary without it.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// The Quartz notification jobs are skipped on every non-release run (TheRock #7529).

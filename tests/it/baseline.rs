@@ -1,7 +1,6 @@
 //! Scenario 2 (`baseline`): TheRock merge-base walks, super-repo pins, local checkouts.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

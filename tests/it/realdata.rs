@@ -2,8 +2,7 @@
 //! legacy external prefixes, letter case, nested stage markers, per-artifact manifests,
 //! upstream's selection flags, and the TheRock commit a super-repo run built against.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::Mock;

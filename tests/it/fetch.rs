@@ -1,7 +1,6 @@
 //! `fetch`: verified, cached, safe download and extraction against a real S3 server.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

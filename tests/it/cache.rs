@@ -1,8 +1,7 @@
 //! `cache info | prune | clear` and `THEROCK_ARTIFACTS_CACHE_MAX`: least recently used first,
 //! never a blob a running fetch holds, and an empty, usable cache after a clear.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 

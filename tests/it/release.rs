@@ -4,8 +4,7 @@
 //! steps run the way the runner runs them: binary/install.sh against a file:// "release", then
 //! the run step's command with the step's env against the test bed's GitHub and S3.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -155,11 +154,9 @@ fn changed_lines(before: &str, after: &str) -> Vec<(String, String)> {
 fn release_rewrite_changes_only_the_image_and_the_pinned_version() {
     let orig_action = std::fs::read_to_string(root().join("action.yml")).unwrap();
     let orig_binary = std::fs::read_to_string(root().join("binary/action.yml")).unwrap();
-    if !orig_action.contains("\n  image: Dockerfile\n") {
-        // A release commit (the parity test checks that it names one version in both files).
-        eprintln!("action.yml is already a release's; the rewrite is tested on main's");
-        return;
-    }
+    // Not a release commit (the parity test checks that one names one version in both files):
+    // the rewrite is tested on main's definitions, and CI runs on main and pull requests.
+    assert!(orig_action.contains("\n  image: Dockerfile\n"), "action.yml is already a release's; the rewrite is tested on main's");
 
     let d = checkout_copy();
     let o = rewrite(d.path(), &["v1.2.3"]);
@@ -213,15 +210,21 @@ fn release_rewrite_changes_only_the_image_and_the_pinned_version() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(std::fs::read_to_string(d.path().join("action.yml")).unwrap(), after_action);
     assert_eq!(std::fs::read_to_string(d.path().join("binary/action.yml")).unwrap(), after_binary);
+}
 
-    // The release commit's definitions pass actionlint, which reads an action's metadata through
-    // a workflow that uses it.
+/// The release commit's definitions pass actionlint, which reads an action's metadata through
+/// a workflow that uses it (both rewrites of the test above: a version, a fork's by digest).
+#[test]
+#[ignore = "needs actionlint (.ci/run installs it and runs this)"]
+fn release_commit_definitions_pass_actionlint() {
     let found = Command::new("actionlint").arg("-version").output().is_ok();
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "CI must install actionlint (.ci/run does)");
-        eprintln!("actionlint is not installed; the actionlint part is skipped outside CI");
-        return;
-    }
+    assert!(found, "actionlint is not installed (.ci/run installs it)");
+    let (d, f) = (checkout_copy(), checkout_copy());
+    let o = rewrite(d.path(), &["v1.2.3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let o = rewrite(f.path(), &["--repository", "Some-Fork/therock-artifacts-action", "--digest", &digest, "v2.0.10"]);
+    assert!(o.status.success(), "{}", text(&o));
     for dir in [d.path(), f.path()] {
         // actionlint resolves `uses: ./...` from the project root, the git repository.
         git(dir, &["init", "-q"]);
@@ -244,7 +247,8 @@ fn release_rewrite_changes_only_the_image_and_the_pinned_version() {
 
 // ---------------------------------------------------------------- the composite, run locally
 
-/// RUNNER_OS, RUNNER_ARCH and the asset for this host, where a release builds one.
+/// RUNNER_OS, RUNNER_ARCH and the asset for this host, where a release builds one (the tests
+/// that need one are ignored on the other hosts, by the same list in their `cfg_attr`).
 fn host_runner() -> Option<(&'static str, &'static str, &'static str)> {
     match (std::env::consts::OS, std::env::consts::ARCH) {
         ("linux", "x86_64") => Some(("Linux", "X64", "therock-artifacts-x86_64-unknown-linux-musl")),
@@ -411,11 +415,12 @@ fn inputs_with(given: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(any(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")), all(target_os = "macos", target_arch = "aarch64"))),
+    ignore = "no release asset for this host"
+)]
 async fn composite_installs_the_release_binary_and_runs_it_like_the_runner() {
-    let Some((runner_os, runner_arch, asset)) = host_runner() else {
-        eprintln!("no release asset for this host ({} {}); skipped", std::env::consts::OS, std::env::consts::ARCH);
-        return;
-    };
+    let (runner_os, runner_arch, asset) = host_runner().expect("a release asset for this host");
     let bed = Bed::new().await;
     let c = sha(61);
     mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(6161, &c, THEROCK, WF))]).await;
@@ -564,13 +569,14 @@ async fn composite_installs_the_release_binary_and_runs_it_like_the_runner() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(any(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")), all(target_os = "macos", target_arch = "aarch64"))),
+    ignore = "no release asset for this host"
+)]
 async fn install_downloads_the_release_assets_with_the_job_token() {
     use wiremock::matchers::{header, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-    let Some((runner_os, runner_arch, asset)) = host_runner() else {
-        eprintln!("no release asset for this host; skipped");
-        return;
-    };
+    let (runner_os, runner_arch, asset) = host_runner().expect("a release asset for this host");
     let def = action(&root().join("binary/action.yml"));
     let install = step(&def, "install");
     let inputs = inputs_with(&[("artifact-group", "gfx94X-dcgpu")]);
