@@ -8,10 +8,10 @@ use crate::compare;
 use crate::config::{BisectOptions, Command, CompareOptions, Config, ExecOptions, FetchOptions, Pick, Source, Subject};
 use crate::domain::run::short_sha;
 use crate::fetch::{self, Filters, Limits, Settings};
-use crate::github::{self, GitHub, RetryPolicy};
-use crate::locate::Locator;
+use crate::sources::github::{self, GitHub, RetryPolicy};
+use crate::sources::listing::Locator;
 use crate::outcome::{Compared, FetchResult, Outcome, Resolved};
-use crate::resolve::Resolver;
+use crate::resolve::{self, Resolver};
 use crate::s3::S3;
 
 pub struct App {
@@ -40,7 +40,7 @@ impl App {
     }
 
     fn resolver(&self) -> Resolver<'_> {
-        Resolver { gh: &self.gh, loc: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
+        Resolver { runs: &self.gh, listings: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
     }
 
     fn settings(&self) -> Settings {
@@ -51,9 +51,9 @@ impl App {
     pub async fn run(&self) -> Result<Outcome> {
         let r = self.resolver();
         let out = match &self.cfg.command {
-            Command::Find(subject) => Outcome::Found(r.find(subject).await?),
-            Command::Latest { branch, max_commits } => Outcome::Found(r.latest(branch.as_deref(), *max_commits).await?),
-            Command::Baseline(subject, walk) => Outcome::Baseline(r.baseline(subject, walk).await?),
+            Command::Find(subject) => Outcome::Found(resolve::find(&r, subject).await?),
+            Command::Latest { branch, max_commits } => Outcome::Found(resolve::latest(&r, branch.as_deref(), *max_commits).await?),
+            Command::Baseline(subject, walk) => Outcome::Baseline(resolve::baseline(&r, subject, walk).await?),
             Command::Fetch(source, opts) => self.fetch(source, opts).await?,
             Command::Compare { from, to, options } => self.compare(from, to, options).await?,
             Command::Bisect(opts) => self.bisect(opts).await?,
@@ -67,7 +67,7 @@ impl App {
 
     async fn compare(&self, from: &Subject, to: &Subject, options: &CompareOptions) -> Result<Outcome> {
         let r = self.resolver();
-        let (from_found, to_found) = (r.find(from).await?, r.find(to).await?);
+        let (from_found, to_found) = (resolve::find(&r, from).await?, resolve::find(&r, to).await?);
         for (side, found, subject) in [("from", &from_found, from), ("to", &to_found, to)] {
             if !found.found() {
                 return Ok(Outcome::Compared(Compared::MissingSide { side, subject: subject.clone(), found: found.clone() }));
@@ -92,9 +92,9 @@ impl App {
     }
 
     async fn bisect(&self, o: &BisectOptions) -> Result<Outcome> {
-        let range = match self.resolver().range(&o.good, &o.bad, o.branch.as_deref(), o.max_commits).await? {
+        let range = match resolve::range(&self.resolver(), &o.good, &o.bad, o.branch.as_deref(), o.max_commits).await? {
             Ok(r) => r,
-            Err(why) => return Ok(Outcome::Bisected(Box::new(bisect::BisectReport::none(&o.good, &o.bad, why, o.markdown)))),
+            Err(why) => return Ok(Outcome::Bisected(Box::new(bisect::BisectReport::none(&o.good, &o.bad, why.to_string(), o.markdown)))),
         };
         let work = bisect::Workdir::new(o.workdir.as_deref(), o.keep)?;
         let runner = self.runner(&o.pick, &o.cache_dir, &o.command);
@@ -104,7 +104,7 @@ impl App {
 
     async fn exec(&self, o: &ExecOptions) -> Result<Outcome> {
         let r = self.resolver();
-        let (sha, judged) = r.judge_subject(&o.subject).await?;
+        let (sha, judged) = resolve::judge_subject(&r, &o.subject).await?;
         let found = match judged {
             Ok(f) => f,
             Err(why) => {
@@ -128,8 +128,8 @@ impl App {
     async fn fetch(&self, source: &Source, opts: &FetchOptions) -> Result<Outcome> {
         let r = self.resolver();
         let resolved = match source {
-            Source::Find(subject) => Resolved::Found(r.find(subject).await?),
-            Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(r.baseline(subject, walk).await?)),
+            Source::Find(subject) => Resolved::Found(resolve::find(&r, subject).await?),
+            Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(resolve::baseline(&r, subject, walk).await?)),
         };
         let found = resolved.found();
         if !found.found() {

@@ -164,7 +164,7 @@ pub async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, runner: &Run
     for (i, rc) in range.iter().enumerate() {
         match &rc.found {
             Ok(f) => cands.push((i, f.clone())),
-            Err(why) => report.without_artifacts.push((rc.commit.sha.clone(), why.clone())),
+            Err(why) => report.without_artifacts.push((rc.commit.sha.clone(), why.to_string())),
         }
     }
     report.candidates = cands.len();

@@ -11,15 +11,13 @@ mod compare;
 mod config;
 mod domain;
 mod fetch;
-mod git;
-mod github;
 mod interrupt;
-mod locate;
 mod log;
 mod outcome;
 mod report;
 mod resolve;
 mod s3;
+mod sources;
 
 use clap::Parser;
 use std::io::Write;
@@ -118,7 +116,7 @@ fn print_error(msg: &str, json: bool) -> ExitCode {
 
 async fn run_cli(raw: config::Raw) -> ExitCode {
     let json = raw.common.json;
-    let checkout = if raw.needs_checkout() { git::Checkout::discover() } else { None };
+    let checkout = if raw.needs_checkout() { sources::git::Checkout::discover() } else { None };
     let facts = config::Facts::gather(&raw, checkout);
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,

@@ -24,7 +24,7 @@ pub fn result_record(h: &Hit, server_url: &str) -> Value {
         "amdgpu_targets": h.group.targets,
         "workflow_file_name": h.run.workflow_file(),
         "workflow_run_id": h.run.id.to_string(),
-        "workflow_run_status": h.run.status.clone().unwrap_or_else(|| "unknown".into()),
+        "workflow_run_status": h.run.status.name().unwrap_or("unknown"),
         "workflow_run_conclusion": h.run.conclusion,
         "workflow_run_html_url": h.run.html_url.clone().unwrap_or_default(),
         "workflow_run_created_at": h.run.created_at,
