@@ -8,11 +8,11 @@ use crate::compare;
 use crate::config::{BisectOptions, Command, CompareOptions, Config, ExecOptions, FetchOptions, Pick, Source, Subject};
 use crate::domain::run::short_sha;
 use crate::fetch::{self, Filters, Limits, Settings};
-use crate::sources::github::{self, GitHub, RetryPolicy};
-use crate::sources::listing::Locator;
 use crate::outcome::{Compared, FetchResult, Outcome, Resolved};
 use crate::resolve::{self, Resolver};
 use crate::s3::S3;
+use crate::sources::github::{self, GitHub, RetryPolicy};
+use crate::sources::listing::Locator;
 
 pub struct App {
     cfg: Config,

@@ -116,8 +116,17 @@ fn print_error(msg: &str, json: bool) -> ExitCode {
 
 async fn run_cli(raw: config::Raw) -> ExitCode {
     let json = raw.common.json;
-    let checkout = if raw.needs_checkout() { sources::git::Checkout::discover() } else { None };
-    let facts = config::Facts::gather(&raw, checkout);
+    // The checkout's facts are asked of git directly: off the runtime's threads.
+    let (raw, facts) = match tokio::task::spawn_blocking(move || {
+        let checkout = if raw.needs_checkout() { sources::git::Checkout::discover() } else { None };
+        let facts = config::Facts::gather(&raw, checkout);
+        (raw, facts)
+    })
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return print_error(&format!("could not read the local checkout: {e}"), json),
+    };
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,
         Err(e) => return print_error(&e.worded(config::Front::Cli), json),

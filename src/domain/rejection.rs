@@ -11,30 +11,60 @@ use super::status::RunStatus;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunRejection {
     /// Completed with conclusion `failure` where only successful runs count.
-    Failed { id: u64 },
-    Cancelled { id: u64 },
+    Failed {
+        id: u64,
+    },
+    Cancelled {
+        id: u64,
+    },
     /// Completed with another conclusion (`timed_out`, `skipped`, ...), kept as GitHub names it.
-    Concluded { id: u64, conclusion: String },
-    NoConclusion { id: u64 },
+    Concluded {
+        id: u64,
+        conclusion: String,
+    },
+    NoConclusion {
+        id: u64,
+    },
     /// Not completed yet (queued, in progress, waiting, ...).
-    InProgress { id: u64, status: RunStatus },
-    NoStatus { id: u64 },
+    InProgress {
+        id: u64,
+        status: RunStatus,
+    },
+    NoStatus {
+        id: u64,
+    },
     /// Older than `--max-age-hours`.
-    TooOld { id: u64, hours: i64, limit: i64 },
+    TooOld {
+        id: u64,
+        hours: i64,
+        limit: i64,
+    },
     /// A run whose tests failed counts only when it holds every group on its own.
-    FailedWithoutEveryGroup { id: u64 },
+    FailedWithoutEveryGroup {
+        id: u64,
+    },
     /// A run whose tests failed and that has no build job to vouch for its archives.
-    NoBuildJob { id: u64 },
+    NoBuildJob {
+        id: u64,
+    },
     /// A run whose build jobs did not all succeed: each job's name and how it ended.
-    BuildJobFailed { id: u64, jobs: Vec<(String, String)> },
+    BuildJobFailed {
+        id: u64,
+        jobs: Vec<(String, String)>,
+    },
 }
 
 /// A requested group a commit's runs do not supply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gap {
-    Missing { group: String },
+    Missing {
+        group: String,
+    },
     /// Found, but without archives matching these `--require-artifact` patterns.
-    LacksRequired { group: String, patterns: Vec<String> },
+    LacksRequired {
+        group: String,
+        patterns: Vec<String>,
+    },
 }
 
 /// Why a commit has no artifacts to offer (or, `TookFailedRun`, the note on one taken).
@@ -146,12 +176,9 @@ impl fmt::Display for Rejection {
                 Ok(())
             }
             Rejection::LocalOnly => f.write_str("it exists only in the local checkout"),
-            Rejection::NotAncestor { good, bad, within, repo } => write!(
-                f,
-                "good commit {} is not a first-parent ancestor of bad commit {} within {within} commits of {repo}",
-                short_sha(good),
-                short_sha(bad)
-            ),
+            Rejection::NotAncestor { good, bad, within, repo } => {
+                write!(f, "good commit {} is not a first-parent ancestor of bad commit {} within {within} commits of {repo}", short_sha(good), short_sha(bad))
+            }
             Rejection::TookFailedRun { id } => write!(f, "tests failed, builds healthy: took run {id}"),
         }
     }
@@ -171,9 +198,15 @@ mod tests {
         assert_eq!(runs.to_string(), "run 1 failed, run 2 in progress, run 3 cancelled");
         assert_eq!(runs.kind(), "no-usable-run");
         let gaps = Rejection::Groups {
-            gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }, Gap::LacksRequired { group: "gfx110X-all".into(), patterns: vec!["^a".into(), "^b".into()] }],
+            gaps: vec![
+                Gap::Missing { group: "gfx94X-dcgpu".into() },
+                Gap::LacksRequired { group: "gfx110X-all".into(), patterns: vec!["^a".into(), "^b".into()] },
+            ],
             runs: vec![7, 6],
-            notes: vec![RunRejection::FailedWithoutEveryGroup { id: 5 }, RunRejection::BuildJobFailed { id: 4, jobs: vec![("Build Windows".into(), "cancelled".into())] }],
+            notes: vec![
+                RunRejection::FailedWithoutEveryGroup { id: 5 },
+                RunRejection::BuildJobFailed { id: 4, jobs: vec![("Build Windows".into(), "cancelled".into())] },
+            ],
         };
         assert_eq!(
             gaps.to_string(),
@@ -187,6 +220,9 @@ mod tests {
     fn one_reason_for_every_run_names_the_commit_kind() {
         assert_eq!(Rejection::Runs(vec![RunRejection::TooOld { id: 1, hours: 9, limit: 1 }]).kind(), "too-old");
         assert_eq!(Rejection::NoRun.kind(), "no-run");
-        assert_eq!(Rejection::Groups { gaps: vec![Gap::LacksRequired { group: "g".into(), patterns: vec![] }], runs: vec![1], notes: vec![] }.kind(), "lacks-required");
+        assert_eq!(
+            Rejection::Groups { gaps: vec![Gap::LacksRequired { group: "g".into(), patterns: vec![] }], runs: vec![1], notes: vec![] }.kind(),
+            "lacks-required"
+        );
     }
 }

@@ -103,7 +103,6 @@ pub fn short_sha(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -310,7 +310,11 @@ mod tests {
         }
         async fn judge(&mut self, cands: &[(&Run, Usable)]) -> Result<Result<u64, Rejection>, String> {
             self.judged += 1;
-            let missing = || Rejection::Groups { gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }], runs: cands.iter().map(|(r, _)| r.id).collect(), notes: vec![] };
+            let missing = || Rejection::Groups {
+                gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }],
+                runs: cands.iter().map(|(r, _)| r.id).collect(),
+                notes: vec![],
+            };
             Ok(cands.iter().find(|(r, _)| self.good.contains(&r.id)).map(|(r, _)| r.id).ok_or_else(missing))
         }
     }
@@ -347,6 +351,16 @@ mod tests {
         assert!(out.hit.is_none());
         assert_eq!(h.asked, vec!["c1", "c2"], "the first commit was judged before the walk");
         assert_eq!(out.rejected.iter().map(|r| r.distance).collect::<Vec<_>>(), vec![1, 2], "distances count from the start");
+    }
+
+    #[test]
+    fn a_looked_at_entry_carries_the_words_and_their_kind() {
+        let passed = Rejected { label: Some("the commit itself"), ..Rejected::passed("c0", 0, Rejection::Runs(vec![RunRejection::Failed { id: 1 }])) };
+        let j = serde_json::to_value(&passed).unwrap();
+        assert_eq!(j, serde_json::json!({"commit": "c0", "distance": 0, "reason": "the commit itself: run 1 failed", "kind": "run-failed"}));
+        let taken = Rejected { taken: true, ..Rejected::passed("c2", 2, Rejection::TookFailedRun { id: 9 }) };
+        assert_eq!(serde_json::to_value(&taken).unwrap()["taken"], true);
+        assert_eq!(taken.reason(), "tests failed, builds healthy: took run 9");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub enum BaselineReason {
     /// A first-parent ancestor (of the merge-base, or of the pin).
     Ancestor,
     /// The TheRock commit a super-repo commit pins.
+    #[serde(rename = "therock-pin")]
     TheRockPin,
 }
 
@@ -103,7 +104,14 @@ pub async fn baseline(r: &Resolver<'_>, subject: &Subject, opts: &WalkOptions) -
     }
 }
 
-async fn baseline_therock(r: &Resolver<'_>, repo: Repo, sha: String, local_only: bool, pr_base: Option<String>, opts: &WalkOptions) -> Result<Baseline, ResolveError> {
+async fn baseline_therock(
+    r: &Resolver<'_>,
+    repo: Repo,
+    sha: String,
+    local_only: bool,
+    pr_base: Option<String>,
+    opts: &WalkOptions,
+) -> Result<Baseline, ResolveError> {
     let base_branch = opts.base_branch.clone().or(pr_base).unwrap_or_else(|| "main".to_string());
     let workflow = r.q.workflow_for(&repo);
     let asked = |merge_base: Option<String>| Asked { commit: sha.clone(), pin: None, built: None, merge_base };
@@ -267,7 +275,7 @@ async fn read_pin(r: &Resolver<'_>, repo: &Repo, sha: &str, local_only: bool) ->
                 return Ok(Pin { sha: pin.into(), path: path.to_string(), line, hint: baseline_run_id });
             }
             Ok(PinRead::NoPin(why)) => notes.push(format!("{path}: {why}")),
-            Ok(PinRead::Invalid(why)) => return Err(ResolveError::InvalidPin { repo: repo.clone(), sha: sha.to_string(), path: *path, why }),
+            Ok(PinRead::Invalid(why)) => return Err(ResolveError::InvalidPin { repo: repo.clone(), sha: sha.to_string(), path, why }),
             Err(e) => notes.push(format!("{path}: {e}")),
         }
     }
@@ -287,5 +295,18 @@ fn assemble(a: Asked, found: Found, reason: Option<BaselineReason>, distance: Op
         therock_commit_built: a.built,
         looked_at,
         merge_base: a.merge_base,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BaselineReason;
+
+    #[test]
+    fn reasons_serialize_as_the_documented_words() {
+        for r in [BaselineReason::Exact, BaselineReason::Ancestor, BaselineReason::TheRockPin] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        assert_eq!(BaselineReason::TheRockPin.as_str(), "therock-pin");
     }
 }

@@ -71,7 +71,10 @@ mod tests {
         assert!(matches!(&e, ResolveError::Missing(Missing::Run { id: 5, .. })));
         assert_eq!(e.to_string(), "run 5 does not exist in ROCm/TheRock");
         let unknown: Result<(), GhError> = Err(GhError::Refused { what: "x".into(), status: 422, message: "No commit found".into() });
-        assert!(matches!(unknown.or_missing(|| Missing::Commit { repo: repo.clone(), sha: "abc1234".into() }), Err(ResolveError::Missing(Missing::Commit { .. }))));
+        assert!(matches!(
+            unknown.or_missing(|| Missing::Commit { repo: repo.clone(), sha: "abc1234".into() }),
+            Err(ResolveError::Missing(Missing::Commit { .. }))
+        ));
         let refused: Result<(), GhError> = Err(GhError::Refused { what: "x".into(), status: 403, message: "no".into() });
         assert!(matches!(refused.or_missing(|| Missing::Repo { repo }), Err(ResolveError::GitHub(GhError::Refused { status: 403, .. }))));
     }

@@ -53,9 +53,8 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
 async fn add_therock_commits(r: &Resolver<'_>, slots: &mut [Slot]) {
     let mut known: HashMap<u64, Option<String>> = HashMap::new();
     for h in slots.iter_mut().flat_map(|s| s.hit.iter_mut().chain(s.partial.iter_mut())) {
-        if !known.contains_key(&h.run.id) {
-            let built = r.listings.manifest(&h.location).await.and_then(|m| m.the_rock_commit).map(String::from);
-            known.insert(h.run.id, built);
+        if let std::collections::hash_map::Entry::Vacant(e) = known.entry(h.run.id) {
+            e.insert(r.listings.manifest(&h.location).await.and_then(|m| m.the_rock_commit).map(String::from));
         }
         h.therock_commit = known[&h.run.id].clone();
     }

@@ -4,7 +4,6 @@
 
 mod api;
 
-
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
