@@ -72,3 +72,6 @@ async fn runs_for_commit(r: &Resolver<'_>, repo: &Repo, workflow: &str, sha: &st
         Err(e) => Err(explain_runs_error(r, repo, workflow, e).await),
     }
 }
+
+#[cfg(test)]
+mod tests;
