@@ -13,16 +13,14 @@ mod config;
 mod domain;
 mod exit;
 mod fetch;
-mod git;
-mod github;
 mod interrupt;
-mod locate;
 mod log;
 mod outcome;
 mod report;
 mod resolve;
 mod retry;
 mod s3;
+mod sources;
 
 use clap::Parser;
 use std::io::Write;
@@ -108,8 +106,17 @@ fn cache(op: cli::CacheOp) -> ExitStatus {
 
 async fn run(raw: config::Raw) -> ExitStatus {
     let output = Output::of(raw.common.json, false);
-    let checkout = if raw.needs_checkout() { git::Checkout::discover() } else { None };
-    let facts = config::Facts::gather(&raw, checkout);
+    // The checkout's facts are asked of git directly: off the runtime's threads.
+    let (raw, facts) = match tokio::task::spawn_blocking(move || {
+        let checkout = if raw.needs_checkout() { sources::git::Checkout::discover() } else { None };
+        let facts = config::Facts::gather(&raw, checkout);
+        (raw, facts)
+    })
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return failed(&format!("could not read the local checkout: {e}"), output, ExitStatus::Error),
+    };
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,
         Err(e) => return failed(&e.worded(Front::Cli), output, ExitStatus::Error),

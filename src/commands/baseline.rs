@@ -5,10 +5,10 @@ use anyhow::Result;
 
 use super::App;
 use crate::config::{Subject, WalkOptions};
-use crate::resolve::Baseline;
+use crate::resolve::{self, Baseline};
 
 pub async fn run(app: &App, subject: &Subject, walk: &WalkOptions) -> Result<Baseline> {
-    app.resolver().baseline(subject, walk).await
+    Ok(resolve::baseline(&app.resolver(), subject, walk).await?)
 }
 
 impl super::Conclusion for Baseline {

@@ -10,7 +10,7 @@ use crate::config::BisectOptions;
 use crate::domain::bisect::{Bisection, Verdict};
 use crate::domain::run::{short_sha, Commit};
 use crate::domain::select::Found;
-use crate::resolve::RangeCommit;
+use crate::resolve::{self, RangeCommit};
 
 /// One test run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,9 +59,9 @@ impl BisectReport {
 }
 
 pub async fn run(app: &App, o: &BisectOptions) -> Result<BisectReport> {
-    let range = match app.resolver().range(&o.good, &o.bad, o.branch.as_deref(), o.max_commits).await? {
+    let range = match resolve::range(&app.resolver(), &o.good, &o.bad, o.branch.as_deref(), o.max_commits).await? {
         Ok(r) => r,
-        Err(why) => return Ok(BisectReport::none(&o.good, &o.bad, why)),
+        Err(why) => return Ok(BisectReport::none(&o.good, &o.bad, why.to_string())),
     };
     // The range is what follows good up to bad: empty only when both name one commit.
     if range.is_empty() {
@@ -79,7 +79,7 @@ async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, runner: &super::
     for (i, rc) in range.iter().enumerate() {
         match &rc.found {
             Ok(f) => cands.push((i, f.clone())),
-            Err(why) => report.without_artifacts.push((rc.commit.sha.clone(), why.clone())),
+            Err(why) => report.without_artifacts.push((rc.commit.sha.clone(), why.to_string())),
         }
     }
     report.candidates = cands.len();

@@ -1,6 +1,7 @@
 //! Compare the artifacts of two commits (or runs): archive sizes, and with `--deep` the sizes
 //! of the files inside, read from tar headers while streaming (nothing is extracted).
 
+use crate::resolve;
 use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -100,7 +101,7 @@ pub enum Compared {
 
 pub async fn run(app: &App, from: &Subject, to: &Subject, options: &CompareOptions) -> Result<Compared> {
     let r = app.resolver();
-    let (from_found, to_found) = (r.find(from).await?, r.find(to).await?);
+    let (from_found, to_found) = (resolve::find(&r, from).await?, resolve::find(&r, to).await?);
     for (side, found, subject) in [(Side::From, &from_found, from), (Side::To, &to_found, to)] {
         if !found.found() {
             return Ok(Compared::MissingSide { side, subject: subject.clone(), found: found.clone() });

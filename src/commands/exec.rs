@@ -1,6 +1,7 @@
 //! `exec`: fetch one commit's artifacts and run a command on them, for `git bisect run`
 //! (a commit without artifacts exits 125, which `git bisect run` reads as "skip").
 
+use crate::resolve;
 use anyhow::Result;
 
 use super::runner::{first_run_id, Workdir};
@@ -20,7 +21,7 @@ pub struct ExecReport {
 }
 
 pub async fn run(app: &App, o: &ExecOptions) -> Result<ExecReport> {
-    let (sha, judged) = app.resolver().judge_subject(&o.subject).await?;
+    let (sha, judged) = resolve::judge_subject(&app.resolver(), &o.subject).await?;
     let found = match judged {
         Ok(f) => f,
         Err(why) => {

@@ -8,7 +8,7 @@ use crate::config::{ExtractMode, FetchOptions, Source};
 use crate::domain::select::Found;
 use crate::domain::units::human_bytes;
 use crate::fetch::{self, FetchReport, Planned};
-use crate::resolve::Baseline;
+use crate::resolve::{self, Baseline};
 
 /// How a fetch found its commit.
 #[derive(Debug, Clone)]
@@ -56,8 +56,8 @@ pub struct Fetched {
 pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetched> {
     let r = app.resolver();
     let resolved = match source {
-        Source::Find(subject) => Resolved::Found(r.find(subject).await?),
-        Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(r.baseline(subject, walk).await?)),
+        Source::Find(subject) => Resolved::Found(resolve::find(&r, subject).await?),
+        Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(resolve::baseline(&r, subject, walk).await?)),
     };
     let found = resolved.found();
     if !found.found() {

@@ -1,5 +1,6 @@
 //! `find`: the CI runs and S3 locations holding a commit's (or a run's, or a PR head's) artifacts.
 
+use crate::resolve;
 use anyhow::Result;
 
 use super::App;
@@ -7,7 +8,7 @@ use crate::config::Subject;
 use crate::domain::select::Found;
 
 pub async fn run(app: &App, subject: &Subject) -> Result<Found> {
-    app.resolver().find(subject).await
+    Ok(resolve::find(&app.resolver(), subject).await?)
 }
 
 impl super::Conclusion for Found {

@@ -20,9 +20,9 @@ use crate::domain::buckets::Platform;
 use crate::domain::select::{Found, Hit};
 use crate::exit::ExitStatus;
 use crate::fetch::{Limits, Settings};
-use crate::github::{self, GitHub, Patience};
+use crate::sources::github::{self, GitHub, Patience};
 use crate::retry::RetryPolicy;
-use crate::locate::Locator;
+use crate::sources::listing::Locator;
 use crate::resolve::{Baseline, Resolver};
 use crate::s3::S3;
 
@@ -53,7 +53,7 @@ impl App {
     }
 
     pub fn resolver(&self) -> Resolver<'_> {
-        Resolver { gh: &self.gh, loc: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
+        Resolver { runs: &self.gh, listings: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
     }
 
     pub fn s3(&self) -> &S3 {

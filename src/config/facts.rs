@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::raw::Raw;
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::units::parse_size;
-use crate::git::Checkout;
+use crate::sources::git::Checkout;
 
 /// A revision the local checkout resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

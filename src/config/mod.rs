@@ -17,7 +17,7 @@ pub use raw::{Front, Raw, RawCommand};
 
 use crate::domain::buckets::{Platform, ReleaseType, Repo};
 use crate::domain::families::ArtifactGroup;
-use crate::git::Checkout;
+use crate::sources::git::Checkout;
 
 /// What is asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
 use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
-use crate::domain::run::is_sha_like;
+use crate::domain::sha::is_sha_like;
 
 fn err(field: Field, why: impl Into<String>) -> ConfigError {
     ConfigError::new(field, why)
@@ -379,7 +379,7 @@ mod tests {
         let mut revs = std::collections::BTreeMap::new();
         revs.insert("HEAD".to_string(), super::super::facts::LocalRev { sha: "b".repeat(40), pushed: false });
         facts.checkout = Some(CheckoutFacts {
-            checkout: crate::git::Checkout { dir: PathBuf::from("/nonexistent") },
+            checkout: crate::sources::git::Checkout { dir: PathBuf::from("/nonexistent") },
             origin: Some(Repo::parse("me/TheRock").unwrap()),
             revs,
         });

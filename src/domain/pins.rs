@@ -1,6 +1,8 @@
 //! The TheRock commit a super-repo commit builds against (therock-facts.md §5).
 
 use serde::Deserialize;
+
+use super::sha::{is_hex_commitish, CommitSha};
 use std::collections::BTreeMap;
 
 /// The files read for a pin, in order: the JSON file rocm-systems keeps since 2026-09 (it wins:
@@ -22,7 +24,7 @@ pub const CHECKOUT_STEP: &str = "Checkout TheRock repository";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PinRead {
     /// A 40-hex commit.
-    Pin { sha: String, baseline_run_id: Option<u64> },
+    Pin { sha: CommitSha, baseline_run_id: Option<u64> },
     /// The file has no pin (no such output/step, an expression, a branch name): try the next.
     NoPin(String),
     /// The value looks like a commit but is not a full 40-hex SHA: bad input.
@@ -93,14 +95,10 @@ impl Scalar {
     }
 }
 
-pub fn is_full_sha(s: &str) -> bool {
-    s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
-
 fn classify(value: &str, what: &str) -> PinRead {
     let v = value.trim();
-    if is_full_sha(v) {
-        return PinRead::Pin { sha: v.to_ascii_lowercase(), baseline_run_id: None };
+    if let Some(sha) = CommitSha::parse(v) {
+        return PinRead::Pin { sha, baseline_run_id: None };
     }
     if v.is_empty() {
         return PinRead::NoPin(format!("{what} is empty"));
@@ -113,14 +111,14 @@ fn classify(value: &str, what: &str) -> PinRead {
         return PinRead::NoPin(format!("{what} is an expression ({v})"));
     }
     // Hex-only values of commit-like length are meant as a commit but are not a full SHA.
-    if v.len() >= 7 && v.chars().all(|c| c.is_ascii_hexdigit()) {
+    if is_hex_commitish(v) {
         return PinRead::Invalid(format!("{what} is '{v}', which is not a 40-hex commit SHA"));
     }
     PinRead::NoPin(format!("{what} is a branch or tag name ({v}), not a pinned commit"))
 }
 
 /// The pin in `${{ inputs.NAME || '<40-hex>' }}` (either quote), and nothing else.
-pub fn override_default(expr: &str) -> Option<String> {
+pub fn override_default(expr: &str) -> Option<CommitSha> {
     let inner = expr.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
     let (input, default) = inner.split_once("||")?;
     let input = input.trim().strip_prefix("inputs.")?;
@@ -130,7 +128,7 @@ pub fn override_default(expr: &str) -> Option<String> {
     let d = default.trim();
     let quoted = (d.starts_with('\'') && d.ends_with('\'')) || (d.starts_with('"') && d.ends_with('"'));
     let sha = d.get(1..d.len().saturating_sub(1)).filter(|_| quoted && d.len() >= 2)?;
-    is_full_sha(sha).then(|| sha.to_ascii_lowercase())
+    CommitSha::parse(sha)
 }
 
 /// Reads `.github/therock_ref.json`: `{"ref": "<40-hex sha>", ...}`.
@@ -222,7 +220,7 @@ mod tests {
         let y = format!(
             "name: ci-env\noutputs:\n  therock-ref:\n    description: TheRock commit\n    value: \"{SHA}\" # 2026-07-01 commit\n  baseline-run-id:\n    value: \"123456\"\nruns:\n  using: composite\n  steps: []\n"
         );
-        assert_eq!(parse_ci_env(&y).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: Some(123456) });
+        assert_eq!(parse_ci_env(&y).unwrap(), PinRead::Pin { sha: CommitSha::parse(SHA).unwrap(), baseline_run_id: Some(123456) });
         let y = "outputs:\n  therock-ref:\n    value: ${{ inputs.ref }}\n";
         assert!(matches!(parse_ci_env(y).unwrap(), PinRead::NoPin(_)));
         let y = "outputs:\n  therock-ref:\n    value: abc1234\n";
@@ -234,13 +232,13 @@ mod tests {
     #[test]
     fn the_json_pin_file_and_its_wrappers() {
         let j = format!("{{\n  \"ref\": \"{SHA}\",\n  \"commit_date\": \"2026-10-01\",\n  \"updated_date\": \"2026-10-02\"\n}}\n");
-        assert_eq!(parse_source(PIN_SOURCES[0], &j).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: None });
+        assert_eq!(parse_source(PIN_SOURCES[0], &j).unwrap(), PinRead::Pin { sha: CommitSha::parse(SHA).unwrap(), baseline_run_id: None });
         assert_eq!(pin_line(&j, SHA), Some(2), "the file and line are reported");
         assert!(matches!(parse_ref_json("{\"ref\": \"main\"}").unwrap(), PinRead::NoPin(_)));
         assert!(matches!(parse_ref_json("{\"ref\": 12}").unwrap(), PinRead::Invalid(_)));
         assert!(parse_ref_json("{").is_err());
         let w = format!("on: workflow_call\njobs:\n  linux:\n    uses: ROCm/TheRock/.github/workflows/multi_arch_ci_linux.yml@{SHA}\n    secrets: inherit\n");
-        assert_eq!(parse_source(PIN_SOURCES[5], &w).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: None });
+        assert_eq!(parse_source(PIN_SOURCES[5], &w).unwrap(), PinRead::Pin { sha: CommitSha::parse(SHA).unwrap(), baseline_run_id: None });
         let w = "on: workflow_call\njobs:\n  linux:\n    uses: ROCm/TheRock/.github/workflows/x.yml@main\n";
         assert!(matches!(parse_wrapper(w).unwrap(), PinRead::NoPin(_)), "a branch is not a pin");
     }
@@ -248,7 +246,7 @@ mod tests {
     #[test]
     fn an_override_input_with_the_pin_as_default_pins_the_default() {
         for expr in [format!("${{{{ inputs.therock_ref_override || '{SHA}' }}}}"), format!("${{{{inputs.x||\"{SHA}\"}}}}")] {
-            assert_eq!(classify(&expr, "ref"), PinRead::Pin { sha: SHA.into(), baseline_run_id: None }, "{expr}");
+            assert_eq!(classify(&expr, "ref"), PinRead::Pin { sha: CommitSha::parse(SHA).unwrap(), baseline_run_id: None }, "{expr}");
         }
         for expr in ["${{ inputs.ref }}", "${{ github.sha || 'x' }}", &format!("${{{{ needs.a.outputs.b || '{SHA}' }}}}")] {
             assert!(matches!(classify(expr, "ref"), PinRead::NoPin(_)), "{expr}");
@@ -276,7 +274,7 @@ jobs:
           ref: {SHA} # 2026-01-10 commit
 "#
         );
-        assert_eq!(parse_checkout_step(&y).unwrap(), PinRead::Pin { sha: SHA.into(), baseline_run_id: None });
+        assert_eq!(parse_checkout_step(&y).unwrap(), PinRead::Pin { sha: CommitSha::parse(SHA).unwrap(), baseline_run_id: None });
         let branch = y.replace(SHA, "main");
         assert!(matches!(parse_checkout_step(&branch).unwrap(), PinRead::NoPin(_)));
         let expr = y.replace(SHA, "${{ needs.setup.outputs.ref }}");

@@ -2,7 +2,12 @@
 //! `therock-multi-arch-ci.yml`, rocm-systems' `.github/therock_ref.json` and its `_therock_*`
 //! wrappers. Every answer names the file and line it read.
 
-use super::pins::{is_full_sha, override_default};
+use super::pins::override_default;
+use super::sha::CommitSha;
+
+fn is_full_sha(s: &str) -> bool {
+    CommitSha::parse(s).is_some()
+}
 use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 
@@ -130,7 +135,7 @@ fn meaning(v: &str, at: &PinAt, what: &str) -> Result<Option<Value>, String> {
     }
     if v.contains("${{") {
         if let Some(sha) = override_default(v) {
-            return Ok(Some(Value::Sha(sha)));
+            return Ok(Some(Value::Sha(sha.into())));
         }
         let last = v.trim().trim_start_matches("${{").trim_end_matches("}}").rsplit("||").next().unwrap_or("").trim();
         if last.starts_with("needs.resolve_therock_ref.outputs.") {

@@ -2,6 +2,8 @@
 //! nothing here knows where they came from.
 
 use super::buckets::Repo;
+use super::rejection::RunRejection;
+use super::status::{Conclusion, RunStatus};
 
 /// One workflow run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -12,13 +14,11 @@ pub struct Run {
     pub path: Option<String>,
     pub head_branch: Option<String>,
     pub head_sha: String,
-    pub event: Option<String>,
-    pub status: Option<String>,
-    pub conclusion: Option<String>,
+    pub status: RunStatus,
+    pub conclusion: Option<Conclusion>,
     /// RFC 3339, as GitHub writes it.
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
-    pub run_attempt: Option<u64>,
     pub html_url: Option<String>,
     /// `head_repository.full_name`; `None` for a deleted fork.
     pub head_repo: Option<String>,
@@ -28,19 +28,19 @@ pub struct Run {
 
 impl Run {
     pub fn is_completed(&self) -> bool {
-        self.status.as_deref() == Some("completed")
+        self.status.is_completed()
     }
     pub fn is_completed_success(&self) -> bool {
-        self.is_completed() && self.conclusion.as_deref() == Some("success")
+        self.is_completed() && self.conclusion == Some(Conclusion::Success)
     }
     /// A run from a fork: its head repository differs from `repo` (a deleted fork is not one).
     pub fn is_from_fork_of(&self, repo: &Repo) -> bool {
         self.head_repo.as_deref().is_some_and(|h| !h.eq_ignore_ascii_case(&repo.full()))
     }
     pub fn status_text(&self) -> String {
-        match (&self.status, &self.conclusion) {
+        match (self.status.name(), &self.conclusion) {
             (Some(s), Some(c)) => format!("{s} ({c})"),
-            (Some(s), None) => s.clone(),
+            (Some(s), None) => s.to_string(),
             _ => "unknown".into(),
         }
     }
@@ -60,8 +60,8 @@ impl Run {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Job {
     pub name: String,
-    pub status: Option<String>,
-    pub conclusion: Option<String>,
+    pub status: RunStatus,
+    pub conclusion: Option<Conclusion>,
 }
 
 /// Whether a run's build jobs were healthy: at least one job whose name contains `Build` (any
@@ -69,20 +69,20 @@ pub struct Job {
 /// rule, TheRock #7529: a failed test job does not make the archives incomplete, nor does a
 /// skipped one such as the Quartz notifications or a stage reused from a baseline; a failed,
 /// cancelled or unfinished build job does).
-pub fn build_jobs_healthy(run_id: u64, jobs: &[Job]) -> Result<(), String> {
+pub fn build_jobs_healthy(run_id: u64, jobs: &[Job]) -> Result<(), RunRejection> {
     let builds: Vec<&Job> = jobs.iter().filter(|j| j.name.to_lowercase().contains("build")).collect();
     if builds.is_empty() {
-        return Err(format!("run {run_id} failed and has no build job to vouch for its archives"));
+        return Err(RunRejection::NoBuildJob { id: run_id });
     }
-    let bad: Vec<String> = builds
+    let bad: Vec<(String, String)> = builds
         .iter()
-        .filter(|j| !(j.status.as_deref() == Some("completed") && matches!(j.conclusion.as_deref(), Some("success" | "skipped"))))
-        .map(|j| format!("'{}' ({})", j.name, j.conclusion.as_deref().or(j.status.as_deref()).unwrap_or("unknown")))
+        .filter(|j| !(j.status.is_completed() && matches!(j.conclusion, Some(Conclusion::Success | Conclusion::Skipped))))
+        .map(|j| (j.name.clone(), j.conclusion.as_ref().map(Conclusion::name).or(j.status.name()).unwrap_or("unknown").to_string()))
         .collect();
     if bad.is_empty() {
         Ok(())
     } else {
-        Err(format!("run {run_id} failed in build job(s) {}", bad.join(", ")))
+        Err(RunRejection::BuildJobFailed { id: run_id, jobs: bad })
     }
 }
 
@@ -102,11 +102,6 @@ pub struct Commit {
 /// First 12 characters of a SHA (or the whole string when shorter).
 pub fn short_sha(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
-}
-
-/// A commit SHA as a user may write one: 7 to 40 hexadecimal digits.
-pub fn is_sha_like(s: &str) -> bool {
-    (7..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -132,19 +127,25 @@ mod tests {
 
     #[test]
     fn builds_are_healthy_when_every_build_job_succeeded_whatever_the_tests_did() {
-        let job = |name: &str, conclusion: &str| Job { name: name.into(), status: Some("completed".into()), conclusion: Some(conclusion.into()) };
+        let job = |name: &str, conclusion: &str| Job { name: name.into(), status: RunStatus::Completed, conclusion: Conclusion::parse(Some(conclusion)) };
         let ok = [job("Build Linux gfx94X-dcgpu", "success"), job("Test Linux gfx94X-dcgpu", "failure")];
         assert_eq!(build_jobs_healthy(1, &ok), Ok(()));
         let bad = [job("build / linux", "success"), job("Build Windows", "cancelled")];
-        assert_eq!(build_jobs_healthy(2, &bad), Err("run 2 failed in build job(s) 'Build Windows' (cancelled)".into()));
-        let running = [Job { name: "Build".into(), status: Some("in_progress".into()), conclusion: None }];
-        assert!(build_jobs_healthy(3, &running).is_err(), "an unfinished build job is not healthy");
-        assert!(build_jobs_healthy(4, &[job("Test", "failure")]).is_err(), "no build job vouches for anything");
+        let why = build_jobs_healthy(2, &bad).unwrap_err();
+        assert_eq!(why, RunRejection::BuildJobFailed { id: 2, jobs: vec![("Build Windows".into(), "cancelled".into())] });
+        assert_eq!(why.to_string(), "run 2 failed in build job(s) 'Build Windows' (cancelled)");
+        let running = [Job { name: "Build".into(), status: RunStatus::InProgress, conclusion: None }];
+        assert_eq!(
+            build_jobs_healthy(3, &running),
+            Err(RunRejection::BuildJobFailed { id: 3, jobs: vec![("Build".into(), "in_progress".into())] }),
+            "an unfinished build job is not healthy"
+        );
+        assert_eq!(build_jobs_healthy(4, &[job("Test", "failure")]), Err(RunRejection::NoBuildJob { id: 4 }), "no build job vouches for anything");
     }
 
     #[test]
     fn a_skipped_build_job_such_as_quartz_is_healthy() {
-        let job = |name: &str, conclusion: &str| Job { name: name.into(), status: Some("completed".into()), conclusion: Some(conclusion.into()) };
+        let job = |name: &str, conclusion: &str| Job { name: name.into(), status: RunStatus::Completed, conclusion: Conclusion::parse(Some(conclusion)) };
         let jobs = [
             job("Linux::release / Build Multi-Arch Stages / Quartz - started - build ROCm", "skipped"),
             job("Linux::release / Build Multi-Arch Stages / foundation", "success"),
@@ -159,6 +160,5 @@ mod tests {
     fn short_shas_never_panic() {
         assert_eq!(short_sha("0123456789abcdef"), "0123456789ab");
         assert_eq!(short_sha("abc"), "abc");
-        assert!(is_sha_like("abcdef0") && !is_sha_like("abcdef") && !is_sha_like("main"));
     }
 }

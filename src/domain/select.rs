@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::artifacts::{ArtifactName, RunListing};
 use super::buckets::{Repo, RunLocation};
 use super::families::ArtifactGroup;
+use super::rejection::{Gap, Rejection, RunRejection};
 use super::run::Run;
 
 /// A group found in one run.
@@ -83,6 +84,10 @@ pub struct Found {
 impl Found {
     pub fn found(&self) -> bool {
         !self.slots.is_empty() && self.slots.iter().all(|s| s.hit.is_some())
+    }
+    /// What the runs of `commit` supplied.
+    pub fn at(repo: Repo, workflow: String, commit: String, slots: Vec<Slot>) -> Found {
+        Found { repo, workflow, commit: Some(commit), slots, note: None }
     }
     /// Nothing found for `groups`, for the reason `note`.
     pub fn none(repo: Repo, workflow: String, commit: Option<String>, groups: &[ArtifactGroup], note: Option<String>) -> Found {
@@ -176,17 +181,18 @@ impl Selection {
     }
 }
 
-/// Why a commit whose candidate `runs` were listed is still not a baseline.
-pub fn missing_reason(slots: &[Slot], runs: &[&Run]) -> String {
-    let ids: Vec<String> = runs.iter().map(|r| r.id.to_string()).collect();
-    let mut parts = Vec::new();
-    for s in slots.iter().filter(|s| s.hit.is_none()) {
-        match &s.partial {
-            Some(p) => parts.push(format!("group {} lacks required artifacts {}", s.group.name, p.missing.join(", "))),
-            None => parts.push(format!("group {} missing", s.group.name)),
-        }
-    }
-    format!("{} in run(s) {}", parts.join(", "), ids.join(", "))
+/// Why a commit whose candidate `runs` were listed is still not a baseline; `notes` are the
+/// runs set aside on the way.
+pub fn missing_reason(slots: &[Slot], runs: &[&Run], notes: Vec<RunRejection>) -> Rejection {
+    let gaps = slots
+        .iter()
+        .filter(|s| s.hit.is_none())
+        .map(|s| match &s.partial {
+            Some(p) => Gap::LacksRequired { group: s.group.name.clone(), patterns: p.missing.clone() },
+            None => Gap::Missing { group: s.group.name.clone() },
+        })
+        .collect();
+    Rejection::Groups { gaps, runs: runs.iter().map(|r| r.id).collect(), notes }
 }
 
 #[cfg(test)]
@@ -273,6 +279,8 @@ mod tests {
         assert!(!sel.offer(h));
         let slots = sel.into_slots();
         let run = Run { id: 7, ..Run::default() };
-        assert_eq!(missing_reason(&slots, &[&run]), "group gfx94X-dcgpu missing in run(s) 7");
+        let why = missing_reason(&slots, &[&run], Vec::new());
+        assert_eq!(why, Rejection::Groups { gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }], runs: vec![7], notes: vec![] });
+        assert_eq!(why.to_string(), "group gfx94X-dcgpu missing in run(s) 7");
     }
 }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::rejection::{Rejection, RunRejection};
 use super::run::{Commit, Run};
+use super::status::{Conclusion, RunStatus};
 
 /// One commit of a walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +24,45 @@ impl From<&Commit> for WalkCommit {
 
 /// A commit the walk looked at and passed over, with the reason (or, `taken`, the commit it
 /// took, with what is worth knowing about the run it took).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
     pub commit: String,
     pub distance: usize,
-    pub reason: String,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Which commit this was, when the walk judged it on its own ("the commit itself").
+    pub label: Option<&'static str>,
+    pub why: Rejection,
     pub taken: bool,
+}
+
+impl Rejected {
+    /// A commit of the walk passed over at `distance`.
+    pub fn passed(commit: &str, distance: usize, why: Rejection) -> Rejected {
+        Rejected { commit: commit.to_string(), distance, label: None, why, taken: false }
+    }
+
+    /// The reason in words, as reports show it: `{label}: {why}`.
+    pub fn reason(&self) -> String {
+        match self.label {
+            Some(l) => format!("{l}: {}", self.why),
+            None => self.why.to_string(),
+        }
+    }
+}
+
+/// `{commit, distance, reason, kind, taken?}`: the reason in words and its machine-readable kind.
+impl serde::Serialize for Rejected {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Rejected", 5)?;
+        m.serialize_field("commit", &self.commit)?;
+        m.serialize_field("distance", &self.distance)?;
+        m.serialize_field("reason", &self.reason())?;
+        m.serialize_field("kind", self.why.kind())?;
+        if self.taken {
+            m.serialize_field("taken", &true)?;
+        }
+        m.end()
+    }
 }
 
 /// How a run may supply artifacts.
@@ -65,18 +99,21 @@ impl RunRule {
     }
 
     /// Whether the run may supply artifacts, or why not.
-    pub fn classify(&self, r: &Run) -> Result<Usable, String> {
-        let usable = match (r.status.as_deref(), r.conclusion.as_deref()) {
-            (Some("completed"), Some("success")) => Usable::Success,
-            (Some("completed"), Some("failure")) if !self.require_success => Usable::TestsFailed,
-            (Some("completed"), Some(c)) => return Err(format!("run {} {}", r.id, if c == "failure" { "failed" } else { c })),
-            (Some("completed"), None) => return Err(format!("run {} completed without a conclusion", r.id)),
-            (Some(s), _) => return Err(format!("run {} {}", r.id, s.replace('_', " "))),
-            (None, _) => return Err(format!("run {} has no status", r.id)),
+    pub fn classify(&self, r: &Run) -> Result<Usable, RunRejection> {
+        let id = r.id;
+        let usable = match (&r.status, &r.conclusion) {
+            (RunStatus::Completed, Some(Conclusion::Success)) => Usable::Success,
+            (RunStatus::Completed, Some(Conclusion::Failure)) if !self.require_success => Usable::TestsFailed,
+            (RunStatus::Completed, Some(Conclusion::Failure)) => return Err(RunRejection::Failed { id }),
+            (RunStatus::Completed, Some(Conclusion::Cancelled)) => return Err(RunRejection::Cancelled { id }),
+            (RunStatus::Completed, Some(Conclusion::Other(c))) => return Err(RunRejection::Concluded { id, conclusion: c.clone() }),
+            (RunStatus::Completed, None) => return Err(RunRejection::NoConclusion { id }),
+            (RunStatus::Unknown, _) => return Err(RunRejection::NoStatus { id }),
+            (status, _) => return Err(RunRejection::InProgress { id, status: status.clone() }),
         };
         if let (Some((limit, now)), Some(created)) = (self.max_age, r.created()) {
             if now - created > limit {
-                return Err(format!("run {} is {} h old, more than the {} h allowed", r.id, (now - created) / 3600, limit / 3600));
+                return Err(RunRejection::TooOld { id, hours: (now - created) / 3600, limit: limit / 3600 });
             }
         }
         Ok(usable)
@@ -90,11 +127,11 @@ impl RunRule {
     }
 
     /// Why none of `runs` may supply artifacts.
-    pub fn reject_reason(&self, runs: &[&Run]) -> String {
+    pub fn reject_reason(&self, runs: &[&Run]) -> Rejection {
         if runs.is_empty() {
-            return "no run of the workflow".into();
+            return Rejection::NoRun;
         }
-        runs.iter().filter_map(|r| self.classify(r).err()).collect::<Vec<_>>().join(", ")
+        Rejection::Runs(runs.iter().filter_map(|r| self.classify(r).err()).collect())
     }
 }
 
@@ -112,7 +149,7 @@ pub trait History {
     type Found;
     type Error;
     async fn runs_of(&mut self, commit: &WalkCommit) -> Result<Vec<Run>, Self::Error>;
-    async fn judge(&mut self, candidates: &[(&Run, Usable)]) -> Result<Result<Self::Found, String>, Self::Error>;
+    async fn judge(&mut self, candidates: &[(&Run, Usable)]) -> Result<Result<Self::Found, Rejection>, Self::Error>;
 }
 
 /// The baseline walk, shared by `latest`, TheRock's merge-base walk and the super-repos' pin
@@ -124,14 +161,14 @@ pub async fn walk<H: History>(chain: &[WalkCommit], skip: usize, rule: RunRule, 
     for (distance, c) in chain.iter().enumerate().skip(skip) {
         match judge_commit(c, rule, history).await? {
             Ok(found) => return Ok(WalkOutcome { hit: Some((c.clone(), distance, found)), rejected }),
-            Err(reason) => rejected.push(Rejected { commit: c.sha.clone(), distance, reason, taken: false }),
+            Err(why) => rejected.push(Rejected::passed(&c.sha, distance, why)),
         }
     }
     Ok(WalkOutcome { hit: None, rejected })
 }
 
 /// One commit, judged as a walk judges it: its usable runs, then whether they hold every group.
-pub async fn judge_commit<H: History>(c: &WalkCommit, rule: RunRule, history: &mut H) -> Result<Result<H::Found, String>, H::Error> {
+pub async fn judge_commit<H: History>(c: &WalkCommit, rule: RunRule, history: &mut H) -> Result<Result<H::Found, Rejection>, H::Error> {
     let runs = history.runs_of(c).await?;
     let refs: Vec<&Run> = runs.iter().collect();
     let cands = rule.candidates(&refs);
@@ -159,8 +196,11 @@ pub fn first_parent_commits(commits: &[Commit], start: &str, max: usize) -> Vec<
 }
 
 /// Orders runs newest first (by `created_at`, then id).
-pub fn newest_first(runs: &mut [&Run]) {
-    runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+pub fn newest_first<R: std::borrow::Borrow<Run>>(runs: &mut [R]) {
+    runs.sort_by(|a, b| {
+        let (a, b) = (a.borrow(), b.borrow());
+        b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
+    });
 }
 
 /// Can a listing of runs that reaches back to `oldest_run_created` have seen every run of a
@@ -178,6 +218,7 @@ pub fn listing_covers(commit_date: Option<i64>, oldest_run_created: Option<i64>,
 
 #[cfg(test)]
 mod tests {
+    use super::super::rejection::Gap;
     use super::*;
 
     fn commit(sha: &str, parents: &[&str]) -> Commit {
@@ -188,8 +229,8 @@ mod tests {
         Run {
             id,
             head_sha: "x".into(),
-            status: Some(status.into()),
-            conclusion: conclusion.map(String::from),
+            status: RunStatus::parse(Some(status)),
+            conclusion: Conclusion::parse(conclusion),
             created_at: Some(format!("2026-01-01T00:00:{:02}Z", id % 60)),
             ..Run::default()
         }
@@ -207,11 +248,20 @@ mod tests {
     #[test]
     fn rejections_name_each_unusable_run_and_candidates_are_successful_runs_newest_first() {
         let strict = RunRule::strict();
-        assert_eq!(strict.reject_reason(&[]), "no run of the workflow");
+        assert_eq!(strict.reject_reason(&[]), Rejection::NoRun);
         let f = run(1, "completed", Some("failure"));
         let p = run(2, "in_progress", None);
         let c = run(3, "completed", Some("cancelled"));
-        assert_eq!(strict.reject_reason(&[&f, &p, &c]), "run 1 failed, run 2 in progress, run 3 cancelled");
+        let why = strict.reject_reason(&[&f, &p, &c]);
+        assert_eq!(
+            why,
+            Rejection::Runs(vec![
+                RunRejection::Failed { id: 1 },
+                RunRejection::InProgress { id: 2, status: RunStatus::InProgress },
+                RunRejection::Cancelled { id: 3 }
+            ])
+        );
+        assert_eq!(why.to_string(), "run 1 failed, run 2 in progress, run 3 cancelled");
         let ok_old = run(4, "completed", Some("success"));
         let ok_new = run(5, "completed", Some("success"));
         let all = [&f, &ok_old, &ok_new, &p];
@@ -226,9 +276,9 @@ mod tests {
         let t = run(6, "completed", Some("timed_out"));
         let healthy = RunRule::default();
         assert_eq!(healthy.classify(&f), Ok(Usable::TestsFailed));
-        assert_eq!(RunRule::strict().classify(&f), Err("run 1 failed".into()));
-        assert_eq!(healthy.classify(&c), Err("run 3 cancelled".into()), "a cancelled run left partial uploads");
-        assert!(healthy.classify(&t).is_err());
+        assert_eq!(RunRule::strict().classify(&f), Err(RunRejection::Failed { id: 1 }));
+        assert_eq!(healthy.classify(&c), Err(RunRejection::Cancelled { id: 3 }), "a cancelled run left partial uploads");
+        assert_eq!(healthy.classify(&t), Err(RunRejection::Concluded { id: 6, conclusion: "timed_out".into() }));
     }
 
     #[test]
@@ -237,7 +287,7 @@ mod tests {
         let r = run(4, "completed", Some("success"));
         let created = r.created().unwrap();
         let rule = RunRule { require_success: false, max_age: Some((72 * 3600, created + 80 * 3600)) };
-        assert_eq!(rule.classify(&r), Err("run 4 is 80 h old, more than the 72 h allowed".into()));
+        assert_eq!(rule.classify(&r), Err(RunRejection::TooOld { id: 4, hours: 80, limit: 72 }));
         let rule = RunRule { require_success: false, max_age: Some((72 * 3600, created + 3600)) };
         assert_eq!(rule.classify(&r), Ok(Usable::Success));
     }
@@ -258,9 +308,14 @@ mod tests {
             self.asked.push(c.sha.clone());
             Ok(self.runs.get(&c.sha).cloned().unwrap_or_default())
         }
-        async fn judge(&mut self, cands: &[(&Run, Usable)]) -> Result<Result<u64, String>, String> {
+        async fn judge(&mut self, cands: &[(&Run, Usable)]) -> Result<Result<u64, Rejection>, String> {
             self.judged += 1;
-            Ok(cands.iter().find(|(r, _)| self.good.contains(&r.id)).map(|(r, _)| r.id).ok_or_else(|| "group gfx94X-dcgpu missing".to_string()))
+            let missing = || Rejection::Groups {
+                gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }],
+                runs: cands.iter().map(|(r, _)| r.id).collect(),
+                notes: vec![],
+            };
+            Ok(cands.iter().find(|(r, _)| self.good.contains(&r.id)).map(|(r, _)| r.id).ok_or_else(missing))
         }
     }
 
@@ -282,8 +337,9 @@ mod tests {
         let out = block_on(walk(&chain(6), 0, RunRule::strict(), &mut h)).unwrap();
         let (c, distance, run) = out.hit.unwrap();
         assert_eq!((c.sha.as_str(), distance, run), ("c3", 3, 3));
-        let reasons: Vec<String> = out.rejected.iter().map(|r| format!("{} {}", r.commit, r.reason)).collect();
-        assert_eq!(reasons, vec!["c0 no run of the workflow", "c1 run 1 failed", "c2 group gfx94X-dcgpu missing"]);
+        let kinds: Vec<(&str, &str)> = out.rejected.iter().map(|r| (r.commit.as_str(), r.why.kind())).collect();
+        assert_eq!(kinds, vec![("c0", "no-run"), ("c1", "run-failed"), ("c2", "group-missing")]);
+        assert_eq!(out.rejected[1].why, Rejection::Runs(vec![RunRejection::Failed { id: 1 }]));
         assert_eq!(h.judged, 2, "S3 is asked only about commits with successful runs");
         assert_eq!(h.asked.len(), 4, "the walk stops at the hit");
     }
@@ -295,6 +351,16 @@ mod tests {
         assert!(out.hit.is_none());
         assert_eq!(h.asked, vec!["c1", "c2"], "the first commit was judged before the walk");
         assert_eq!(out.rejected.iter().map(|r| r.distance).collect::<Vec<_>>(), vec![1, 2], "distances count from the start");
+    }
+
+    #[test]
+    fn a_looked_at_entry_carries_the_words_and_their_kind() {
+        let passed = Rejected { label: Some("the commit itself"), ..Rejected::passed("c0", 0, Rejection::Runs(vec![RunRejection::Failed { id: 1 }])) };
+        let j = serde_json::to_value(&passed).unwrap();
+        assert_eq!(j, serde_json::json!({"commit": "c0", "distance": 0, "reason": "the commit itself: run 1 failed", "kind": "run-failed"}));
+        let taken = Rejected { taken: true, ..Rejected::passed("c2", 2, Rejection::TookFailedRun { id: 9 }) };
+        assert_eq!(serde_json::to_value(&taken).unwrap()["taken"], true);
+        assert_eq!(taken.reason(), "tests failed, builds healthy: took run 9");
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub fn baseline(b: &Baseline) -> String {
         out.push_str(&format!("Merge-base of {} with the base branch: {}\n", short_sha(&b.commit), mb));
     }
     for r in &b.looked_at {
-        out.push_str(&format!("  rejected {} (distance {}): {}\n", short_sha(&r.commit), r.distance, r.reason));
+        out.push_str(&format!("  rejected {} (distance {}): {}\n", short_sha(&r.commit), r.distance, r.reason()));
     }
     if b.found.found() {
         out.push_str(&format!(
@@ -60,7 +60,7 @@ pub fn baseline(b: &Baseline) -> String {
             short_sha(&b.commit),
             b.found.repo.full(),
             b.found.commit.as_deref().unwrap_or("?"),
-            b.reason.unwrap_or("?"),
+            b.reason.map_or("?", |r| r.as_str()),
             b.distance.unwrap_or(0)
         ));
         out.push_str(&found(&b.found));

@@ -21,7 +21,7 @@ pub fn head(f: &Found, b: Option<&Baseline>) -> String {
                 "- Baseline: {} in {} (reason **{}**, distance {})\n",
                 code(f.commit.as_deref().unwrap_or("")),
                 text(&f.repo.full()),
-                b.reason.unwrap_or(""),
+                b.reason.map_or("", |r| r.as_str()),
                 b.distance.unwrap_or(0)
             ));
         }

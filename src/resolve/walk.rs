@@ -1,16 +1,15 @@
 //! Walking first-parent history for the first commit whose runs hold every group: the runs come
 //! from one branch listing read lazily (not one query per commit), the groups from S3.
 
-use anyhow::{bail, Result};
 use std::collections::HashMap;
 
-use super::{gh_err, Resolver};
+use super::{explain_runs_error, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
 use crate::domain::buckets::Repo;
-use crate::domain::run::Run;
-use crate::domain::run::{build_jobs_healthy, Commit};
+use crate::domain::rejection::{Rejection, RunRejection};
+use crate::domain::run::{build_jobs_healthy, Commit, Run};
 use crate::domain::select::{missing_reason, Hit, Selection, Slot};
 use crate::domain::walk::{self as rules, History, RunRule, Usable, WalkCommit, WalkOutcome};
-use crate::github::{GhError, RunPager};
+use crate::sources::{RunFilter, RunPages};
 
 /// Pages of the branch's runs listing read at most per walk; older commits are asked about alone.
 const MAX_PAGES: u32 = 5;
@@ -44,164 +43,150 @@ struct Branch<'r, 'a> {
     r: &'r Resolver<'a>,
     repo: &'r Repo,
     workflow: &'r str,
-    pager: RunPager,
+    pager: Box<dyn RunPages + 'a>,
     known: BranchRuns,
 }
 
 /// Groups found for a commit, and a note when a run whose tests failed supplied them.
-pub type Judged = (Vec<Slot>, Option<String>);
+pub type Judged = (Vec<Slot>, Option<Rejection>);
 
 impl History for Branch<'_, '_> {
     type Found = Judged;
-    type Error = anyhow::Error;
+    type Error = ResolveError;
 
-    async fn runs_of(&mut self, c: &WalkCommit) -> Result<Vec<Run>> {
+    async fn runs_of(&mut self, c: &WalkCommit) -> Result<Vec<Run>, ResolveError> {
         let (r, repo, workflow) = (self.r, self.repo, self.workflow);
-        while !rules::listing_covers(c.date, self.known.oldest, self.pager.complete()) && self.pager.pages < MAX_PAGES {
-            match r.gh.next_runs(&mut self.pager).await {
+        while !rules::listing_covers(c.date, self.known.oldest, self.pager.complete()) && self.pager.pages() < MAX_PAGES {
+            match self.pager.next_page().await {
                 Ok(page) => self.known.add(repo, page),
-                Err(GhError::NotFound(_)) => return Err(gh_err(r.gh.explain_workflow_404(repo, workflow).await)),
-                Err(e) => return Err(gh_err(e)),
+                Err(e) => return Err(explain_runs_error(r, repo, workflow, e).await),
             }
         }
         if rules::listing_covers(c.date, self.known.oldest, self.pager.complete()) {
             return Ok(self.known.by_sha.get(&c.sha).cloned().unwrap_or_default());
         }
         // Too old for the branch listing: ask about this commit alone.
-        Ok(r.runs_for_commit(repo, workflow, &c.sha).await?.into_iter().filter(|run| !run.is_from_fork_of(repo)).collect())
+        Ok(runs_for_commit(r, repo, workflow, &c.sha).await?.into_iter().filter(|run| !run.is_from_fork_of(repo)).collect())
     }
 
-    async fn judge(&mut self, candidates: &[(&Run, Usable)]) -> Result<Result<Judged, String>> {
-        self.r.judge_candidates(self.repo, candidates).await
+    async fn judge(&mut self, candidates: &[(&Run, Usable)]) -> Result<Result<Judged, Rejection>, ResolveError> {
+        judge_candidates(self.r, self.repo, candidates).await
     }
 }
 
-impl<'a> Resolver<'a> {
-    /// Walks `chain` (newest first), skipping the first `skip` commits (already judged), and
-    /// returns the first commit whose completed, successful runs hold every group.
-    pub(super) async fn walk_chain(
-        &self,
-        repo: &Repo,
-        workflow: &str,
-        branch: &str,
-        chain: &[WalkCommit],
-        skip: usize,
-        rule: RunRule,
-    ) -> Result<WalkOutcome<Judged>> {
-        let mut history = self.branch_history(repo, workflow, branch, rule);
-        rules::walk(chain, skip, rule, &mut history).await
-    }
+/// Walks `chain` (newest first), skipping the first `skip` commits (already judged), and
+/// returns the first commit whose completed, successful runs hold every group.
+pub(super) async fn walk_chain(
+    r: &Resolver<'_>,
+    repo: &Repo,
+    workflow: &str,
+    branch: &str,
+    chain: &[WalkCommit],
+    skip: usize,
+    rule: RunRule,
+) -> Result<WalkOutcome<Judged>, ResolveError> {
+    let mut history = branch_history(r, repo, workflow, branch, rule);
+    rules::walk(chain, skip, rule, &mut history).await
+}
 
-    /// The runs of `branch`, read lazily as a walk goes back.
-    fn branch_history<'r>(&'r self, repo: &'r Repo, workflow: &'r str, branch: &str, rule: RunRule) -> Branch<'r, 'a> {
-        // Only successful runs can count under the strict rule: let GitHub filter them.
-        let mut filters = vec![("branch", branch)];
-        if rule.require_success {
-            filters.push(("status", "success"));
+/// The runs of `branch`, read lazily as a walk goes back.
+fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str, branch: &str, rule: RunRule) -> Branch<'r, 'a> {
+    // Only successful runs can count under the strict rule: let GitHub filter them.
+    let mut filters = vec![RunFilter::Branch(branch.to_string())];
+    if rule.require_success {
+        filters.push(RunFilter::Status("success".into()));
+    }
+    let pager = r.runs.branch_pager(repo, workflow, &filters);
+    Branch { r, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } }
+}
+
+/// Do candidate runs (newest first) hold every group? Successful runs supply groups as
+/// `find` does; a run whose tests failed counts only when it holds every group on its own
+/// and its build jobs were healthy, which costs one jobs request, asked only then.
+async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)]) -> Result<Result<Judged, Rejection>, ResolveError> {
+    let mut sel = Selection::new(&r.q.groups, r.q.single_run);
+    let (mut notes, mut took) = (Vec::new(), None);
+    for (run, usable) in cands {
+        if sel.is_done() {
+            break;
         }
-        let pager = self.gh.run_pager(repo, workflow, &filters);
-        Branch { r: self, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } }
-    }
-
-    /// Do candidate runs (newest first) hold every group? Successful runs supply groups as
-    /// `find` does; a run whose tests failed counts only when it holds every group on its own
-    /// and its build jobs were healthy, which costs one jobs request, asked only then.
-    async fn judge_candidates(&self, repo: &Repo, cands: &[(&Run, Usable)]) -> Result<Result<Judged, String>> {
-        let mut sel = Selection::new(&self.q.groups, self.q.single_run);
-        let (mut notes, mut took) = (Vec::new(), None);
-        for (run, usable) in cands {
-            if sel.is_done() {
-                break;
+        let location = r.listings.location(repo, run);
+        let listing = r.listings.listing(&location).await?;
+        let canonical = repo.canonical(run.repo.as_deref());
+        let hit = |g| Hit::in_listing(g, &canonical, run, &location, &listing, &r.q.required);
+        if *usable == Usable::TestsFailed {
+            let all_there = r.q.groups.iter().all(|g| hit(g).is_some_and(|h| h.complete()));
+            if !all_there {
+                notes.push(RunRejection::FailedWithoutEveryGroup { id: run.id });
+                continue;
             }
-            let location = self.loc.location(repo, run);
-            let listing = self.loc.listing(&location).await?;
-            let canonical = repo.canonical(run.repo.as_deref());
-            let hit = |g| Hit::in_listing(g, &canonical, run, &location, &listing, &self.q.required);
-            if *usable == Usable::TestsFailed {
-                let all_there = self.q.groups.iter().all(|g| hit(g).is_some_and(|h| h.complete()));
-                if !all_there {
-                    notes.push(format!("run {} failed without every group", run.id));
-                    continue;
-                }
-                let jobs = self.gh.jobs(repo, run.id).await.map_err(gh_err)?;
-                if let Err(why) = build_jobs_healthy(run.id, &jobs) {
-                    notes.push(why);
-                    continue;
-                }
-                took = Some(run.id);
+            let jobs = r.runs.jobs(repo, run.id).await?;
+            if let Err(why) = build_jobs_healthy(run.id, &jobs) {
+                notes.push(why);
+                continue;
             }
-            let hits = sel.wanted().into_iter().map(|(i, g)| (i, hit(g))).collect();
-            sel.offer(hits);
+            took = Some(run.id);
         }
-        let runs: Vec<&Run> = cands.iter().map(|(r, _)| *r).collect();
-        let slots = sel.into_slots();
-        if slots.iter().all(|s| s.hit.is_some()) {
-            let note = took.filter(|id| slots.iter().any(|s| s.hit.as_ref().is_some_and(|h| h.run.id == *id)));
-            Ok(Ok((slots, note.map(|id| format!("tests failed, builds healthy: took run {id}")))))
-        } else {
-            let mut why = missing_reason(&slots, &runs);
-            if !notes.is_empty() {
-                why.push_str(&format!("; {}", notes.join("; ")));
-            }
-            Ok(Err(why))
-        }
+        let hits = sel.wanted().into_iter().map(|(i, g)| (i, hit(g))).collect();
+        sel.offer(hits);
     }
-
-    /// Do these runs of one commit hold every group? The groups when they do, else the reason.
-    async fn judge(&self, repo: &Repo, runs: &[Run], rule: RunRule) -> Result<Result<Judged, String>> {
-        let refs: Vec<&Run> = runs.iter().collect();
-        let cands = rule.candidates(&refs);
-        if cands.is_empty() {
-            return Ok(Err(rule.reject_reason(&refs)));
-        }
-        self.judge_candidates(repo, &cands).await
+    let runs: Vec<&Run> = cands.iter().map(|(r, _)| *r).collect();
+    let slots = sel.into_slots();
+    if slots.iter().all(|s| s.hit.is_some()) {
+        let note = took.filter(|id| slots.iter().any(|s| s.hit.as_ref().is_some_and(|h| h.run.id == *id)));
+        Ok(Ok((slots, note.map(|id| Rejection::TookFailedRun { id }))))
+    } else {
+        Ok(Err(missing_reason(&slots, &runs, notes)))
     }
+}
 
-    /// The exact check: do the commit's own completed, successful runs hold every group?
-    /// Fork PR runs of this very commit count here: their artifacts are of this commit.
-    pub(super) async fn exact(&self, repo: &Repo, workflow: &str, sha: &str, rule: RunRule) -> Result<Result<Judged, String>> {
-        let runs = self.runs_for_commit(repo, workflow, sha).await?;
-        self.judge(repo, &runs, rule).await
+/// The exact check: do the commit's own completed, successful runs hold every group?
+/// Fork PR runs of this very commit count here: their artifacts are of this commit.
+pub(super) async fn exact(r: &Resolver<'_>, repo: &Repo, workflow: &str, sha: &str, rule: RunRule) -> Result<Result<Judged, Rejection>, ResolveError> {
+    let runs = runs_for_commit(r, repo, workflow, sha).await?;
+    let refs: Vec<&Run> = runs.iter().collect();
+    let cands = rule.candidates(&refs);
+    if cands.is_empty() {
+        return Ok(Err(rule.reject_reason(&refs)));
     }
+    judge_candidates(r, repo, &cands).await
+}
 
-    /// Judges each commit of `commits` (newest first) against `rule`, reading runs the way a
-    /// walk does (one branch listing, read lazily).
-    pub(super) async fn judge_each(
-        &self,
-        repo: &Repo,
-        workflow: &str,
-        branch: &str,
-        commits: &[WalkCommit],
-        rule: RunRule,
-    ) -> Result<Vec<Result<Judged, String>>> {
-        let mut history = self.branch_history(repo, workflow, branch, rule);
-        let mut out = Vec::new();
-        for c in commits {
-            out.push(rules::judge_commit(c, rule, &mut history).await?);
-        }
-        Ok(out)
+/// Judges each commit of `commits` (newest first) against `rule`, reading runs the way a
+/// walk does (one branch listing, read lazily).
+pub(super) async fn judge_each(
+    r: &Resolver<'_>,
+    repo: &Repo,
+    workflow: &str,
+    branch: &str,
+    commits: &[WalkCommit],
+    rule: RunRule,
+) -> Result<Vec<Result<Judged, Rejection>>, ResolveError> {
+    let mut history = branch_history(r, repo, workflow, branch, rule);
+    let mut out = Vec::new();
+    for c in commits {
+        out.push(rules::judge_commit(c, rule, &mut history).await?);
     }
+    Ok(out)
+}
 
-    /// First-parent history from `start` with subjects and dates: from the local checkout when
-    /// it has the whole history, else from the API.
-    pub(super) async fn commits_from(&self, repo: &Repo, start: &str, use_local: bool, max: usize) -> Result<Vec<Commit>> {
-        if use_local {
-            if let Some(co) = self.checkout.filter(|c| !c.is_shallow() && c.has_object(start)) {
-                if let Some(list) = co.first_parent_commits(start, max) {
+/// First-parent history from `start` with subjects and dates: from the local checkout when
+/// it has the whole history, else from the API.
+pub(super) async fn commits_from(r: &Resolver<'_>, repo: &Repo, start: &str, use_local: bool, max: usize) -> Result<Vec<Commit>, ResolveError> {
+    if use_local {
+        if let Some(co) = r.checkout {
+            if !co.is_shallow().await && co.has_object(start).await {
+                if let Some(list) = co.first_parent_commits(start, max).await {
                     return Ok(list);
                 }
             }
         }
-        let commits = match self.gh.commits(repo, start, max.max(1)).await {
-            Ok(c) => c,
-            Err(GhError::NotFound(_)) | Err(GhError::Refused { status: 422, .. }) => bail!("commit {start} is not known to {repo} on GitHub"),
-            Err(e) => return Err(gh_err(e)),
-        };
-        Ok(rules::first_parent_commits(&commits, start, max))
     }
+    let commits = r.runs.commits(repo, start, max.max(1)).await.or_missing(|| Missing::Commit { repo: repo.clone(), sha: start.to_string() })?;
+    Ok(rules::first_parent_commits(&commits, start, max))
+}
 
-    /// First-parent history from `start`, as a walk reads it.
-    pub(super) async fn chain_from(&self, repo: &Repo, start: &str, use_local: bool, max: usize) -> Result<Vec<WalkCommit>> {
-        Ok(self.commits_from(repo, start, use_local, max).await?.iter().map(WalkCommit::from).collect())
-    }
+/// First-parent history from `start`, as a walk reads it.
+pub(super) async fn chain_from(r: &Resolver<'_>, repo: &Repo, start: &str, use_local: bool, max: usize) -> Result<Vec<WalkCommit>, ResolveError> {
+    Ok(commits_from(r, repo, start, use_local, max).await?.iter().map(WalkCommit::from).collect())
 }

@@ -1,11 +1,15 @@
 //! The REST endpoints the tool reads, GitHub's JSON shapes, and their mapping into the domain's
 //! own `Run` and `Commit`.
 
+use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::{urlencode, GhError, GitHub};
+use super::{urlencode, ContentError, GhError, GitHub};
 use crate::domain::buckets::Repo;
 use crate::domain::run::{Commit, Job, Run};
+use crate::domain::status::{Conclusion, RunStatus};
+use crate::domain::walk::newest_first;
+use crate::sources::{PullHead, RunFilter, RunPages, RunSource};
 
 /// A run object, with the fields the tool reads (GitHub sends many more).
 #[derive(Debug, Deserialize)]
@@ -19,8 +23,6 @@ struct GhRun {
     head_branch: Option<String>,
     head_sha: String,
     #[serde(default)]
-    event: Option<String>,
-    #[serde(default)]
     status: Option<String>,
     #[serde(default)]
     conclusion: Option<String>,
@@ -28,8 +30,6 @@ struct GhRun {
     created_at: Option<String>,
     #[serde(default)]
     updated_at: Option<String>,
-    #[serde(default)]
-    run_attempt: Option<u64>,
     #[serde(default)]
     html_url: Option<String>,
     #[serde(default)]
@@ -52,12 +52,10 @@ impl From<GhRun> for Run {
             path: r.path,
             head_branch: r.head_branch,
             head_sha: r.head_sha,
-            event: r.event,
-            status: r.status,
-            conclusion: r.conclusion,
+            status: RunStatus::parse(r.status.as_deref()),
+            conclusion: Conclusion::parse(r.conclusion.as_deref()),
             created_at: r.created_at,
             updated_at: r.updated_at,
-            run_attempt: r.run_attempt,
             html_url: r.html_url,
             head_repo: r.head_repository.and_then(|h| h.full_name),
             repo: r.repository.and_then(|h| h.full_name),
@@ -131,6 +129,12 @@ struct GhJob {
     conclusion: Option<String>,
 }
 
+impl From<GhJob> for Job {
+    fn from(j: GhJob) -> Job {
+        Job { name: j.name, status: RunStatus::parse(j.status.as_deref()), conclusion: Conclusion::parse(j.conclusion.as_deref()) }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Compare {
     merge_base_commit: GhCommitRef,
@@ -149,95 +153,109 @@ struct RepoInfo {
     default_branch: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullRequest {
-    pub head: PullEnd,
-    pub base: PullEnd,
+#[derive(Debug, Deserialize)]
+struct PullRequest {
+    head: PullEnd,
+    base: PullEnd,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullEnd {
-    pub sha: String,
+#[derive(Debug, Deserialize)]
+struct PullEnd {
+    sha: String,
     #[serde(rename = "ref")]
-    pub git_ref: String,
+    git_ref: String,
 }
 
-/// A lazily paged listing of runs, for walks that may not need more than the first page.
-pub struct RunPager {
+/// A workflow's runs listing read page by page.
+struct RunPager<'a> {
+    gh: &'a GitHub,
     next: Option<String>,
     what: String,
-    pub pages: u32,
+    pages: u32,
     seen: super::PagesRead,
 }
 
-impl RunPager {
-    pub fn complete(&self) -> bool {
+#[async_trait]
+impl RunPages for RunPager<'_> {
+    async fn next_page(&mut self) -> Result<Vec<Run>, GhError> {
+        let Some(url) = self.next.take() else { return Ok(Vec::new()) };
+        if !self.seen.first_visit(&url, &self.what) {
+            return Ok(Vec::new());
+        }
+        let page = self.gh.get_page(&url, &self.what).await?;
+        let runs = serde_json::from_slice::<RunsPage>(&page.body).map_err(|e| GhError::bad_json(&self.what, e))?.workflow_runs;
+        self.pages += 1;
+        self.next = if runs.is_empty() { None } else { page.next };
+        Ok(runs.into_iter().map(Run::from).collect())
+    }
+
+    fn complete(&self) -> bool {
         self.next.is_none()
+    }
+
+    fn pages(&self) -> u32 {
+        self.pages
     }
 }
 
-fn runs_query(filters: &[(&str, &str)]) -> String {
+fn runs_query(filters: &[RunFilter]) -> String {
     let mut q = String::from("per_page=100");
-    for (k, v) in filters {
+    for f in filters {
+        let (k, v) = match f {
+            RunFilter::HeadSha(v) => ("head_sha", v),
+            RunFilter::Branch(v) => ("branch", v),
+            RunFilter::Status(v) => ("status", v),
+        };
         q.push_str(&format!("&{k}={}", urlencode(v)));
     }
     q
 }
 
 /// A workflow's runs listing: its path and what it is called in messages.
-fn runs_listing(repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> (String, String) {
+fn runs_listing(repo: &Repo, workflow: &str, filters: &[RunFilter]) -> (String, String) {
     let path = format!("/repos/{}/actions/workflows/{}/runs?{}", repo.full(), urlencode(workflow), runs_query(filters));
     (path, format!("workflow '{workflow}' runs of {repo}"))
 }
 
 impl GitHub {
-    /// Runs of a workflow, newest first. `filters` are extra query pairs (`head_sha`, `branch`,
-    /// `status`, `event`).
-    pub async fn workflow_runs(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)], max_items: usize) -> Result<Vec<Run>, GhError> {
+    /// Runs of a workflow under `filters`, newest first.
+    pub async fn workflow_runs(&self, repo: &Repo, workflow: &str, filters: &[RunFilter], max_items: usize) -> Result<Vec<Run>, GhError> {
         let (path, what) = runs_listing(repo, workflow, filters);
         let runs = self.get_paged(&path, &what, max_items, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs)).await?;
         let mut runs: Vec<Run> = runs.into_iter().map(Run::from).collect();
-        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        newest_first(&mut runs);
         Ok(runs)
     }
+}
 
-    pub fn run_pager(&self, repo: &Repo, workflow: &str, filters: &[(&str, &str)]) -> RunPager {
+#[async_trait]
+impl RunSource for GitHub {
+    async fn runs_for_commit(&self, repo: &Repo, workflow: &str, sha: &str, max: usize) -> Result<Vec<Run>, GhError> {
+        self.workflow_runs(repo, workflow, &[RunFilter::HeadSha(sha.to_string())], max).await
+    }
+
+    fn branch_pager<'a>(&'a self, repo: &Repo, workflow: &str, filters: &[RunFilter]) -> Box<dyn RunPages + 'a> {
         let (path, what) = runs_listing(repo, workflow, filters);
-        RunPager { next: Some(self.url(&path)), what, pages: 0, seen: Default::default() }
+        Box::new(RunPager { gh: self, next: Some(self.url(&path)), what, pages: 0, seen: Default::default() })
     }
 
-    /// The next page of a pager; empty when the listing is complete.
-    pub async fn next_runs(&self, pager: &mut RunPager) -> Result<Vec<Run>, GhError> {
-        let Some(url) = pager.next.take() else { return Ok(Vec::new()) };
-        if !pager.seen.first_visit(&url, &pager.what) {
-            return Ok(Vec::new());
-        }
-        let page = self.get_page(&url, &pager.what).await?;
-        let runs = serde_json::from_slice::<RunsPage>(&page.body).map_err(|e| GhError::BadJson { what: pager.what.clone(), err: e.to_string() })?.workflow_runs;
-        pager.pages += 1;
-        pager.next = if runs.is_empty() { None } else { page.next };
-        Ok(runs.into_iter().map(Run::from).collect())
-    }
-
-    pub async fn run(&self, repo: &Repo, run_id: u64) -> Result<Run, GhError> {
+    async fn run(&self, repo: &Repo, run_id: u64) -> Result<Run, GhError> {
         let r: GhRun = self.get_json(&format!("/repos/{}/actions/runs/{run_id}", repo.full()), &format!("run {run_id} of {repo}")).await?;
         Ok(r.into())
     }
 
-    /// The jobs of a run's latest attempt.
-    pub async fn jobs(&self, repo: &Repo, run_id: u64) -> Result<Vec<Job>, GhError> {
+    async fn jobs(&self, repo: &Repo, run_id: u64) -> Result<Vec<Job>, GhError> {
         let path = format!("/repos/{}/actions/runs/{run_id}/jobs?filter=latest&per_page=100", repo.full());
         let jobs = self.get_paged(&path, &format!("jobs of run {run_id} of {repo}"), 1000, |b| serde_json::from_slice::<JobsPage>(&b).map(|p| p.jobs)).await?;
-        Ok(jobs.into_iter().map(|j| Job { name: j.name, status: j.status, conclusion: j.conclusion }).collect())
+        Ok(jobs.into_iter().map(Job::from).collect())
     }
 
-    pub async fn default_branch(&self, repo: &Repo) -> Result<String, GhError> {
+    async fn default_branch(&self, repo: &Repo) -> Result<String, GhError> {
         let info: RepoInfo = self.get_json(&format!("/repos/{}", repo.full()), &format!("repository {repo}")).await?;
         Ok(info.default_branch)
     }
 
-    /// Distinguishes "no such repository" from "no such workflow" after a 404.
-    pub async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError {
+    async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError {
         match self.default_branch(repo).await {
             Err(GhError::NotFound(_)) => GhError::NotFound(format!("repository {repo} (or it is private and the token cannot see it)")),
             Err(e) => e,
@@ -245,27 +263,25 @@ impl GitHub {
         }
     }
 
-    /// Ancestors of `rev` (a branch or SHA), newest first.
-    pub async fn commits(&self, repo: &Repo, rev: &str, max_items: usize) -> Result<Vec<Commit>, GhError> {
+    async fn commits(&self, repo: &Repo, rev: &str, max_items: usize) -> Result<Vec<Commit>, GhError> {
         let path = format!("/repos/{}/commits?sha={}&per_page=100", repo.full(), urlencode(rev));
         let list = self.get_paged(&path, &format!("commit history of {rev} in {repo}"), max_items, |b| serde_json::from_slice::<Vec<GhCommit>>(&b)).await?;
         Ok(list.into_iter().map(Commit::from).collect())
     }
 
-    pub async fn commit(&self, repo: &Repo, rev: &str) -> Result<Commit, GhError> {
+    async fn commit(&self, repo: &Repo, rev: &str) -> Result<Commit, GhError> {
         let c: GhCommit = self.get_json(&format!("/repos/{}/commits/{}", repo.full(), urlencode(rev)), &format!("commit {rev} in {repo}")).await?;
         Ok(c.into())
     }
 
-    pub async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
+    async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
         let c: Compare = self
             .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
             .await?;
         Ok(c.merge_base_commit.sha)
     }
 
-    /// A file's text at a commit; `Ok(None)` when the file does not exist there.
-    pub async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
+    async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
         let what = format!("{path} at {rev} in {repo}");
         let c: Contents = match self.get_json(&format!("/repos/{}/contents/{path}?ref={}", repo.full(), urlencode(rev)), &what).await {
             Ok(c) => c,
@@ -273,16 +289,17 @@ impl GitHub {
             Err(e) => return Err(e),
         };
         if c.encoding != "base64" {
-            return Err(GhError::BadJson { what, err: format!("unexpected encoding '{}'", c.encoding) });
+            return Err(GhError::BadContent { what, why: ContentError::Encoding(c.encoding) });
         }
         use base64::Engine;
         let clean: String = c.content.chars().filter(|ch| !ch.is_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| GhError::BadJson { what: what.clone(), err: e.to_string() })?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| GhError::BadContent { what, why: ContentError::Base64(e) })?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    pub async fn pull(&self, repo: &Repo, number: u64) -> Result<PullRequest, GhError> {
-        self.get_json(&format!("/repos/{}/pulls/{number}", repo.full()), &format!("pull request #{number} of {repo}")).await
+    async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError> {
+        let p: PullRequest = self.get_json(&format!("/repos/{}/pulls/{number}", repo.full()), &format!("pull request #{number} of {repo}")).await?;
+        Ok(PullHead { sha: p.head.sha, base_ref: p.base.git_ref })
     }
 }
 
@@ -300,6 +317,7 @@ mod tests {
         let run = Run::from(r);
         assert_eq!(run.repo.as_deref(), Some("ROCm/rocm-libraries"));
         assert_eq!(run.head_repo, None, "a deleted fork has no head repository");
+        assert_eq!((run.status, run.conclusion), (RunStatus::Completed, Some(Conclusion::Failure)), "mapped once, here");
     }
 
     #[test]

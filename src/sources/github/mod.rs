@@ -4,10 +4,9 @@
 
 mod api;
 
-pub use api::RunPager;
-
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::retry::RetryPolicy;
@@ -22,10 +21,54 @@ pub enum GhError {
     Refused { what: String, status: u16, message: String },
     #[error("GitHub refused {what} (HTTP 403: {message}): the token lacks the `{permission}` permission; give the job `permissions: {{ actions: read, contents: read, pull-requests: read }}` (a workflow that narrows `permissions:` grants nothing else)")]
     NoPermission { what: String, message: String, permission: &'static str },
-    #[error("GitHub API failed for {what} after {attempts} attempts: {last}")]
-    Unavailable { what: String, attempts: u32, last: String },
-    #[error("GitHub answered {what} with malformed JSON: {err}")]
-    BadJson { what: String, err: String },
+    #[error("GitHub API failed for {what} after {attempts} attempts: {}", last.as_ref().map(ToString::to_string).unwrap_or_default())]
+    Unavailable { what: String, attempts: u32, last: Option<Transient> },
+    #[error("GitHub answered {what} with malformed JSON")]
+    BadJson {
+        what: String,
+        #[source]
+        err: serde_json::Error,
+    },
+    #[error("GitHub answered {what} with malformed JSON: the answer is larger than {} MiB, far more than any page of this API", MAX_BODY >> 20)]
+    TooLarge { what: String },
+    #[error("GitHub answered {what} with malformed JSON: {why}")]
+    BadContent { what: String, why: ContentError },
+}
+
+impl GhError {
+    /// GitHub knows no such thing: a 404, or the 422 it gives for a commit it cannot find.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, GhError::NotFound(_) | GhError::Refused { status: 422, .. })
+    }
+
+    fn bad_json(what: &str, err: serde_json::Error) -> GhError {
+        GhError::BadJson { what: what.into(), err }
+    }
+}
+
+/// Why one attempt failed in a way worth retrying (the last one is reported).
+#[derive(Debug, thiserror::Error)]
+pub enum Transient {
+    #[error("network error: {}", short_err(.0))]
+    Network(octocrab::Error),
+    #[error("connection broke while reading: {}", short_err(&**.0))]
+    Broken(Box<dyn std::error::Error + Send + Sync>),
+    #[error("no complete answer within {0} s")]
+    Timeout(u64),
+    #[error("HTTP {status}: {message}")]
+    Status { status: u16, message: String },
+    /// A rate limit was waited out (the wait is the delay).
+    #[error("{0}")]
+    RateLimit(&'static str),
+}
+
+/// A contents answer that is JSON but not a file's text.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error("unexpected encoding '{0}'")]
+    Encoding(String),
+    #[error("{0}")]
+    Base64(base64::DecodeError),
 }
 
 /// How patient the client is. Environment knobs exist so tests and impatient users can shorten
@@ -49,8 +92,8 @@ pub struct GitHub {
     api: String,
     retry: Patience,
     requests: AtomicU64,
-    /// A rate-limit "retry after" instant shared by every task.
-    gate: tokio::sync::Mutex<Option<Instant>>,
+    /// A rate-limit "retry after" instant shared by every task (never held across an await).
+    gate: Mutex<Option<Instant>>,
     pub anonymous: bool,
 }
 
@@ -92,7 +135,7 @@ struct Page {
 
 enum Attempt {
     Done(Page),
-    Retry(String, Option<Duration>),
+    Retry(Transient, Option<Duration>),
     Fail(GhError),
 }
 
@@ -112,7 +155,7 @@ impl GitHub {
             b = b.personal_token(t);
         }
         let octo = b.build().context("could not set up the GitHub client")?;
-        Ok(GitHub { octo, api, retry, requests: AtomicU64::new(0), gate: tokio::sync::Mutex::new(None), anonymous })
+        Ok(GitHub { octo, api, retry, requests: AtomicU64::new(0), gate: Mutex::new(None), anonymous })
     }
 
     pub fn requests_made(&self) -> u64 {
@@ -124,7 +167,7 @@ impl GitHub {
     }
 
     async fn wait_gate(&self) {
-        let until = *self.gate.lock().await;
+        let until = *self.gate.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(t) = until {
             let now = Instant::now();
             if t > now {
@@ -139,23 +182,20 @@ impl GitHub {
         let exchange = async {
             let resp = match self.octo._get(url).await {
                 Ok(r) => r,
-                Err(e) => return Err(Attempt::Retry(format!("network error: {}", short_err(&e)), None)),
+                Err(e) => return Err(Attempt::Retry(Transient::Network(e), None)),
             };
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             match http_body_util::BodyExt::collect(http_body_util::Limited::new(resp.into_body(), MAX_BODY)).await {
                 Ok(b) => Ok((status, headers, b.to_bytes())),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Attempt::Fail(GhError::BadJson {
-                    what: what.into(),
-                    err: format!("the answer is larger than {} MiB, far more than any page of this API", MAX_BODY >> 20),
-                })),
-                Err(e) => Err(Attempt::Retry(format!("connection broke while reading: {}", short_err(&*e)), None)),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Attempt::Fail(GhError::TooLarge { what: what.into() })),
+                Err(e) => Err(Attempt::Retry(Transient::Broken(e), None)),
             }
         };
         let (status, headers, body) = match tokio::time::timeout(self.retry.timeout, exchange).await {
             Ok(Ok(x)) => x,
             Ok(Err(a)) => return a,
-            Err(_) => return Attempt::Retry(format!("no complete answer within {} s", self.retry.timeout.as_secs()), None),
+            Err(_) => return Attempt::Retry(Transient::Timeout(self.retry.timeout.as_secs()), None),
         };
         let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim).map(String::from);
         if (200..300).contains(&status) {
@@ -180,7 +220,7 @@ impl GitHub {
                 return self.rate_wait(what, wait, "primary rate limit").await;
             }
             if status == 429 {
-                return Attempt::Retry(format!("HTTP 429: {message}"), None);
+                return Attempt::Retry(Transient::Status { status, message }, None);
             }
             if message.contains("not accessible by integration") {
                 return Attempt::Fail(GhError::NoPermission { what: what.into(), message, permission: permission_for(url) });
@@ -188,12 +228,12 @@ impl GitHub {
             return Attempt::Fail(GhError::Refused { what: what.into(), status, message });
         }
         if status >= 500 || status == 408 {
-            return Attempt::Retry(format!("HTTP {status}: {message}"), None);
+            return Attempt::Retry(Transient::Status { status, message }, None);
         }
         Attempt::Fail(GhError::Refused { what: what.into(), status, message })
     }
 
-    async fn rate_wait(&self, what: &str, wait: Duration, kind: &str) -> Attempt {
+    async fn rate_wait(&self, what: &str, wait: Duration, kind: &'static str) -> Attempt {
         if wait > self.retry.max_wait {
             let hint = if self.anonymous { "; anonymous requests get 60 an hour: set GITHUB_TOKEN or GH_TOKEN" } else { "" };
             return Attempt::Fail(GhError::RateLimited {
@@ -202,18 +242,18 @@ impl GitHub {
             });
         }
         crate::say!("GitHub {kind} reached; waiting {} s before retrying", wait.as_secs());
-        *self.gate.lock().await = Some(Instant::now() + wait);
-        Attempt::Retry(kind.to_string(), Some(Duration::ZERO))
+        *self.gate.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now() + wait);
+        Attempt::Retry(Transient::RateLimit(kind), Some(Duration::ZERO))
     }
 
     async fn get_page(&self, url: &str, what: &str) -> Result<Page, GhError> {
-        let (policy, mut last) = (self.retry.retry, String::new());
+        let (policy, mut last) = (self.retry.retry, None);
         for failures in 1..=policy.attempts {
             match self.attempt(url, what).await {
                 Attempt::Done(p) => return Ok(p),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry(why, delay) => {
-                    last = why;
+                    last = Some(why);
                     if policy.retries_after(failures) {
                         tokio::time::sleep(delay.unwrap_or_else(|| policy.delay(failures))).await;
                     }
@@ -225,7 +265,7 @@ impl GitHub {
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, GhError> {
         let page = self.get_page(&self.url(path), what).await?;
-        serde_json::from_slice(&page.body).map_err(|e| GhError::BadJson { what: what.into(), err: e.to_string() })
+        serde_json::from_slice(&page.body).map_err(|e| GhError::bad_json(what, e))
     }
 
     /// Follows `Link: rel="next"` until `max_items` items are read or the pages end (or lead back).
@@ -244,7 +284,7 @@ impl GitHub {
                 break;
             }
             let page = self.get_page(&u, what).await?;
-            let mut batch = items(page.body).map_err(|e| GhError::BadJson { what: what.into(), err: e.to_string() })?;
+            let mut batch = items(page.body).map_err(|e| GhError::bad_json(what, e))?;
             let empty = batch.is_empty();
             out.append(&mut batch);
             if out.len() >= max_items || empty {
