@@ -342,3 +342,61 @@ fn lookup(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(pairs: &[(&str, &str)]) -> Inputs {
+        let mut m: serde_json::Map<String, serde_json::Value> =
+            [("artifact-group", "gfx94X-dcgpu"), ("repository", "ROCm/TheRock")].iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();
+        for (k, v) in pairs {
+            m.insert(k.to_string(), (*v).into());
+        }
+        serde_json::from_value(serde_json::Value::Object(m)).unwrap()
+    }
+
+    fn env(os: &str) -> RunnerEnv {
+        RunnerEnv { repository: Some("ROCm/TheRock".into()), sha: Some("a".repeat(40)), os: Some(os.into()), ..RunnerEnv::default() }
+    }
+
+    #[test]
+    fn platform_defaults_to_the_runners_os() {
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &env("Windows")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("windows"));
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &env("macOS")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("linux"));
+        let (raw, _) = to_raw(&inputs(&[("platform", "linux")]), &PrEvent::default(), &env("Windows")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("linux"));
+    }
+
+    #[test]
+    fn another_repository_starts_from_its_default_branch_not_the_callers_sha() {
+        let e = RunnerEnv { repository: Some("me/app".into()), ..env("Linux") };
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &e).unwrap();
+        assert!(raw.common.default_branch_head);
+        assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.is_none()));
+        assert!(to_raw(&inputs(&[("mode", "find")]), &PrEvent::default(), &e).is_err_and(|m| m.contains("'commit', 'ref' or 'run-id'")));
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.as_deref() == Some(&*"a".repeat(40))), "its own repository: GITHUB_SHA");
+    }
+
+    #[test]
+    fn one_input_names_the_commit_and_a_branch_is_a_ref() {
+        let both = to_raw(&inputs(&[("commit", "abcdef1"), ("ref", "v1")]), &PrEvent::default(), &env("Linux"));
+        assert!(both.is_err_and(|m| m.contains("'commit', 'ref'")));
+        let (raw, _) = to_raw(&inputs(&[("branch", "release/7.1")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert_eq!(raw.common.git_ref.as_deref(), Some("heads/release/7.1"));
+        assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.is_none() && f.walk.base_branch.as_deref() == Some("release/7.1")));
+        let (raw, _) = to_raw(&inputs(&[("mode", "latest"), ("ref", "release/7.1")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert!(matches!(&raw.command, RawCommand::Latest(l) if l.branch.as_deref() == Some("release/7.1")));
+    }
+
+    #[test]
+    fn compare_takes_from_and_to_and_the_older_names() {
+        let (raw, _) = to_raw(&inputs(&[("mode", "compare"), ("commit", "abcdef1"), ("compare-to", "abcdef2")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert!(matches!(&raw.command, RawCommand::Compare(c) if c.from.as_deref() == Some("abcdef1") && c.to.as_deref() == Some("abcdef2")));
+        let clash = to_raw(&inputs(&[("mode", "compare"), ("from", "abcdef1"), ("commit", "abcdef3"), ("to", "abcdef2")]), &PrEvent::default(), &env("Linux"));
+        assert!(clash.is_err_and(|m| m.contains("'from' and 'commit'")));
+    }
+}
