@@ -1,6 +1,7 @@
 //! The app: both front ends (the CLI and the action) run a command through `run`, which builds
 //! the clients once (`commands::App`), dispatches to `commands::*` under the signal watch, and
-//! returns the typed outcome. Nothing here renders or decides an exit code.
+//! returns the typed outcome. Nothing here renders (it only hands report's wording of a baseline
+//! substitution to the commands) or decides an exit code.
 
 use anyhow::Result;
 use std::time::Duration;
@@ -20,7 +21,8 @@ pub async fn run(cfg: Config, front: Front) -> Result<Outcome> {
     // runner's log.
     let quiet_stdout = front == Front::Action || cfg.output == Output::Json;
     let work = async {
-        let app = App::new(cfg, quiet_stdout).await?;
+        let mut app = App::new(cfg, quiet_stdout).await?;
+        app.explain = crate::report::human::substitution;
         let out = dispatch(&app).await?;
         app.say_requests();
         Ok(out)

@@ -6,8 +6,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, SelectRaw, WalkRaw};
+use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, LatestRaw, RequireRaw, SelectRaw, WalkRaw};
 use crate::config::{Raw, RawCommand};
+use crate::domain::sha::is_sha_like;
 
 /// Inputs as the runner passes them: `INPUT_<NAME>`, upper-cased with hyphens kept; unset ones
 /// arrive as empty strings, so everything is text first.
@@ -48,6 +49,22 @@ pub struct Inputs {
     pub require_successful_run: Option<String>,
     #[serde(rename = "require-artifact")]
     pub require_artifact: Option<String>,
+    /// A branch: mode `latest` looks at it; the other modes start from its head.
+    pub branch: Option<String>,
+    /// A branch, tag or commit, resolved in that order (as dawidd6/action-download-artifact).
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    /// A pull request number: its head commit and base branch.
+    pub pr: Option<String>,
+    #[serde(rename = "dry-run")]
+    pub dry_run: Option<String>,
+    /// Mode `compare`: the two sides, named as `compare --from/--to` names them.
+    pub from: Option<String>,
+    #[serde(rename = "from-run-id")]
+    pub from_run_id: Option<String>,
+    pub to: Option<String>,
+    #[serde(rename = "to-run-id")]
+    pub to_run_id: Option<String>,
 }
 
 pub use crate::config::given;
@@ -97,6 +114,8 @@ pub struct RunnerEnv {
     pub summary: Option<PathBuf>,
     pub repository: Option<String>,
     pub sha: Option<String>,
+    /// `Linux`, `Windows` or `macOS`.
+    pub os: Option<String>,
 }
 
 impl RunnerEnv {
@@ -108,6 +127,7 @@ impl RunnerEnv {
             summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             repository: var("GITHUB_REPOSITORY"),
             sha: var("GITHUB_SHA"),
+            os: var("RUNNER_OS"),
         }
     }
 }
@@ -126,12 +146,107 @@ fn choice<T: Copy>(input: &str, value: Option<String>, default: &str, options: &
     })
 }
 
+fn boolean(input: &str, value: &Option<String>, default: &str) -> Result<bool, String> {
+    choice(input, given(value), default, &[("true", true), ("false", false)])
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Find,
+    Latest,
     Baseline,
     Fetch,
     Compare,
+}
+
+/// Where the commit asked about comes from, when the inputs name none: the caller's own
+/// commit (the pull request's head, never the merge commit GITHUB_SHA names on a PR, else
+/// GITHUB_SHA), or for another repository, where that commit means nothing, its default
+/// branch's head (baseline, fetch); `find` there needs a commit named.
+struct Start {
+    commit: Option<String>,
+    git_ref: Option<String>,
+    default_branch_head: bool,
+}
+
+fn start(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv, mode: Mode) -> Result<Start, String> {
+    let (commit, git_ref, branch) = (given(&inputs.commit), given(&inputs.git_ref), given(&inputs.branch));
+    let named: Vec<&str> = [
+        ("commit", commit.is_some()),
+        ("ref", git_ref.is_some()),
+        ("branch", branch.is_some()),
+        ("run-id", given(&inputs.run_id).is_some()),
+        ("pr", given(&inputs.pr).is_some()),
+    ]
+    .iter()
+    .filter(|(_, g)| *g)
+    .map(|(n, _)| *n)
+    .collect();
+    if named.len() > 1 {
+        return Err(format!("inputs {} each name the commit asked about: give only one of them", quoted(&named)));
+    }
+    if let Some(c) = &commit {
+        if !is_sha_like(c) {
+            return Err(format!(
+                "input 'commit' is '{c}', which is not a commit SHA (7 to 40 hexadecimal digits): for a branch, tag or other ref give it as input 'ref' (ref: {c}), or use mode: latest with branch: {c}"
+            ));
+        }
+    }
+    let git_ref = git_ref.or_else(|| branch.map(|b| format!("heads/{b}")));
+    if !named.is_empty() {
+        return Ok(Start { commit, git_ref, default_branch_head: false });
+    }
+    let own = given(&inputs.repository).zip(env.repository.clone()).is_none_or(|(r, own)| r.eq_ignore_ascii_case(&own));
+    if own {
+        return Ok(Start { commit: ev.head_sha.clone().or_else(|| env.sha.clone()), git_ref: None, default_branch_head: false });
+    }
+    let (repo, own) = (given(&inputs.repository).unwrap_or_default(), env.repository.clone().unwrap_or_default());
+    match mode {
+        Mode::Baseline | Mode::Fetch => Ok(Start { commit: None, git_ref: None, default_branch_head: true }),
+        Mode::Find => Err(format!(
+            "input 'repository' names {repo}, not this workflow's repository {own}, so GITHUB_SHA (a commit of {own}) means nothing there: give input 'commit', 'ref' or 'run-id', or use mode: latest (or baseline, which starts from {repo}'s default branch)"
+        )),
+        Mode::Latest | Mode::Compare => Ok(Start { commit: None, git_ref: None, default_branch_head: false }),
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// `linux` or `windows`: the input, else the runner's OS (`Windows` runners fetch Windows
+/// builds; every other runner, Linux ones).
+fn platform(inputs: &Inputs, env: &RunnerEnv) -> String {
+    given(&inputs.platform)
+        .unwrap_or_else(|| if env.os.as_deref().is_some_and(|o| o.eq_ignore_ascii_case("windows")) { "windows".into() } else { "linux".into() })
+}
+
+fn output_dir(inputs: &Inputs, env: &RunnerEnv) -> PathBuf {
+    let out_rel = given(&inputs.output_dir).unwrap_or_else(|| "therock-artifacts".into());
+    match &env.workspace {
+        Some(w) if !Path::new(&out_rel).is_absolute() => w.join(&out_rel),
+        _ => PathBuf::from(&out_rel),
+    }
+}
+
+/// The two sides of `compare`: `from`/`to` (and their run ids), with the older `commit` and
+/// `compare-to` accepted for `from` and `to`.
+fn compare(inputs: &Inputs) -> Result<CompareRaw, String> {
+    let side = |new: &Option<String>, new_name: &str, old: &Option<String>, old_name: &str| match (given(new), given(old)) {
+        (Some(a), Some(b)) if a != b => Err(format!("inputs '{new_name}' and '{old_name}' name the same side of the comparison: give only '{new_name}'")),
+        (a, b) => Ok(a.or(b)),
+    };
+    let from = side(&inputs.from, "from", &inputs.commit, "commit")?;
+    let from_run_id = side(&inputs.from_run_id, "from-run-id", &inputs.run_id, "run-id")?;
+    let to = side(&inputs.to, "to", &inputs.compare_to, "compare-to")?;
+    let to_run_id = given(&inputs.to_run_id);
+    if from.is_none() && from_run_id.is_none() {
+        return Err("mode compare needs input 'from' (a commit) or 'from-run-id'".into());
+    }
+    if to.is_none() && to_run_id.is_none() {
+        return Err("mode compare needs input 'to' (a commit) or 'to-run-id'".into());
+    }
+    Ok(CompareRaw { from, from_run_id, to, to_run_id, ..CompareRaw::default() })
 }
 
 /// Builds the `Raw` both front ends share, from inputs, the event and the runner's variables.
@@ -140,7 +255,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         "mode",
         given(&inputs.mode),
         "fetch",
-        &[("find", Mode::Find), ("baseline", Mode::Baseline), ("fetch", Mode::Fetch), ("compare", Mode::Compare)],
+        &[("find", Mode::Find), ("latest", Mode::Latest), ("baseline", Mode::Baseline), ("fetch", Mode::Fetch), ("compare", Mode::Compare)],
     )?;
     let if_not_found =
         choice("if-not-found", given(&inputs.if_not_found), "fail", &[("fail", IfNotFound::Fail), ("warn", IfNotFound::Warn), ("ignore", IfNotFound::Ignore)])?;
@@ -149,60 +264,139 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
     if given(&inputs.artifact_group).is_none() {
         return Err("input 'artifact-group' is required: name at least one GPU family, e.g. gfx94X-dcgpu".into());
     }
-    let verify = choice("verify", given(&inputs.verify), "true", &[("true", true), ("false", false)])?;
-    let successful = choice("require-successful-run", given(&inputs.require_successful_run), "false", &[("true", true), ("false", false)])?;
+    let verify = boolean("verify", &inputs.verify, "true")?;
+    let dry_run = boolean("dry-run", &inputs.dry_run, "false")?;
+    let successful = boolean("require-successful-run", &inputs.require_successful_run, "false")?;
     let require = RequireRaw { require_artifact: lines(&inputs.require_artifact), require_single_run: false, require_successful_run: successful };
-    // The commit asked about: the input, else the pull request's head (never the merge commit
-    // GITHUB_SHA names on a PR), else GITHUB_SHA.
-    let commit = given(&inputs.commit).or_else(|| ev.head_sha.clone()).or_else(|| env.sha.clone());
-    let out_rel = given(&inputs.output_dir).unwrap_or_else(|| "therock-artifacts".into());
-    let output_dir = match &env.workspace {
-        Some(w) if !Path::new(&out_rel).is_absolute() => w.join(&out_rel),
-        _ => PathBuf::from(&out_rel),
-    };
-    let walk = WalkRaw {
-        base_branch: given(&inputs.base_branch).or_else(|| ev.base_ref.clone()),
-        max_commits: given(&inputs.max_commits),
-        therock_repo: given(&inputs.therock_repository),
-        pr: None,
-        max_age_hours: given(&inputs.max_age_hours),
-    };
+    let st = if mode == Mode::Compare || mode == Mode::Latest { None } else { Some(start(inputs, ev, env, mode)?) };
     let command = match mode {
-        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), require }),
-        Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id: given(&inputs.run_id), walk, require }),
-        Mode::Fetch => RawCommand::Fetch(FetchRaw {
-            commit,
-            run_id: given(&inputs.run_id),
-            // By run id the run is used as it is; by commit the baseline walk finds one.
-            baseline: given(&inputs.run_id).is_none(),
-            walk,
-            require,
-            output_dir: Some(output_dir.display().to_string()),
-            fetch: FetchOptsRaw {
-                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
-                no_verify: !verify,
-                ..FetchOptsRaw::default()
-            },
-        }),
-        Mode::Compare => {
-            if given(&inputs.compare_to).is_none() {
-                return Err("input 'compare-to' is required in compare mode".into());
-            }
-            RawCommand::Compare(CompareRaw {
-                from: given(&inputs.commit),
-                from_run_id: given(&inputs.run_id),
-                to: given(&inputs.compare_to),
-                ..CompareRaw::default()
-            })
-        }
+        Mode::Compare => RawCommand::Compare(compare(inputs)?),
+        Mode::Latest => latest(inputs, require)?,
+        _ => lookup(inputs, ev, env, (mode, st.as_ref().and_then(|s| s.commit.clone())), require, (verify, dry_run))?,
     };
     let common = Common {
         repo: given(&inputs.repository).or_else(|| env.repository.clone()),
         artifact_group: given(&inputs.artifact_group).into_iter().collect(),
         amdgpu_target: given(&inputs.amdgpu_targets).into_iter().collect(),
-        platform: Some(given(&inputs.platform).unwrap_or_else(|| "linux".into())),
+        platform: Some(platform(inputs, env)),
         workflow: given(&inputs.workflow),
         json: true,
+        git_ref: st.as_ref().and_then(|s| s.git_ref.clone()),
+        default_branch_head: st.is_some_and(|s| s.default_branch_head),
     };
     Ok((Raw { common, command, token: given(&inputs.github_token) }, Choices { if_not_found }))
+}
+
+/// Mode `latest`: the newest commit of `branch` (or `ref`) with artifacts.
+fn latest(inputs: &Inputs, require: RequireRaw) -> Result<RawCommand, String> {
+    if let Some(n) = ["commit", "run-id", "pr"].iter().zip([&inputs.commit, &inputs.run_id, &inputs.pr]).find(|(_, v)| given(v).is_some()).map(|(n, _)| n) {
+        return Err(format!(
+            "input '{n}' names one commit; mode latest finds the newest one on a branch: give input 'branch' (or 'ref') instead, or use mode find"
+        ));
+    }
+    if given(&inputs.branch).is_some() && given(&inputs.git_ref).is_some() {
+        return Err("inputs 'branch' and 'ref' both name the branch of mode latest: give only 'branch'".into());
+    }
+    let branch = given(&inputs.branch).or_else(|| given(&inputs.git_ref));
+    Ok(RawCommand::Latest(LatestRaw { branch, max_commits: given(&inputs.max_commits), require }))
+}
+
+/// Modes `find`, `baseline` and `fetch`, about `commit` (or the ref in `Common`).
+fn lookup(
+    inputs: &Inputs,
+    ev: &PrEvent,
+    env: &RunnerEnv,
+    (mode, commit): (Mode, Option<String>),
+    require: RequireRaw,
+    (verify, dry_run): (bool, bool),
+) -> Result<RawCommand, String> {
+    if mode == Mode::Find && given(&inputs.pr).is_some() {
+        return Err("input 'pr' works in modes baseline and fetch (find looks up one commit: give input 'commit' or 'ref')".into());
+    }
+    let walk = WalkRaw {
+        // A branch named is also the branch walked; else the pull request's base.
+        base_branch: given(&inputs.base_branch).or_else(|| given(&inputs.branch)).or_else(|| ev.base_ref.clone()),
+        max_commits: given(&inputs.max_commits),
+        therock_repo: given(&inputs.therock_repository),
+        pr: given(&inputs.pr),
+        max_age_hours: given(&inputs.max_age_hours),
+    };
+    let run_id = given(&inputs.run_id);
+    Ok(match mode {
+        Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require }),
+        Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id, walk, require }),
+        _ => RawCommand::Fetch(FetchRaw {
+            commit,
+            // By run id the run is used as it is; by commit the baseline walk finds one.
+            baseline: run_id.is_none(),
+            run_id,
+            walk,
+            require,
+            output_dir: Some(output_dir(inputs, env).display().to_string()),
+            fetch: FetchOptsRaw {
+                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
+                no_verify: !verify,
+                dry_run,
+                ..FetchOptsRaw::default()
+            },
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(pairs: &[(&str, &str)]) -> Inputs {
+        let mut m: serde_json::Map<String, serde_json::Value> =
+            [("artifact-group", "gfx94X-dcgpu"), ("repository", "ROCm/TheRock")].iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();
+        for (k, v) in pairs {
+            m.insert(k.to_string(), (*v).into());
+        }
+        serde_json::from_value(serde_json::Value::Object(m)).unwrap()
+    }
+
+    fn env(os: &str) -> RunnerEnv {
+        RunnerEnv { repository: Some("ROCm/TheRock".into()), sha: Some("a".repeat(40)), os: Some(os.into()), ..RunnerEnv::default() }
+    }
+
+    #[test]
+    fn platform_defaults_to_the_runners_os() {
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &env("Windows")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("windows"));
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &env("macOS")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("linux"));
+        let (raw, _) = to_raw(&inputs(&[("platform", "linux")]), &PrEvent::default(), &env("Windows")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("linux"));
+    }
+
+    #[test]
+    fn another_repository_starts_from_its_default_branch_not_the_callers_sha() {
+        let e = RunnerEnv { repository: Some("me/app".into()), ..env("Linux") };
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &e).unwrap();
+        assert!(raw.common.default_branch_head);
+        assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.is_none()));
+        assert!(to_raw(&inputs(&[("mode", "find")]), &PrEvent::default(), &e).is_err_and(|m| m.contains("'commit', 'ref' or 'run-id'")));
+        let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.as_deref() == Some(&*"a".repeat(40))), "its own repository: GITHUB_SHA");
+    }
+
+    #[test]
+    fn one_input_names_the_commit_and_a_branch_is_a_ref() {
+        let both = to_raw(&inputs(&[("commit", "abcdef1"), ("ref", "v1")]), &PrEvent::default(), &env("Linux"));
+        assert!(both.is_err_and(|m| m.contains("'commit', 'ref'")));
+        let (raw, _) = to_raw(&inputs(&[("branch", "release/7.1")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert_eq!(raw.common.git_ref.as_deref(), Some("heads/release/7.1"));
+        assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.is_none() && f.walk.base_branch.as_deref() == Some("release/7.1")));
+        let (raw, _) = to_raw(&inputs(&[("mode", "latest"), ("ref", "release/7.1")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert!(matches!(&raw.command, RawCommand::Latest(l) if l.branch.as_deref() == Some("release/7.1")));
+    }
+
+    #[test]
+    fn compare_takes_from_and_to_and_the_older_names() {
+        let (raw, _) = to_raw(&inputs(&[("mode", "compare"), ("commit", "abcdef1"), ("compare-to", "abcdef2")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert!(matches!(&raw.command, RawCommand::Compare(c) if c.from.as_deref() == Some("abcdef1") && c.to.as_deref() == Some("abcdef2")));
+        let clash = to_raw(&inputs(&[("mode", "compare"), ("from", "abcdef1"), ("commit", "abcdef3"), ("to", "abcdef2")]), &PrEvent::default(), &env("Linux"));
+        assert!(clash.is_err_and(|m| m.contains("'from' and 'commit'")));
+    }
 }

@@ -4,6 +4,7 @@
 
 mod commands;
 mod inputs;
+mod words;
 
 use std::path::PathBuf;
 
@@ -43,7 +44,27 @@ fn outputs(o: &Outcome, doc: &serde_json::Value) -> Vec<(&'static str, String)> 
     if let Some(c) = doc.get("comparison") {
         v.push(("comparison", c.to_string()));
     }
+    // What a baseline substituted: the commit asked about, why the baseline and how far back.
+    if let Some(b) = o.baseline() {
+        v.push(("head-commit", b.commit.clone()));
+        v.push(("reason", b.reason.map(|r| r.as_str().to_string()).unwrap_or_default()));
+        v.push(("distance", b.distance.map(|d| d.to_string()).unwrap_or_default()));
+    } else if let Some(c) = o.resolved().and_then(|f| f.commit.clone()) {
+        v.push(("head-commit", c));
+    }
     v
+}
+
+/// A step that cannot run or failed: `found=false`, the message as `error-message` and in the
+/// step summary, then `::error::`.
+fn refuse(msg: &str, env: &RunnerEnv) -> ExitStatus {
+    if let Some(o) = &env.output {
+        let _ = append(o, &format!("{}{}", output_block("found", "false"), output_block("error-message", msg)), "GITHUB_OUTPUT");
+    }
+    if let Some(s) = &env.summary {
+        let _ = append(s, &report::markdown::error_summary(msg), "GITHUB_STEP_SUMMARY");
+    }
+    fail(msg)
 }
 
 pub async fn main() -> ExitStatus {
@@ -66,20 +87,21 @@ pub async fn main() -> ExitStatus {
     if let Some((source, _)) = tokens.iter().find(|(_, t)| t.as_deref().is_some_and(|t| t.trim().contains(['\n', '\r']))) {
         return fail(&format!("the GitHub token in {source} holds a line break; pass the token alone"));
     }
+    let token_source = tokens.iter().find(|(_, t)| t.as_deref().is_some_and(|t| !t.trim().is_empty())).map(|(s, _)| *s);
     let env = RunnerEnv::from_env();
     let event_name = std::env::var("GITHUB_EVENT_NAME").unwrap_or_default();
     let ev = match read_event(&event_name, std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from).as_deref()) {
         Ok(e) => e,
-        Err(e) => return fail(&format!("{e:#}")),
+        Err(e) => return refuse(&format!("{e:#}"), &env),
     };
     let (raw, choices) = match inputs::to_raw(&inputs, &ev, &env) {
         Ok(x) => x,
-        Err(e) => return fail(&e),
+        Err(e) => return refuse(&e, &env),
     };
     let facts = Facts::gather(&raw, None);
     let cfg = match Config::build(raw, facts) {
         Ok(c) => c,
-        Err(e) => return fail(&e.worded(Front::Action)),
+        Err(e) => return refuse(&words::in_action_terms(&e.worded(Front::Action)), &env),
     };
     if let Some(o) = &env.output {
         if let Err(e) = append(o, "", "GITHUB_OUTPUT") {
@@ -99,26 +121,20 @@ pub async fn main() -> ExitStatus {
     println!("::endgroup::");
     let outcome = match result {
         Ok(o) => o,
-        Err(e) => return failed(&e, &env),
+        Err(e) => return failed(&e, &env, token_source),
     };
     report_outcome(&outcome, &env, &server_url, choices.if_not_found)
 }
 
 /// A run that failed: `found=false` and the error in the summary; a signal only says so.
-fn failed(e: &anyhow::Error, env: &RunnerEnv) -> ExitStatus {
-    let msg = format!("{e:#}");
+fn failed(e: &anyhow::Error, env: &RunnerEnv, token_source: Option<&str>) -> ExitStatus {
+    let msg = words::failure(e, token_source);
     let status = exit::classify(e);
     if let ExitStatus::Interrupted(_) = status {
         println!("::error::{}", escape_data(&msg));
         return status;
     }
-    if let Some(o) = &env.output {
-        let _ = append(o, &output_block("found", "false"), "GITHUB_OUTPUT");
-    }
-    if let Some(s) = &env.summary {
-        let _ = append(s, &report::markdown::error_summary(&msg), "GITHUB_STEP_SUMMARY");
-    }
-    fail(&msg)
+    refuse(&msg, env)
 }
 
 fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_found: IfNotFound) -> ExitStatus {
@@ -149,7 +165,10 @@ fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_f
     if outcome.found() {
         return ExitStatus::Found;
     }
-    let msg = outcome.message().unwrap_or_else(|| "no artifacts found".into());
+    let msg = words::in_action_terms(&outcome.message().unwrap_or_else(|| "no artifacts found".into()));
+    if let Some(o) = &env.output {
+        let _ = append(o, &output_block("error-message", &msg), "GITHUB_OUTPUT");
+    }
     match if_not_found {
         IfNotFound::Fail => {
             println!("::error::{}", escape_data(&msg));

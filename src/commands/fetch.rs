@@ -64,6 +64,10 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
         return Ok(Fetched { resolved, result: FetchResult::NotFound });
     }
     let planned = fetch::plan(found, &opts.pick);
+    if let (Some(b), false) = (resolved.baseline(), planned.is_empty()) {
+        // Said before the download: the archives about to arrive are another commit's.
+        crate::say!("{}", (app.explain)(b).trim_end());
+    }
     let result = if planned.is_empty() {
         FetchResult::NothingSelected
     } else if opts.dry_run {

@@ -33,6 +33,9 @@ pub struct App {
     loc: Locator,
     /// A command's own stdout goes to stderr (stdout holds one JSON document, or the action's text).
     quiet_stdout: bool,
+    /// Words a baseline's substitution (report's, handed in by the app): `fetch --baseline`
+    /// says it before downloading.
+    pub explain: fn(&Baseline) -> String,
 }
 
 impl App {
@@ -49,7 +52,7 @@ impl App {
         let gh = GitHub::new(github::api_base_from_env(), token, patience)?;
         let s3 = S3::from_env(RetryPolicy::s3(t.backoff)).await.context("could not set up the S3 client")?;
         let loc = Locator::new(s3, cfg.query.platform, cfg.release.clone());
-        Ok(App { cfg, gh, loc, quiet_stdout })
+        Ok(App { cfg, gh, loc, quiet_stdout, explain: |_| String::new() })
     }
 
     pub fn resolver(&self) -> Resolver<'_> {

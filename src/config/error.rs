@@ -81,8 +81,13 @@ impl Field {
     pub fn input(self) -> Option<&'static str> {
         Some(match self {
             Field::Repo => "repository",
-            Field::Commit | Field::From => "commit",
-            Field::RunId | Field::FromRunId => "run-id",
+            Field::Commit => "commit",
+            Field::RunId => "run-id",
+            Field::From => "from",
+            Field::FromRunId => "from-run-id",
+            Field::ToRunId => "to-run-id",
+            Field::Branch => "branch",
+            Field::Pr => "pr",
             Field::ArtifactGroup => "artifact-group",
             Field::AmdgpuTarget => "amdgpu-targets",
             Field::Platform => "platform",
@@ -95,7 +100,7 @@ impl Field {
             Field::Include => "include",
             Field::Exclude => "exclude",
             Field::Extract => "extract",
-            Field::To => "compare-to",
+            Field::To => "to",
             _ => return None,
         })
     }

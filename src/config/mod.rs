@@ -29,6 +29,9 @@ pub enum Subject {
     },
     RunId(u64),
     Pr(u64),
+    /// A ref GitHub resolves: a branch, then a tag, then a commit (the action's `ref` and
+    /// `branch` inputs); `None` is the head of the repository's default branch.
+    Ref(Option<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

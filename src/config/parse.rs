@@ -152,6 +152,27 @@ fn subject(commit_raw: &Option<String>, run_id: &Option<String>, pr: Option<&Str
     }
 }
 
+/// `subject`, or the ref the action named (`ref`, `branch`, a foreign repository's default
+/// branch) when no commit, run or pull request is given.
+fn subject_of(
+    raw: &Raw,
+    commit_raw: &Option<String>,
+    run_id: &Option<String>,
+    pr: Option<&String>,
+    checkout: Option<&CheckoutFacts>,
+) -> Result<Subject, ConfigError> {
+    let named = given(commit_raw).is_some() || given(run_id).is_some() || pr.is_some_and(|p| !p.trim().is_empty());
+    if !named {
+        if let Some(r) = given(&raw.common.git_ref) {
+            return Ok(Subject::Ref(Some(r)));
+        }
+        if raw.common.default_branch_head {
+            return Ok(Subject::Ref(None));
+        }
+    }
+    subject(commit_raw, run_id, pr, checkout)
+}
+
 fn max_commits(m: &Option<String>) -> Result<usize, ConfigError> {
     match given(m) {
         Some(m) => {
@@ -246,14 +267,14 @@ fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
 /// The command and its options.
 pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, platform: Platform) -> Result<Command, ConfigError> {
     Ok(match &raw.command {
-        RawCommand::Find(f) => Command::Find(subject(&f.commit, &f.run_id, None, checkout)?),
+        RawCommand::Find(f) => Command::Find(subject_of(raw, &f.commit, &f.run_id, None, checkout)?),
         RawCommand::Latest(l) => {
             branch(&l.branch, Field::Branch)?;
             Command::Latest { branch: given(&l.branch), max_commits: max_commits(&l.max_commits)? }
         }
-        RawCommand::Baseline(b) => Command::Baseline(subject(&b.commit, &b.run_id, b.walk.pr.as_ref(), checkout)?, walk(&b.walk)?),
+        RawCommand::Baseline(b) => Command::Baseline(subject_of(raw, &b.commit, &b.run_id, b.walk.pr.as_ref(), checkout)?, walk(&b.walk)?),
         RawCommand::Fetch(f) => {
-            let subject = subject(&f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
+            let subject = subject_of(raw, &f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
             let walk = walk(&f.walk)?;
             let options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
             let source = if f.baseline { Source::Baseline(subject, walk) } else { Source::Find(subject) };

@@ -26,6 +26,14 @@ pub struct Common {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// A ref GitHub resolves (branch, then tag, then commit) when no commit, run or pull request
+    /// is given: the action's `ref` and `branch` inputs.
+    #[arg(skip)]
+    pub git_ref: Option<String>,
+    /// With nothing else given: the head of the repository's default branch (the action, for a
+    /// repository other than the workflow's own).
+    #[arg(skip)]
+    pub default_branch_head: bool,
 }
 
 /// How far and where a baseline walk goes.
@@ -282,6 +290,9 @@ impl Raw {
     /// given)? Only then is git asked about it: a fetch by run id runs no git at all.
     pub fn wants_head(&self) -> bool {
         let given = |o: &Option<String>| super::given(o).is_some();
+        if given(&self.common.git_ref) || self.common.default_branch_head {
+            return false;
+        }
         match &self.command {
             RawCommand::Find(f) => !given(&f.commit) && !given(&f.run_id),
             RawCommand::Latest(_) => false,

@@ -69,9 +69,34 @@ pub fn is_hex_commitish(s: &str) -> bool {
     hex_of_len(s, 7..=usize::MAX)
 }
 
+/// What GitHub's commits endpoint is asked, in order, for a ref a user names: a branch, then a
+/// tag, then a commit (dawidd6/action-download-artifact's order). A full SHA is only a commit;
+/// a qualified name (`heads/x`, `refs/tags/v1`) is only what it says.
+pub fn ref_candidates(name: &str) -> Vec<String> {
+    let name = name.trim();
+    let bare = name.strip_prefix("refs/").unwrap_or(name);
+    if bare.starts_with("heads/") || bare.starts_with("tags/") {
+        return vec![bare.to_string()];
+    }
+    if hex_of_len(name, 40..=40) {
+        return vec![name.to_ascii_lowercase()];
+    }
+    vec![format!("heads/{name}"), format!("tags/{name}"), name.to_string()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ref_is_tried_as_a_branch_then_a_tag_then_a_commit() {
+        assert_eq!(ref_candidates("release/7.1"), ["heads/release/7.1", "tags/release/7.1", "release/7.1"]);
+        assert_eq!(ref_candidates("abc1234"), ["heads/abc1234", "tags/abc1234", "abc1234"], "short hex can be a branch name");
+        let full = "A".repeat(40);
+        assert_eq!(ref_candidates(&full), ["a".repeat(40)], "a full SHA is only a commit");
+        assert_eq!(ref_candidates("refs/tags/v1"), ["tags/v1"]);
+        assert_eq!(ref_candidates("heads/main"), ["heads/main"]);
+    }
 
     #[test]
     fn full_shas_parse_lowercase_and_abbreviations_do_not() {

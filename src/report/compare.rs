@@ -151,6 +151,7 @@ fn side_name(s: &Subject) -> String {
         Subject::Commit { sha, .. } => short_sha(sha).to_string(),
         Subject::RunId(id) => format!("run {id}"),
         Subject::Pr(n) => format!("PR #{n}"),
+        Subject::Ref(name) => name.clone().unwrap_or_else(|| "the default branch".into()),
     }
 }
 

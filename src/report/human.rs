@@ -41,6 +41,18 @@ fn hit(h: &Hit) -> String {
 }
 
 pub fn baseline(b: &Baseline) -> String {
+    let mut out = substitution(b);
+    if b.found.found() {
+        out.push('\n');
+        out.push_str(&found(&b.found));
+    }
+    out
+}
+
+/// Why the baseline stands in for the commit asked about: the pin or merge-base, the commits
+/// rejected on the way, and the baseline with its reason and distance (`baseline`, and `fetch
+/// --baseline` before it downloads).
+pub fn substitution(b: &Baseline) -> String {
     let mut out = String::new();
     if let Some(pin) = &b.therock_ref {
         out.push_str(&format!("{} pins {} {} (from {})\n", short_sha(&b.commit), b.found.repo.full(), pin, super::pin_source(b).unwrap_or_else(|| "?".into())));
@@ -56,14 +68,13 @@ pub fn baseline(b: &Baseline) -> String {
     }
     if b.found.found() {
         out.push_str(&format!(
-            "Baseline for {}: {} {} (reason: {}, distance: {})\n\n",
+            "Baseline for {}: {} {} (reason: {}, distance: {})\n",
             short_sha(&b.commit),
             b.found.repo.full(),
             b.found.commit.as_deref().unwrap_or("?"),
             b.reason.map_or("?", |r| r.as_str()),
             b.distance.unwrap_or(0)
         ));
-        out.push_str(&found(&b.found));
     }
     out
 }

@@ -16,6 +16,9 @@ pub fn head(f: &Found, b: Option<&Baseline>) -> String {
                 md.push_str(&format!("- Its newest run built against TheRock {} instead\n", code(built)));
             }
         }
+        for r in b.looked_at.iter().take(50) {
+            md.push_str(&format!("- Rejected {} (distance {}): {}\n", code(crate::domain::run::short_sha(&r.commit)), r.distance, text(&r.reason())));
+        }
         if f.found() {
             md.push_str(&format!(
                 "- Baseline: {} in {} (reason **{}**, distance {})\n",

@@ -35,6 +35,8 @@ pub enum Missing {
     Pull { repo: Repo, number: u64 },
     #[error("repository {repo} does not exist on GitHub (or the token cannot see it)")]
     Repo { repo: Repo },
+    #[error("{name} is neither a branch, a tag nor a commit of {repo}")]
+    Ref { repo: Repo, name: String },
     #[error("branch {branch} does not exist in {repo}")]
     Branch { repo: Repo, branch: String },
     #[error("base branch {branch} does not exist in {repo}")]

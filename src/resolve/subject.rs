@@ -51,5 +51,23 @@ pub(super) async fn commit_of(r: &Resolver<'_>, repo: &Repo, subject: &Subject) 
             let pull = pull_head(r, repo, *n).await?;
             SubjectCommit { pr_base: Some(pull.base_ref), ..plain(pull.sha) }
         }
+        Subject::Ref(name) => plain(ref_commit(r, repo, name.as_deref()).await?),
     })
+}
+
+/// The commit a ref names: tried as a branch, then a tag, then a commit; no name is the head of
+/// the repository's default branch.
+async fn ref_commit(r: &Resolver<'_>, repo: &Repo, name: Option<&str>) -> Result<String, ResolveError> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => format!("heads/{}", r.runs.default_branch(repo).await.or_missing(|| Missing::Repo { repo: repo.clone() })?),
+    };
+    for candidate in crate::domain::sha::ref_candidates(&name) {
+        match r.runs.commit(repo, &candidate).await {
+            Ok(c) => return Ok(c.sha),
+            Err(e) if e.is_missing() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Missing::Ref { repo: repo.clone(), name }.into())
 }

@@ -202,6 +202,14 @@ async fn pull_request_fetches_the_baseline() {
     assert_eq!(results["status"], "found");
     assert_eq!(results["commit"], head, "the PR head from the payload, not GITHUB_SHA");
     assert_eq!(results["reason"], "ancestor");
+    // The substitution, in outputs and before the download (issue 24 item 3).
+    assert_eq!(out["head-commit"], head, "the commit asked about");
+    assert_eq!(out["reason"], "ancestor");
+    assert_eq!(out["distance"], results["distance"].to_string());
+    let err = stderr(&o);
+    let said = err.find(&format!("Baseline for {}: {THEROCK} {mb} (reason: ancestor", &head[..12]));
+    assert!(said.is_some() && said < err.find("fetched 2 archives"), "said before the download: {err}");
+    assert!(!out.contains_key("error-message") || out["error-message"].is_empty());
     let od = PathBuf::from(&out["output-dir"]);
     assert_eq!(od, std::fs::canonicalize(r.ws.join("deps")).unwrap());
     assert!(od.join("share/blas/gfx942.txt").is_file());
@@ -373,5 +381,216 @@ async fn a_token_without_actions_read_gets_one_sentence_naming_the_permission() 
     assert!(!err[0].contains("%0A"), "one sentence: {}", err[0]);
     let summary = r.summary();
     assert!(summary.contains("actions: read") && summary.contains("permissions:"), "{summary}");
+    assert!(!err[0].contains("pull-requests"), "the action reads no pull request here: {}", err[0]);
     assert_eq!(request_count(&bed.gh).await, 1, "a missing permission is not retried");
+}
+
+/// The mocks of a baseline walk in ROCm/TheRock from `head`: merge-base `mb` with main, whose
+/// run `run` holds the group.
+async fn mount_walk(bed: &Bed, head: &str, mb: &str, run: u64) {
+    mount_commit_runs(&bed.gh, THEROCK, WF, head, &[]).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/compare/main...{head}")))
+        .respond_with(ok_json(json!({"merge_base_commit": commit_json(mb, &[], "2026-08-01T00:00:00Z")})))
+        .mount(&bed.gh)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits")))
+        .and(query_param("sha", mb))
+        .respond_with(ok_json(json!([commit_json(mb, &[], "2026-08-01T00:00:00Z")])))
+        .mount(&bed.gh)
+        .await;
+    let mut r = RunSpec::ok(run, mb, THEROCK, WF);
+    r.created_at = "2026-08-01T00:10:00Z".into();
+    mount_branch_runs(&bed.gh, THEROCK, WF, &[run_json(&r)]).await;
+    put_group(bed, run);
+}
+
+async fn mount_ref(bed: &Bed, repo: &str, name: &str, sha: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/commits/{name}")))
+        .respond_with(ok_json(commit_json(sha, &[], "2026-08-01T00:00:00Z")))
+        .mount(&bed.gh)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ref_is_tried_as_a_branch_then_a_tag_then_a_commit() {
+    let bed = Bed::new().await;
+    let c = sha(60);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(6001, &c, THEROCK, WF))]).await;
+    put_group(&bed, 6001);
+    // No branch v7 (the bed answers 404), a tag v7.
+    mount_ref(&bed, THEROCK, "tags/v7", &c).await;
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(61));
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu").input("ref", "v7");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    assert_eq!((out["found"].as_str(), out["commit"].as_str(), out["head-commit"].as_str()), ("true", c.as_str(), c.as_str()));
+    let asked: Vec<String> = bed.gh.received_requests().await.unwrap().iter().map(|q| q.url.path().to_string()).filter(|p| p.contains("/commits/")).collect();
+    assert_eq!(asked, [format!("/repos/{THEROCK}/commits/heads/v7"), format!("/repos/{THEROCK}/commits/tags/v7")], "the branch first, then the tag");
+
+    // A name that is nothing: one sentence saying so.
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(61));
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu").input("ref", "nope");
+    let o = r.run().await;
+    let so = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 2, "{so}");
+    assert!(so.contains(&format!("::error::nope is neither a branch, a tag nor a commit of {THEROCK}")), "{so}");
+    assert_eq!(r.outputs()["found"], "false");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_mode_takes_the_newest_commit_of_a_branch() {
+    let bed = Bed::new().await;
+    let shas = history(700, 3);
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits")))
+        .and(query_param("sha", "release/7.1"))
+        .respond_with(ok_json(json!(shas.iter().enumerate().map(|(i, s)| commit_json(s, &[], &format!("2026-08-15T20:5{}:00Z", 9 - i))).collect::<Vec<_>>())))
+        .mount(&bed.gh)
+        .await;
+    let runs = [run_json(&main_run(7001, &shas, 0, "in_progress", None)), run_json(&main_run(7002, &shas, 1, "completed", Some("success")))];
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs")))
+        .and(query_param("branch", "release/7.1"))
+        .respond_with(ok_json(runs_page(&runs, 2)))
+        .mount(&bed.gh)
+        .await;
+    put_group(&bed, 7002);
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(1));
+    r.input("mode", "latest").input("artifact-group", "gfx94X-dcgpu").input("branch", "release/7.1");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    assert_eq!((out["found"].as_str(), out["commit"].as_str(), out["run-id"].as_str()), ("true", shas[1].as_str(), "7002"));
+
+    // `commit` is one commit, not a branch: the step says so and what to give.
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(1));
+    r.input("mode", "latest").input("artifact-group", "gfx94X-dcgpu").input("commit", &shas[0]);
+    let so = String::from_utf8_lossy(&r.run().await.stdout).to_string();
+    assert!(so.contains("::error::input 'commit' names one commit; mode latest") && so.contains("'branch'"), "{so}");
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(1));
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu").input("commit", "main");
+    let so = String::from_utf8_lossy(&r.run().await.stdout).to_string();
+    assert!(so.contains("::error::input 'commit' is 'main', which is not a commit SHA") && so.contains("ref: main") && so.contains("branch: main"), "{so}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_repository_never_takes_the_callers_sha() {
+    let bed = Bed::new().await;
+    let caller = "someone/app";
+    let (head, mb) = (sha(80), sha(81));
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}")))
+        .respond_with(ok_json(json!({"full_name": THEROCK, "default_branch": "main"})))
+        .mount(&bed.gh)
+        .await;
+    mount_ref(&bed, THEROCK, "heads/main", &head).await;
+    mount_walk(&bed, &head, &mb, 8001).await;
+    // baseline (and fetch): from the head of the repository's default branch.
+    let mut r = Runner::new(&bed, caller, "push", json!({}), &sha(89));
+    r.input("mode", "baseline").input("repository", THEROCK).input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    assert_eq!((out["head-commit"].as_str(), out["commit"].as_str(), out["run-id"].as_str()), (head.as_str(), mb.as_str(), "8001"));
+    let asked = bed.gh.received_requests().await.unwrap();
+    assert!(!asked.iter().any(|q| q.url.to_string().contains(&sha(89))), "GITHUB_SHA is the caller's: never asked about");
+    // find: one commit, so it must be named.
+    let mut r = Runner::new(&bed, caller, "push", json!({}), &sha(89));
+    r.input("mode", "find").input("repository", THEROCK).input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    let so = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 2, "{so}");
+    assert!(so.contains(&format!("::error::input 'repository' names {THEROCK}, not this workflow's repository {caller}")) && so.contains("'ref'"), "{so}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_errors_fail_like_runtime_errors() {
+    let bed = Bed::new().await;
+    for (k, v, culprit) in [("artifact-group", "", "'artifact-group'"), ("mode", "explode", "'mode'"), ("platform", "beos", "'platform'")] {
+        let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(90));
+        r.input("artifact-group", "gfx94X-dcgpu").input(k, v);
+        let o = r.run().await;
+        assert_eq!(code(&o), 2, "{k}");
+        let out = r.outputs();
+        assert_eq!(out.get("found").map(String::as_str), Some("false"), "{k}: {out:?}");
+        assert!(out["error-message"].contains(culprit), "{k}: {out:?}");
+        assert!(r.summary().contains("**Error:**") && r.summary().contains(culprit), "{k}: {}", r.summary());
+    }
+    assert_eq!(request_count(&bed.gh).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_names_where_it_came_from() {
+    let bed = Bed::new().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/actions/workflows/{WF}/runs")))
+        .respond_with(wiremock::ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials", "status": "401"})))
+        .mount(&bed.gh)
+        .await;
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &sha(91));
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    let so = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(code(&o), 2, "{so}");
+    let err = so.lines().find(|l| l.starts_with("::error::")).unwrap_or_else(|| panic!("{so}"));
+    assert!(err.contains("Bad credentials") && err.contains("token of input 'github-token'") && err.contains("expired"), "{err}");
+    assert!(r.outputs()["error-message"].contains("input 'github-token'"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advice_is_in_the_actions_terms_and_dry_run_downloads_nothing() {
+    let bed = Bed::new().await;
+    let c = sha(92);
+    mount_run(&bed.gh, THEROCK, &run_json(&RunSpec::ok(9201, &c, THEROCK, WF))).await;
+    put_group(&bed, 9201);
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+    r.input("run-id", "9201").input("artifact-group", "gfx94X-dcgpu").input("output-dir", "/usr");
+    let so = String::from_utf8_lossy(&r.run().await.stdout).to_string();
+    let err = so.lines().find(|l| l.starts_with("::error::")).unwrap_or_else(|| panic!("{so}"));
+    assert!(err.contains("system directory") && !err.contains("--force") && err.contains("input 'output-dir'"), "{err}");
+
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+    r.input("run-id", "9201").input("artifact-group", "gfx94X-dcgpu").input("include", "nothing-matches");
+    let so = String::from_utf8_lossy(&r.run().await.stdout).to_string();
+    assert!(so.contains("::error::the 'include'/'exclude' inputs selected no archive"), "{so}");
+    assert!(r.outputs()["error-message"].contains("'include'"));
+
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+    r.input("run-id", "9201").input("artifact-group", "gfx94X-dcgpu").input("dry-run", "true");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let results: Value = serde_json::from_str(&r.outputs()["results"]).unwrap();
+    assert_eq!(results["dry_run"], true);
+    assert!(!r.ws.join("therock-artifacts").exists(), "a dry run writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_follows_the_runner_and_compare_takes_from_and_to() {
+    let bed = Bed::new().await;
+    let (a, b) = (sha(95), sha(96));
+    mount_commit_runs(&bed.gh, THEROCK, WF, &a, &[run_json(&RunSpec::ok(9501, &a, THEROCK, WF))]).await;
+    bed.s3.put_artifact("therock-ci-artifacts", "9501-windows/", "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "w"), true);
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({}), &a);
+    r.env.insert("RUNNER_OS".into(), "Windows".into());
+    r.input("mode", "find").input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert_eq!(r.outputs()["s3-prefix"], "9501-windows/", "a Windows runner fetches Windows builds");
+
+    mount_commit_runs(&bed.gh, THEROCK, WF, &b, &[run_json(&RunSpec::ok(9601, &b, THEROCK, WF))]).await;
+    put_group(&bed, 9501);
+    put_group(&bed, 9601);
+    let mut r = Runner::new(&bed, THEROCK, "workflow_dispatch", json!({}), &b);
+    r.input("mode", "compare").input("from", &a).input("to", &b).input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(r.outputs().contains_key("comparison"));
+    let mut r = Runner::new(&bed, THEROCK, "workflow_dispatch", json!({}), &b);
+    r.input("mode", "compare").input("from", &a).input("artifact-group", "gfx94X-dcgpu");
+    let so = String::from_utf8_lossy(&r.run().await.stdout).to_string();
+    assert!(so.contains("::error::mode compare needs input 'to'"), "{so}");
 }

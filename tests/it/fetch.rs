@@ -515,6 +515,12 @@ async fn fetch_baseline_of_a_super_repo_pin() {
     assert_eq!(d["reason"], "therock-pin");
     assert_eq!(d["output_dir"], std::fs::canonicalize(&out).unwrap().to_str().unwrap());
     assert!(out.join("lib/llvm/bin/clang").is_file());
+    // The substitution is said before the download (issue 24 item 3), as `baseline` says it.
+    let err = stderr(&o);
+    let said = err.find(&format!("Baseline for {}: ROCm/TheRock {pin} (reason: therock-pin, distance: 0)", &c[..12]));
+    let pinned = err.find(&format!("{} pins ROCm/TheRock {pin}", &c[..12]));
+    let fetched = err.find("fetched 2 archives");
+    assert!(said.is_some() && pinned.is_some() && said < fetched, "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

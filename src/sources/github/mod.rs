@@ -19,7 +19,7 @@ pub enum GhError {
     RateLimited { what: String, detail: String },
     #[error("GitHub refused access to {what} (HTTP {status}): {message}")]
     Refused { what: String, status: u16, message: String },
-    #[error("GitHub refused {what} (HTTP 403: {message}): the token lacks the `{permission}` permission; give the job `permissions: {{ actions: read, contents: read, pull-requests: read }}` (a workflow that narrows `permissions:` grants nothing else)")]
+    #[error("GitHub refused {what} (HTTP 403: {message}): the token lacks the `{permission}` permission; give the job `permissions: {{ {} }}` (a workflow that narrows `permissions:` grants nothing else)", permissions_block(permission))]
     NoPermission { what: String, message: String, permission: &'static str },
     #[error("GitHub API failed for {what} after {attempts} attempts: {}", last.as_ref().map(ToString::to_string).unwrap_or_default())]
     Unavailable { what: String, attempts: u32, last: Option<Transient> },
@@ -295,6 +295,16 @@ impl GitHub {
         out.truncate(max_items);
         Ok(out)
     }
+}
+
+/// The `permissions:` a job needs: `actions` and `contents` always, `pull-requests` only when
+/// a pull request is read (a pull request number given, not an event's payload).
+fn permissions_block(refused: &str) -> String {
+    let mut v = vec!["actions: read", "contents: read"];
+    if refused == "pull-requests: read" {
+        v.push(refused);
+    }
+    v.join(", ")
 }
 
 /// The `permissions:` scope a workflow token needs for an API URL.
