@@ -7,14 +7,15 @@
 //! `progress`. This module runs one plan through them.
 
 pub mod cache;
+mod commit;
 pub mod decode;
 pub mod download;
 pub mod error;
 pub mod extract;
 mod job;
-mod journal;
 mod lock;
 mod output;
+mod owner;
 pub mod plan;
 mod progress;
 mod sidecar;
@@ -103,6 +104,10 @@ fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
     let root = dir.clone()?;
     match Cache::open(root.clone()) {
         Ok(c) => Some(Arc::new(c)),
+        Err(e) if cache::is_untrusted(&e) => {
+            crate::say!("warning: the cache directory {} is refused: {e}; fetching without the cache", root.display());
+            None
+        }
         Err(e) => {
             crate::say!("warning: the cache directory {} cannot be written ({e}); fetching without the cache", root.display());
             None
@@ -115,7 +120,9 @@ fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
 /// signal) the others are cancelled and joined (never aborted: an aborted worker would leave its
 /// temporary files behind), and the staging tree is removed.
 pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: PathBuf, limits: Limits) -> Result<FetchReport, FetchError> {
-    let _lock = lock::lock_output(&out_dir).await?;
+    // The key that signs commit journals lives outside the output, in the user's cache directory.
+    let key = commit::Key::load(&opts.cache_dir.clone().unwrap_or_else(crate::config::env_cache_dir));
+    let _lock = lock::lock_output(&out_dir, key.as_ref()).await?;
     let started = Instant::now();
     let total: u64 = planned.iter().map(|p| p.size).sum();
     let staging = out_dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
@@ -140,8 +147,8 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
     let committed = match results {
         Err(e) => Err(e),
         Ok(done) => {
-            let (out, mode, staging) = (out_dir.clone(), opts.extract, staging.clone());
-            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done, &staging).map(|_| done))
+            let (out, mode, staging, key) = (out_dir.clone(), opts.extract, staging.clone(), key.ok());
+            tokio::task::spawn_blocking(move || output::commit(&out, mode, &done, &staging, key).map(|_| done))
                 .await
                 .map_err(|e| FetchError::Worker(e.to_string()))?
         }
