@@ -28,15 +28,17 @@ impl Cache {
     /// else can write it (see `private_dir`); downloads an earlier run left behind when it was
     /// killed are removed.
     pub fn open(root: PathBuf) -> std::io::Result<Self> {
-        private_dir(&root)?;
+        let made = private_dir(&root);
+        // A cache that cannot be written is said to be so first (whoever owns it).
+        let probe = root.join(format!(".probe-{}-{}", std::process::id(), fastrand::u64(..)));
+        let res = std::fs::write(&probe, [0u8; 4096]);
+        let _ = std::fs::remove_file(&probe);
+        res?;
+        made?;
         for d in ["tmp", "refs", "blobs", "blobs/sha256"] {
             own_subdir(&root.join(d))?;
         }
         let tmp = root.join("tmp");
-        let probe = tmp.join(format!("probe-{}-{}", std::process::id(), fastrand::u64(..)));
-        let res = std::fs::write(&probe, [0u8; 4096]);
-        let _ = std::fs::remove_file(&probe);
-        res?;
         remove_orphaned_partials(&tmp);
         Ok(Cache { root })
     }

@@ -100,8 +100,16 @@ pub fn prepare_output(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
 
 /// The cache, unless there is none or it cannot be written: then the fetch streams without it,
 /// and says so naming the directory.
-fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
+fn open_cache(dir: &Option<PathBuf>, out: &Path) -> Option<Arc<Cache>> {
     let root = dir.clone()?;
+    if inside(&root, out) {
+        crate::say!(
+            "warning: the cache directory {} is refused: it lies inside the output directory {}, where an archive's files could replace it; fetching without the cache",
+            root.display(),
+            out.display()
+        );
+        return None;
+    }
     match Cache::open(root.clone()) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) if cache::is_untrusted(&e) => {
@@ -115,13 +123,38 @@ fn open_cache(dir: &Option<PathBuf>) -> Option<Arc<Cache>> {
     }
 }
 
+/// Whether `dir` is `out` or lies inside it (by their real paths, as far as `dir` exists).
+fn inside(dir: &Path, out: &Path) -> bool {
+    let mut probe = dir.to_path_buf();
+    let mut rest = Vec::new();
+    while std::fs::symlink_metadata(&probe).is_err() {
+        match (probe.file_name().map(|n| n.to_os_string()), probe.parent().map(Path::to_path_buf)) {
+            (Some(n), Some(p)) => {
+                rest.push(n);
+                probe = p;
+            }
+            _ => break,
+        }
+    }
+    let real = std::fs::canonicalize(&probe).unwrap_or(probe);
+    let full = rest.iter().rev().fold(real, |acc, n| acc.join(n));
+    full.starts_with(out)
+}
+
 /// Runs `planned` into `out_dir` (already prepared): every archive in parallel, then the commit
 /// into the output. One fetch at a time writes into an output directory. On any failure (or a
 /// signal) the others are cancelled and joined (never aborted: an aborted worker would leave its
 /// temporary files behind), and the staging tree is removed.
 pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: PathBuf, limits: Limits) -> Result<FetchReport, FetchError> {
     // The key that signs commit journals lives outside the output, in the user's cache directory.
-    let key = commit::Key::load(&opts.cache_dir.clone().unwrap_or_else(crate::config::env_cache_dir));
+    let key_dir = opts.cache_dir.clone().unwrap_or_else(crate::config::env_cache_dir);
+    let key = if inside(&key_dir, &out_dir) { Err(std::io::Error::other("it lies inside the output directory")) } else { commit::Key::load(&key_dir) };
+    if let Err(e) = &key {
+        crate::say!(
+            "warning: no key to sign the commit journal with in {} ({e}); a fetch killed during this commit cannot be undone by the next one",
+            key_dir.display()
+        );
+    }
     let _lock = lock::lock_output(&out_dir, key.as_ref()).await?;
     let started = Instant::now();
     let total: u64 = planned.iter().map(|p| p.size).sum();
@@ -129,7 +162,7 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, opts: &FetchOptions, out_dir: P
     let counters = Arc::new(Counters::default());
     let job = Arc::new(Job {
         s3: s3.clone(),
-        cache: open_cache(&opts.cache_dir),
+        cache: open_cache(&opts.cache_dir, &out_dir),
         mode: opts.extract,
         verify: opts.verify,
         staging: staging.clone(),

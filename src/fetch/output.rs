@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
-use super::error::FetchError;
 use super::commit::{is_cross_device, Journal, Key};
+use super::error::FetchError;
 use super::tree;
 use super::FetchedArchive;
 use crate::config::ExtractMode;
@@ -71,11 +71,7 @@ fn landing(out: &Path, mode: ExtractMode, d: &FetchedArchive) -> PathBuf {
 /// On any failure the output is put back as it was.
 pub fn commit(out: &Path, mode: ExtractMode, done: &[FetchedArchive], staging: &Path, key: Option<Key>) -> Result<(), FetchError> {
     let before = escaping_links(out);
-    let journaled = key.is_some();
     let mut j = Journal::new(staging, out, key).map_err(|e| FetchError::io(format!("cannot write the commit journal in {}", staging.display()), e))?;
-    if !journaled {
-        crate::say!("warning: no key to sign the commit journal with (see above); a fetch killed during this commit cannot be undone by the next one");
-    }
     let res = commit_all(&mut j, out, mode, done).and_then(|_| check_links(out, &before, done));
     match res {
         Ok(()) => {
@@ -102,7 +98,8 @@ fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArc
             (ExtractMode::Archives, None, Some(blob)) => j.place_copy(blob, &out.join(&d.filename)).map_err(|e| failed(d, e))?,
             (ExtractMode::Bootstrap, staged, _) => {
                 let stages: Vec<&str> = d.manifest.iter().map(|l| prebuilt_stage(l)).filter(|s| cleared.insert(s.to_string())).collect();
-                j.clear_stages(out, &stages).map_err(|e| FetchError::io(format!("cannot prepare the stage directories of {} in {}", d.filename, out.display()), e))?;
+                j.clear_stages(out, &stages)
+                    .map_err(|e| FetchError::io(format!("cannot prepare the stage directories of {} in {}", d.filename, out.display()), e))?;
                 if let Some(s) = staged {
                     j.merge(s, out).map_err(|e| failed(d, e))?;
                 }

@@ -10,7 +10,7 @@
 use std::io;
 use std::path::{Component, Path};
 
-use super::log::{self, Key, Refused};
+use super::log::{self, Key};
 use super::{forward, undo, Source, Step};
 use crate::fetch::extract::remove_path;
 
@@ -79,7 +79,6 @@ pub fn recover_staging(out: &Path, staging: &Path, key: Result<&Key, &io::Error>
                 }
             }
             Ok(_) => crate::say!("warning: ignored the journal {}: it names paths no commit into {} makes", journal.display(), out.display()),
-            Err(Refused::Unreadable(e)) => crate::say!("warning: ignored the journal {}: {}", journal.display(), Refused::Unreadable(e)),
             Err(why) => crate::say!("warning: ignored the journal {}: {why}", journal.display()),
         }
     }
