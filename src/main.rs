@@ -145,7 +145,11 @@ async fn run_cli(raw: config::Raw) -> ExitCode {
     match outcome {
         Ok(o) => {
             let mut stdout = std::io::stdout().lock();
-            let _ = if json { writeln!(stdout, "{}", report::json::document(&o, &server_url)) } else { write!(stdout, "{}", report::human::text(&o)) };
+            let _ = if json {
+                writeln!(stdout, "{}", report::json::document(&o, &server_url))
+            } else {
+                write!(stdout, "{}", log::escape_controls(&report::human::text(&o)))
+            };
             if let Some(m) = report::message(&o) {
                 crate::say!("{m}");
             }

@@ -408,3 +408,20 @@ async fn a_gnu_sparse_member_is_extracted_and_a_pax_sparse_one_refused_never_dro
     assert_ne!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("sp/stage/GNUSparseFile.0/p.bin") && stderr(&o).contains("sparse"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_from_a_server_are_shown_escaped_on_the_terminal() {
+    use wiremock::{matchers::method, Mock, ResponseTemplate};
+    let bed = Bed::new().await;
+    let c = sha(3101);
+    // An answer whose message would retitle and clear the terminal.
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}2J nope"})))
+        .mount(&bed.gh)
+        .await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &[])).await;
+    assert_ne!(code(&o), 0, "{}", stderr(&o));
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(!out.chars().chain(err.chars()).any(|ch| ch.is_control() && ch != '\n' && ch != '\t'), "raw control characters: {err:?}");
+    assert!(err.contains("\\x1b]0;pwned\\x07"), "{err}");
+}
