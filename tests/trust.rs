@@ -34,6 +34,17 @@ fn snapshot(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A tar builder holding the manifest (one line) as its first member.
+fn with_manifest(line: &str) -> tar::Builder<Vec<u8>> {
+    let mut b = tar::Builder::new(Vec::new());
+    let manifest = format!("{line}\n");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(manifest.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "artifact_manifest.txt", manifest.as_bytes()).unwrap();
+    b
+}
+
 fn chown(p: &Path, uid: u32) {
     std::os::unix::fs::lchown(p, Some(uid), Some(uid)).unwrap();
 }
@@ -288,12 +299,7 @@ fn umask() -> u32 {
 async fn directory_modes_never_come_from_the_archive() {
     let bed = Bed::new().await;
     let c = sha(2601);
-    let mut b = tar::Builder::new(Vec::new());
-    let manifest = b"m/stage\n";
-    let mut h = tar::Header::new_gnu();
-    h.set_size(manifest.len() as u64);
-    h.set_mode(0o644);
-    b.append_data(&mut h, "artifact_manifest.txt", &manifest[..]).unwrap();
+    let mut b = with_manifest("m/stage");
     for (dir, mode) in [("m/stage/open", 0o7777), ("m/stage/setgid", 0o2775), ("m/stage/locked", 0o500)] {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(tar::EntryType::Directory);
@@ -344,12 +350,7 @@ async fn as_root_what_a_fetch_placed_goes_to_the_owner_of_the_output_directory()
 /// An archive whose second member is a GNU sparse file (type 'S') of 8 KiB: 512 bytes of data
 /// at 4 KiB, holes around.
 fn sparse_archive() -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    let manifest = b"sp/stage\n";
-    let mut h = tar::Header::new_gnu();
-    h.set_size(manifest.len() as u64);
-    h.set_mode(0o644);
-    b.append_data(&mut h, "artifact_manifest.txt", &manifest[..]).unwrap();
+    let mut b = with_manifest("sp/stage");
     let mut h = tar::Header::new_gnu();
     h.set_path("sp/stage/lib/sparse.bin").unwrap();
     h.set_entry_type(tar::EntryType::GNUSparse);
@@ -385,12 +386,7 @@ async fn a_gnu_sparse_member_is_extracted_and_a_pax_sparse_one_refused_never_dro
 
     // The PAX form (GNU.sparse.* records, the data behind a map under a placeholder name).
     let c2 = sha(2802);
-    let mut b = tar::Builder::new(Vec::new());
-    let manifest = b"sp/stage\n";
-    let mut h = tar::Header::new_ustar();
-    h.set_size(manifest.len() as u64);
-    h.set_mode(0o644);
-    b.append_data(&mut h, "artifact_manifest.txt", &manifest[..]).unwrap();
+    let mut b = with_manifest("sp/stage");
     b.append_pax_extensions([
         ("GNU.sparse.major", &b"1"[..]),
         ("GNU.sparse.minor", b"0"),

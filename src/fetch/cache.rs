@@ -370,8 +370,8 @@ fn own_subdir(p: &Path) -> io::Result<()> {
             #[cfg(unix)]
             std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
             match b.create(p) {
-                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
-                _ => return own_subdir(p),
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+                _ => own_subdir(p),
             }
         }
         Err(e) => Err(e),
