@@ -110,7 +110,8 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, m
     let mut entries = ar.entries().map_err(rd)?;
     let (text, manifest) = read_manifest(&mut entries, archive)?;
     make_dirs(root).map_err(|e| write_err(archive, root, e))?;
-    let mut x = Extractor { root, layout, archive, manifest, tree: Tree::default(), out: Extracted::default(), max_bytes, members: 0 };
+    let tree = if folds_case(root) { Tree::folding() } else { Tree::default() };
+    let mut x = Extractor { root, layout, archive, manifest, tree, out: Extracted::default(), max_bytes, members: 0 };
     x.out.manifest = x.manifest.iter().map(|c| c.join("/")).collect();
     if layout == Layout::FullWithManifest {
         let at = root.join(MANIFEST);
@@ -173,8 +174,16 @@ impl Extractor<'_> {
         Ok((!rel.is_empty()).then_some(rel))
     }
 
-    /// Refuses a path that passes through a symlink or a file written earlier.
+    /// Refuses a path that passes through a symlink or a file written earlier, or (where the
+    /// file system ignores case) names an earlier path under another spelling.
     fn check_parents(&self, rel: &[String], raw: &Path) -> Result<(), ExtractError> {
+        if let Some(other) = self.tree.case_alias(rel) {
+            return Err(self.unsafe_err(format!(
+                "member '{}' names '{}' under another spelling, and the output's file system ignores case",
+                raw.display(),
+                other.join("/")
+            )));
+        }
         match self.tree.blocked_at(rel) {
             Some((at, Node::Symlink(_))) => Err(self.unsafe_err(format!("member '{}' goes through the symlink '{}'", raw.display(), at.join("/")))),
             Some((at, _)) => Err(self.unsafe_err(format!("member '{}' goes through the file '{}'", raw.display(), at.join("/")))),
@@ -345,6 +354,17 @@ fn escape_why(link: &Path, target: &Path, e: Escape) -> String {
         Escape::Outside | Escape::Absolute => format!("symlink '{}' -> '{}' points outside the output directory", link.display(), target.display()),
         Escape::Loop => format!("symlink '{}' -> '{}' is part of a symlink loop", link.display(), target.display()),
     }
+}
+
+/// Whether the file system of `dir` ignores case (probed with a name of the tool's own).
+fn folds_case(dir: &Path) -> bool {
+    let probe = dir.join(".therock-artifacts-case-probe");
+    if fs::write(&probe, b"").is_err() {
+        return false;
+    }
+    let folds = fs::symlink_metadata(dir.join(".THEROCK-ARTIFACTS-CASE-PROBE")).is_ok();
+    let _ = fs::remove_file(&probe);
+    folds
 }
 
 /// Creates `p` and any missing parents, as 0755 less the umask.
