@@ -155,6 +155,12 @@ pub fn read(path: &Path, out: &Path, key: Result<&Key, &io::Error>) -> Result<Ve
     Ok(steps)
 }
 
+/// Makes the entries of `dirs` (renames into and out of them) durable; best effort. (One
+/// fsync each: a `syncfs` would also wait for every other writer's data on the file system.)
+pub fn sync_dirs<'a>(dirs: impl Iterator<Item = &'a PathBuf>) {
+    dirs.for_each(|d| sync_dir(d));
+}
+
 /// Makes a directory's entries (renames into and out of it) durable; best effort.
 pub fn sync_dir(dir: &Path) {
     #[cfg(unix)]

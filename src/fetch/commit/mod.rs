@@ -152,9 +152,7 @@ impl Journal {
             step_delay();
             take(&step, &mut touched)?;
         }
-        for d in &touched {
-            log::sync_dir(d);
-        }
+        log::sync_dirs(touched.iter());
         Ok(())
     }
 
@@ -207,7 +205,9 @@ impl Journal {
 
     /// Puts the output back as it was.
     pub fn rollback(self) {
-        undo(&self.steps);
+        for k in undo(&self.steps) {
+            crate::say!("warning: cannot put back {k}: it is kept");
+        }
         if let Some(w) = &self.log {
             let _ = std::fs::remove_file(&w.path);
         }
@@ -356,7 +356,7 @@ fn undo(steps: &[Step]) -> Vec<String> {
             Step::Done => false,
         };
     }
-    dirs.iter().for_each(|d| log::sync_dir(d));
+    log::sync_dirs(dirs.iter());
     kept
 }
 
