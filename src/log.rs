@@ -34,11 +34,31 @@ pub fn neutralize(text: &str) -> String {
     out
 }
 
+/// Text with every control character but line breaks and tabs shown escaped (`\x1b`, `\u{9b}`):
+/// commit subjects, server messages and key names are not ours, and an escape sequence in them
+/// would retitle, recolour or clear a terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x80 && c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn guarded(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = escape_controls(text);
     if action_mode() {
-        std::borrow::Cow::Owned(neutralize(text))
+        std::borrow::Cow::Owned(neutralize(&text))
     } else {
-        std::borrow::Cow::Borrowed(text)
+        text
     }
 }
 
@@ -61,6 +81,12 @@ macro_rules! say {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_outside_are_shown_escaped() {
+        assert_eq!(escape_controls("a\x1b]0;pwned\x07b\u{9b}2J\tc\nd"), "a\\x1b]0;pwned\\x07b\\u{9b}2J\tc\nd");
+        assert!(matches!(escape_controls("plain\n"), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn a_line_that_would_be_a_workflow_command_is_shown_not_run() {

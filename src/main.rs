@@ -124,7 +124,13 @@ async fn run(raw: config::Raw) -> ExitStatus {
     let (output, server_url) = (cfg.output, cfg.server_url.clone());
     match app::run(cfg, Front::Cli).await {
         Ok(o) => {
-            print(&report::render(&*o, output, &server_url));
+            let text = report::render(&*o, output, &server_url);
+            // Text from outside (commit subjects, API messages) must not drive the terminal.
+            if output == Output::Json {
+                print(&text);
+            } else {
+                print(&log::escape_controls(&text));
+            }
             if let Some(m) = o.message() {
                 crate::say!("{m}");
             }

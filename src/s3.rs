@@ -216,12 +216,23 @@ impl S3 {
         let mut token: Option<String> = None;
         loop {
             let page = || {
-                let req = self.client.list_objects_v2().bucket(bucket).prefix(prefix).delimiter("/").set_continuation_token(token.clone());
+                let req = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .delimiter("/")
+                    // Keys come URL-encoded: one holding a character XML 1.0 cannot carry (a
+                    // control character) would otherwise make the whole answer unreadable.
+                    .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+                    .set_continuation_token(token.clone());
                 async move { req.send().await.map_err(|e| Self::map_err(bucket, prefix, e)) }
             };
             let resp = self.retrying(page).await?;
+            let encoded = resp.encoding_type() == Some(&aws_sdk_s3::types::EncodingType::Url);
             for o in resp.contents() {
                 let Some(key) = o.key() else { continue };
+                let key = if encoded { url_decoded(key) } else { key.to_string() };
                 let Some(name) = key.strip_prefix(prefix) else { continue };
                 if name.is_empty() || name.contains('/') {
                     continue;
@@ -293,9 +304,37 @@ impl S3 {
     }
 }
 
+/// A key as S3 sends it with `encoding-type=url` (`%XX` escapes, `+` for a space), decoded; an
+/// escape that is not one, or bytes that are not UTF-8, are kept as they came (such a key is no
+/// artifact's name, and is skipped by the name grammar).
+fn url_decoded(key: &str) -> String {
+    let b = key.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => {
+                out.push(u8::from_str_radix(&key[i + 1..i + 3], 16).unwrap_or(b'%'));
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| key.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_encoded_keys_are_decoded() {
+        assert_eq!(url_decoded("123-linux/a%01b_lib_gfx942.tar.zst"), "123-linux/a\u{1}b_lib_gfx942.tar.zst");
+        assert_eq!(url_decoded("x%2By+z%"), "x+y z%");
+        assert_eq!(url_decoded("%zz%4%+1"), "%zz%4% 1");
+    }
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())

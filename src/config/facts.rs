@@ -103,6 +103,12 @@ impl EnvFacts {
     }
 }
 
+/// The cache directory the environment names (where a fetch with `--no-cache` still keeps the
+/// key that signs its commit journals).
+pub fn env_cache_dir() -> PathBuf {
+    cache_dir_from(&|k: &str| env_var(k).filter(|v| !v.trim().is_empty()))
+}
+
 fn cache_dir_from(get: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(d) = get("THEROCK_ARTIFACTS_CACHE") {
         return PathBuf::from(d);
@@ -118,7 +124,18 @@ fn cache_dir_from(get: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(h) = get("HOME") {
         return PathBuf::from(h).join(".cache").join("therock-artifacts");
     }
-    std::env::temp_dir().join("therock-artifacts-cache")
+    // One name per user (the temp directory is everyone's); the cache refuses it, with a
+    // warning, when it is not that user's own.
+    std::env::temp_dir().join(format!("therock-artifacts-cache-{}", user_id()))
+}
+
+/// The effective user id (the user's name where there are no ids).
+fn user_id() -> String {
+    #[cfg(unix)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    return unsafe { libc::geteuid() }.to_string();
+    #[cfg(not(unix))]
+    return std::env::var("USERNAME").unwrap_or_default();
 }
 
 /// Everything `Config::build` needs besides the user's words.

@@ -11,7 +11,7 @@ use regex::Regex;
 use std::path::PathBuf;
 
 pub use error::{ConfigError, Field};
-pub use facts::{Facts, Tunables};
+pub use facts::{env_cache_dir, Facts, Tunables};
 pub use parse::given;
 pub use raw::{Front, Raw, RawCommand};
 

@@ -3,6 +3,7 @@
 //! downloads in progress. A blob appears under its name only once complete and verified.
 
 use sha2::Digest;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::error::FetchError;
@@ -28,16 +29,21 @@ impl Cache {
         Cache { root }
     }
 
-    /// The cache at `root`, if it can be written (a full or read-only disk cannot); downloads
-    /// an earlier run left behind when it was killed are removed.
+    /// The cache at `root`, if it can be written (a full or read-only disk cannot) and no one
+    /// else can write it (see `private_dir`); downloads an earlier run left behind when it was
+    /// killed are removed.
     pub fn open(root: PathBuf) -> std::io::Result<Self> {
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp)?;
-        std::fs::create_dir_all(root.join("blobs").join("sha256"))?;
-        let probe = tmp.join(format!("probe-{}-{}", std::process::id(), fastrand::u64(..)));
+        let made = private_dir(&root);
+        // A cache that cannot be written is said to be so first (whoever owns it).
+        let probe = root.join(format!(".probe-{}-{}", std::process::id(), fastrand::u64(..)));
         let res = std::fs::write(&probe, [0u8; 4096]);
         let _ = std::fs::remove_file(&probe);
         res?;
+        made?;
+        for d in ["tmp", "refs", "blobs", "blobs/sha256"] {
+            own_subdir(&root.join(d))?;
+        }
+        let tmp = root.join("tmp");
         remove_orphaned_partials(&tmp);
         Ok(Cache { root })
     }
@@ -64,7 +70,7 @@ impl Cache {
         let by_ref = || read_ref(&self.reference(k)?).map(|(d, _)| d);
         let digest = expected.cloned().or_else(by_ref)?;
         let blob = self.blob(&digest);
-        blob.is_file().then_some((blob, digest))
+        trusted_file(&blob).then_some((blob, digest))
     }
 
     /// A fresh temporary file for a download in progress, locked while this process lives.
@@ -89,7 +95,7 @@ impl Cache {
     /// neither the sidecar nor the archive. (A changed ETag is another reference.)
     pub fn verified_digest(&self, k: CacheKey<'_>) -> Option<Sha256> {
         let (digest, verified) = read_ref(&self.reference(k)?)?;
-        (verified && self.blob(&digest).is_file()).then_some(digest)
+        (verified && trusted_file(&self.blob(&digest))).then_some(digest)
     }
 
     /// Moves a download into place under its digest and records the object's reference (with
@@ -207,11 +213,21 @@ pub fn choose_victims(mut entries: Vec<Entry>, max_size: Option<u64>, max_age: O
 }
 
 impl Cache {
+    /// `root/sub` when it is a real directory (never a symlink: maintenance must not follow one
+    /// into a directory that is not the cache's).
+    fn real_dir(&self, sub: &str) -> Option<PathBuf> {
+        let d = self.root.join(sub);
+        std::fs::symlink_metadata(&d).is_ok_and(|m| m.is_dir()).then_some(d)
+    }
+
+    /// The blobs: files named by a digest, in a real `blobs/sha256` under a real `blobs`.
     fn entries(&self) -> Vec<Entry> {
-        let Ok(rd) = std::fs::read_dir(self.blobs()) else { return Vec::new() };
+        let Some(dir) = self.real_dir("blobs").and(self.real_dir("blobs/sha256")) else { return Vec::new() };
+        let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
         rd.flatten()
+            .filter(|e| Sha256::parse(&e.file_name().to_string_lossy()).is_some())
             .filter_map(|e| {
-                let m = e.metadata().ok().filter(|m| m.is_file())?;
+                let m = e.metadata().ok().filter(|m| m.is_file())?; // a DirEntry's metadata never follows a link
                 Some(Entry { digest: e.file_name().to_string_lossy().into_owned(), size: m.len(), used: m.modified().map(unix).unwrap_or(0) })
             })
             .collect()
@@ -250,7 +266,9 @@ impl Cache {
         }
         if !dry_run {
             self.remove_dangling_refs();
-            lock::remove_orphaned_partials(&self.root.join("tmp"));
+            if let Some(tmp) = self.real_dir("tmp") {
+                lock::remove_orphaned_partials(&tmp);
+            }
         }
         p.size_after = p.size_before - p.removed.iter().map(|e| e.size).sum::<u64>();
         p
@@ -259,16 +277,22 @@ impl Cache {
     /// Empties the cache (but for blobs in use), leaving it ready for the next fetch.
     pub fn clear(&self) -> Pruned {
         let p = self.prune(Some(0), None, false);
-        for d in ["blobs/sha256", "refs", "tmp"] {
-            let _ = std::fs::create_dir_all(self.root.join(d));
+        for d in ["tmp", "refs", "blobs", "blobs/sha256"] {
+            let _ = own_subdir(&self.root.join(d));
         }
         p
     }
 
-    /// References whose blob is gone.
+    /// References whose blob is gone (only names the cache gives: a digest, or a reference
+    /// being written).
     fn remove_dangling_refs(&self) {
-        let Ok(rd) = std::fs::read_dir(self.root.join("refs")) else { return };
+        let Some(refs) = self.real_dir("refs") else { return };
+        let Ok(rd) = std::fs::read_dir(refs) else { return };
         for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if Sha256::parse(name.split('.').next().unwrap_or_default()).is_none() {
+                continue;
+            }
             if !read_ref(&e.path()).is_some_and(|(d, _)| self.blob(&d).is_file()) {
                 let _ = std::fs::remove_file(e.path());
             }
@@ -279,10 +303,114 @@ impl Cache {
 /// A reference file: the digest it names (only a well-formed one: the text is not ours to
 /// trust as a path) and whether a sidecar vouched for it.
 fn read_ref(path: &Path) -> Option<(Sha256, bool)> {
+    if !trusted_file(path) {
+        return None;
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let mut it = text.split_whitespace();
     let digest = it.next().and_then(Sha256::parse)?;
     Some((digest, it.next() == Some("verified")))
+}
+
+/// A refusal to use a cache directory someone else could write (not a failure to write it).
+#[derive(Debug)]
+pub struct Untrusted(pub String);
+
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Untrusted {}
+
+fn untrusted(why: String) -> io::Error {
+    io::Error::other(Untrusted(why))
+}
+
+/// The effective user id (0 where there is none).
+pub fn euid() -> u32 {
+    #[cfg(unix)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    return unsafe { libc::geteuid() };
+    #[cfg(not(unix))]
+    return 0;
+}
+
+/// Whether only the current user can change what `m` describes: it is theirs and neither its
+/// group nor others may write it.
+fn owned(m: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == euid() && m.mode() & 0o022 == 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        true
+    }
+}
+
+/// A regular file (not a symlink) only the current user can change.
+fn trusted_file(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && owned(&m))
+}
+
+/// Creates `dir` (0700, with any missing parents) and checks nobody but the current user can
+/// change it: a directory (the root may be a symlink the user made) of theirs that neither its
+/// group nor others may write. `Err` (an `Untrusted`) when it is not.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)?;
+    let m = std::fs::metadata(dir)?;
+    if !owned(&m) {
+        return Err(untrusted(format!("{} belongs to another user, or others may write it", dir.display())));
+    }
+    Ok(())
+}
+
+/// `p` a real directory of the current user's (created 0700 when missing); a symlink there is
+/// refused, never followed.
+fn own_subdir(p: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(p) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut b = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            match b.create(p) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+                _ => own_subdir(p),
+            }
+        }
+        Err(e) => Err(e),
+        Ok(m) if m.file_type().is_symlink() => Err(untrusted(format!("{} is a symlink (the cache never follows one)", p.display()))),
+        Ok(m) if !m.is_dir() => Err(untrusted(format!("{} is not a directory", p.display()))),
+        Ok(m) if !owned(&m) => Err(untrusted(format!("{} belongs to another user, or others may write it", p.display()))),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// `p` a regular file (not a symlink) of the current user's that no one else may read or
+/// write (a secret); `Err` (an `Untrusted`) when it is not.
+pub fn private_file(p: &Path) -> io::Result<()> {
+    let m = std::fs::symlink_metadata(p)?;
+    #[cfg(unix)]
+    let shared = std::os::unix::fs::MetadataExt::mode(&m) & 0o077 != 0;
+    #[cfg(not(unix))]
+    let shared = false;
+    if !m.is_file() || !owned(&m) || shared {
+        return Err(untrusted(format!("{} is not a private file of this user's", p.display())));
+    }
+    Ok(())
+}
+
+/// Whether an error opening a cache is a refusal to trust it.
+pub fn is_untrusted(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|r| r.is::<Untrusted>())
 }
 
 #[cfg(test)]

@@ -170,8 +170,9 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, m
     let mut ar = tar::Archive::new(reader);
     let mut entries = ar.entries().map_err(rd)?;
     let (text, manifest) = read_manifest(&mut entries, archive)?;
-    fs::create_dir_all(root).map_err(|e| write_err(archive, root, e))?;
-    let mut x = Extractor { root, layout, archive, manifest, tree: Tree::default(), dir_modes: Vec::new(), out: Extracted::default(), max_bytes, members: 0 };
+    make_dirs(root).map_err(|e| write_err(archive, root, e))?;
+    let tree = if folds_case(root) { Tree::folding() } else { Tree::default() };
+    let mut x = Extractor { root, layout, archive, manifest, tree, out: Extracted::default(), max_bytes, members: 0 };
     x.out.manifest = x.manifest.iter().map(|c| c.join("/")).collect();
     if layout == Layout::FullWithManifest {
         let at = root.join(MANIFEST);
@@ -190,7 +191,6 @@ struct Extractor<'a> {
     archive: &'a str,
     manifest: Vec<Vec<String>>,
     tree: Tree,
-    dir_modes: Vec<(Vec<String>, u32)>,
     out: Extracted,
     max_bytes: u64,
     members: u64,
@@ -235,8 +235,16 @@ impl Extractor<'_> {
         Ok((!rel.is_empty()).then_some(rel))
     }
 
-    /// Refuses a path that passes through a symlink or a file written earlier.
+    /// Refuses a path that passes through a symlink or a file written earlier, or (where the
+    /// file system ignores case) names an earlier path under another spelling.
     fn check_parents(&self, rel: &[String], raw: &Path) -> Result<(), ExtractError> {
+        if let Some(other) = self.tree.case_alias(rel) {
+            return Err(self.unsafe_err(format!(
+                "member '{}' names '{}' under another spelling, and the output's file system ignores case",
+                raw.display(),
+                other.join("/")
+            )));
+        }
         match self.tree.blocked_at(rel) {
             Some((at, Node::Symlink(_))) => Err(self.unsafe_err(format!("member '{}' goes through the symlink '{}'", raw.display(), at.join("/")))),
             Some((at, _)) => Err(self.unsafe_err(format!("member '{}' goes through the file '{}'", raw.display(), at.join("/")))),
@@ -255,16 +263,17 @@ impl Extractor<'_> {
         self.check_parents(&rel, &raw)?;
         let dest = self.dest(&rel);
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(|e| write_err(self.archive, parent, e))?;
+            make_dirs(parent).map_err(|e| write_err(self.archive, parent, e))?;
         }
         if etype.is_dir() {
             if !self.tree.is_dir(&rel) {
                 remove_path(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
             }
-            fs::create_dir_all(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
-            self.dir_modes.push((rel.clone(), entry.header().mode().unwrap_or(0o755)));
+            make_dirs(&dest).map_err(|e| write_err(self.archive, &dest, e))?;
             self.tree.set(&rel, Node::Dir);
-        } else if etype.is_file() || etype == tar::EntryType::Continuous {
+        } else if etype.is_file() || etype == tar::EntryType::Continuous || etype.is_gnu_sparse() {
+            // A GNU sparse member comes expanded (its holes as zeros), its full size counted.
+            self.refuse_pax_sparse(&mut entry, &raw)?;
             self.file(&mut entry, &rel, &dest)?;
         } else if etype.is_symlink() {
             let target = self.link_name(&entry, &raw, "symlink")?;
@@ -272,8 +281,27 @@ impl Extractor<'_> {
         } else if etype.is_hard_link() {
             let target = self.link_name(&entry, &raw, "hardlink")?;
             self.hard_link(&rel, &dest, &target, &raw)?;
+        } else if !(etype.is_character_special() || etype.is_block_special() || etype.is_fifo()) && entry.size() > 0 {
+            // Never drop content silently: a member of a kind not extracted that carries bytes.
+            return Err(ExtractError::Malformed {
+                archive: self.archive.into(),
+                why: format!("member '{}' is of a kind this tool does not extract (tar type '{}')", raw.display(), etype.as_byte().escape_ascii()),
+            });
         }
-        // Devices, fifos and PAX/GNU metadata entries carry nothing to write.
+        // Devices and fifos carry nothing to write.
+        Ok(())
+    }
+
+    /// A GNU sparse file in PAX form (`GNU.sparse.*` records: its bytes are a map, then the
+    /// data) would be written as garbage under a placeholder name: refused, naming it.
+    fn refuse_pax_sparse<R: Read>(&self, entry: &mut tar::Entry<'_, R>, raw: &Path) -> Result<(), ExtractError> {
+        let sparse = entry.pax_extensions().ok().flatten().is_some_and(|mut x| x.any(|e| e.is_ok_and(|e| e.key_bytes().starts_with(b"GNU.sparse."))));
+        if sparse {
+            return Err(ExtractError::Malformed {
+                archive: self.archive.into(),
+                why: format!("member '{}' is a GNU sparse file in PAX form, which this tool does not extract", raw.display()),
+            });
+        }
         Ok(())
     }
 
@@ -368,7 +396,7 @@ impl Extractor<'_> {
         }
     }
 
-    /// Judges every symlink again now that the tree is complete, then applies directory modes.
+    /// Judges every symlink again now that the tree is complete.
     fn finish(mut self) -> Result<Extracted, ExtractError> {
         for (at, target) in self.tree.symlinks() {
             if let Err(e) = self.tree.resolve_link(&at, &target) {
@@ -376,17 +404,8 @@ impl Extractor<'_> {
             }
             self.out.symlinks.push(at);
         }
-        // Directory permissions last, deepest first, so a read-only directory does not stop the
-        // writes into it. The owner keeps rwx: the tool must be able to merge, replace and
-        // clear these trees on the next fetch. Ownership is never restored.
-        #[cfg(unix)]
-        for (rel, mode) in self.dir_modes.iter().rev() {
-            use std::os::unix::fs::PermissionsExt;
-            if self.tree.is_dir(rel) {
-                let d = self.dest(rel);
-                fs::set_permissions(&d, fs::Permissions::from_mode((mode & 0o7777) | 0o700)).map_err(|e| write_err(self.archive, &d, e))?;
-            }
-        }
+        // Directory modes are never the archive's: every directory is made 0755 less the umask
+        // (no set-id or sticky bits, never world-writable). Ownership is never restored.
         Ok(self.out)
     }
 }
@@ -396,6 +415,26 @@ fn escape_why(link: &Path, target: &Path, e: Escape) -> String {
         Escape::Outside | Escape::Absolute => format!("symlink '{}' -> '{}' points outside the output directory", link.display(), target.display()),
         Escape::Loop => format!("symlink '{}' -> '{}' is part of a symlink loop", link.display(), target.display()),
     }
+}
+
+/// Whether the file system of `dir` ignores case (probed with a name of the tool's own).
+fn folds_case(dir: &Path) -> bool {
+    let probe = dir.join(".therock-artifacts-case-probe");
+    if fs::write(&probe, b"").is_err() {
+        return false;
+    }
+    let folds = fs::symlink_metadata(dir.join(".THEROCK-ARTIFACTS-CASE-PROBE")).is_ok();
+    let _ = fs::remove_file(&probe);
+    folds
+}
+
+/// Creates `p` and any missing parents, as 0755 less the umask.
+fn make_dirs(p: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o755);
+    b.create(p)
 }
 
 #[cfg(unix)]

@@ -5,8 +5,8 @@ use std::fs::{File, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::commit::{recover_staging, Key};
 use super::error::FetchError;
-use super::extract::remove_path;
 use crate::blocking::blocking;
 
 /// Names the tool gives its temporary entries in an output directory.
@@ -27,7 +27,7 @@ fn lock_file(dir: &Path) -> io::Result<File> {
 
 /// Takes the output directory's lock, waiting (and saying so) while another fetch holds it;
 /// then removes what fetches that died (killed, or the machine lost power) left behind.
-pub async fn lock_output(dir: &Path) -> Result<OutputLock, FetchError> {
+pub async fn lock_output(dir: &Path, key: Result<&Key, &io::Error>) -> Result<OutputLock, FetchError> {
     let f = lock_file(dir).map_err(|e| FetchError::io(format!("cannot lock the output directory {}", dir.display()), e))?;
     let f = match f.try_lock() {
         Ok(()) => f,
@@ -38,23 +38,18 @@ pub async fn lock_output(dir: &Path) -> Result<OutputLock, FetchError> {
         }
         Err(TryLockError::Error(e)) => return Err(FetchError::io(format!("cannot lock the output directory {}", dir.display()), e)),
     };
-    let d = dir.to_path_buf();
-    blocking(move || remove_stale_staging(&d)).await?;
+    let (d, key) = (dir.to_path_buf(), key.cloned().map_err(|e| io::Error::new(e.kind(), e.to_string())));
+    blocking(move || remove_stale_staging(&d, key.as_ref())).await?;
     Ok(OutputLock { _file: f })
 }
 
-/// With the output lock held, every staging tree in the output belongs to a fetch that is gone.
-fn remove_stale_staging(dir: &Path) {
+/// With the output lock held, every staging tree in the output belongs to a fetch that is gone
+/// (or was planted: only a journal signed with `key` is acted on).
+fn remove_stale_staging(dir: &Path, key: Result<&Key, &io::Error>) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
-            if super::journal::undo_interrupted(&e.path()) {
-                crate::say!("undid the commit an interrupted fetch left half-done in {}", dir.display());
-            }
-            match remove_path(&e.path()) {
-                Ok(()) => crate::say!("removed {}, left by an interrupted fetch", e.path().display()),
-                Err(err) => crate::say!("warning: cannot remove {}, left by an interrupted fetch: {err}", e.path().display()),
-            }
+            recover_staging(dir, &e.path(), key);
         }
     }
 }
@@ -107,6 +102,9 @@ impl Drop for OwnedTemp {
 
 /// Removes the files in `dir` named `*.partial` whose owner is gone (nobody holds their lock).
 pub fn remove_orphaned_partials(dir: &Path) {
+    if !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return; // never through a symlink
+    }
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let p = e.path();

@@ -7,14 +7,15 @@
 //! `progress`. This module runs one plan through them.
 
 pub mod cache;
+mod commit;
 pub mod decode;
 pub mod download;
 pub mod error;
 pub mod extract;
 mod job;
-mod journal;
 mod lock;
 mod output;
+mod owner;
 pub mod plan;
 mod progress;
 mod sidecar;
@@ -110,11 +111,23 @@ pub fn prepare_output(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
 
 /// The cache, unless there is none or it cannot be written: then the fetch streams without it,
 /// and says so naming the directory.
-async fn open_cache(dir: &Option<PathBuf>) -> Result<Option<Arc<Cache>>, FetchError> {
+async fn open_cache(dir: &Option<PathBuf>, out: &Path) -> Result<Option<Arc<Cache>>, FetchError> {
     let Some(root) = dir.clone() else { return Ok(None) };
+    if inside(&root, out) {
+        crate::say!(
+            "warning: the cache directory {} is refused: it lies inside the output directory {}, where an archive's files could replace it; fetching without the cache",
+            root.display(),
+            out.display()
+        );
+        return Ok(None);
+    }
     let at = root.clone();
     Ok(match blocking(move || Cache::open(at)).await? {
         Ok(c) => Some(Arc::new(c)),
+        Err(e) if cache::is_untrusted(&e) => {
+            crate::say!("warning: the cache directory {} is refused: {e}; fetching without the cache", root.display());
+            None
+        }
         Err(e) => {
             crate::say!("warning: the cache directory {} cannot be written ({e}); fetching without the cache", root.display());
             None
@@ -122,19 +135,46 @@ async fn open_cache(dir: &Option<PathBuf>) -> Result<Option<Arc<Cache>>, FetchEr
     })
 }
 
+/// Whether `dir` is `out` or lies inside it (by their real paths, as far as `dir` exists).
+fn inside(dir: &Path, out: &Path) -> bool {
+    let mut probe = dir.to_path_buf();
+    let mut rest = Vec::new();
+    while std::fs::symlink_metadata(&probe).is_err() {
+        match (probe.file_name().map(|n| n.to_os_string()), probe.parent().map(Path::to_path_buf)) {
+            (Some(n), Some(p)) => {
+                rest.push(n);
+                probe = p;
+            }
+            _ => break,
+        }
+    }
+    let real = std::fs::canonicalize(&probe).unwrap_or(probe);
+    let full = rest.iter().rev().fold(real, |acc, n| acc.join(n));
+    full.starts_with(out)
+}
+
 /// Runs `planned` into `out_dir` (already prepared): every archive in parallel, then the commit
 /// into the output. One fetch at a time writes into an output directory. On any failure (or a
 /// signal) the others are cancelled and joined (never aborted: an aborted worker would leave its
 /// temporary files behind), and the staging tree is removed.
 pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf, limits: Limits) -> Result<FetchReport, FetchError> {
-    let _lock = lock::lock_output(&out_dir).await?;
+    // The key that signs commit journals lives outside the output, in the user's cache directory.
+    let key_dir = req.cache_dir.clone().unwrap_or_else(crate::config::env_cache_dir);
+    let key = if inside(&key_dir, &out_dir) { Err(std::io::Error::other("it lies inside the output directory")) } else { commit::Key::load(&key_dir) };
+    if let Err(e) = &key {
+        crate::say!(
+            "warning: no key to sign the commit journal with in {} ({e}); a fetch killed during this commit cannot be undone by the next one",
+            key_dir.display()
+        );
+    }
+    let _lock = lock::lock_output(&out_dir, key.as_ref()).await?;
     let started = Instant::now();
     let total: u64 = planned.iter().map(|p| p.size).sum();
     let staging = out_dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
     let counters = Arc::new(Counters::default());
     let job = Arc::new(Job {
         s3: s3.clone(),
-        cache: open_cache(&req.cache_dir).await?,
+        cache: open_cache(&req.cache_dir, &out_dir).await?,
         mode: req.mode,
         verify: req.verify,
         staging: staging.clone(),
@@ -152,8 +192,8 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf
     let committed = match results {
         Err(e) => Err(e),
         Ok(done) => {
-            let (out, mode, staging) = (out_dir.clone(), req.mode, staging.clone());
-            blocking(move || output::commit(&out, mode, &done, &staging).map(|_| done)).await?
+            let (out, mode, staging, key) = (out_dir.clone(), req.mode, staging.clone(), key.ok());
+            blocking(move || output::commit(&out, mode, &done, &staging, key).map(|_| done)).await?
         }
     };
     let gone = staging.clone();

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
+use super::commit::{is_cross_device, Journal, Key};
 use super::error::FetchError;
 use super::extract::{Unsafe, UnsafeBy};
-use super::journal::{is_cross_device, Journal, Step};
 use super::tree;
 use super::FetchedArchive;
 use crate::config::ExtractMode;
@@ -67,13 +67,14 @@ fn landing(out: &Path, mode: ExtractMode, d: &FetchedArchive) -> PathBuf {
 /// Moves staged trees (or verified archives) into the output, in plan order, then checks every
 /// symlink the archives brought still leads inside the output once merged with what was there.
 /// On any failure the output is put back as it was.
-pub fn commit(out: &Path, mode: ExtractMode, done: &[FetchedArchive], staging: &Path) -> Result<(), FetchError> {
+pub fn commit(out: &Path, mode: ExtractMode, done: &[FetchedArchive], staging: &Path, key: Option<Key>) -> Result<(), FetchError> {
     let before = escaping_links(out);
-    let mut j = Journal::new(staging).map_err(|e| FetchError::io(format!("cannot write the commit journal in {}", staging.display()), e))?;
+    let mut j = Journal::new(staging, out, key).map_err(|e| FetchError::io(format!("cannot write the commit journal in {}", staging.display()), e))?;
     let res = commit_all(&mut j, out, mode, done).and_then(|_| check_links(out, &before, done));
     match res {
         Ok(()) => {
-            j.finish();
+            let placed = j.finish().map_err(|e| FetchError::io(format!("cannot write the commit journal in {}", staging.display()), e))?;
+            super::owner::hand_over(out, &placed);
             Ok(())
         }
         Err(e) => {
@@ -94,13 +95,9 @@ fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArc
             (ExtractMode::Archives, Some(s), _) => j.place(s, &out.join(&d.filename)).map_err(|e| failed(d, e))?,
             (ExtractMode::Archives, None, Some(blob)) => j.place_copy(blob, &out.join(&d.filename)).map_err(|e| failed(d, e))?,
             (ExtractMode::Bootstrap, staged, _) => {
-                for line in &d.manifest {
-                    let stage = prebuilt_stage(line);
-                    if cleared.insert(stage.to_string()) {
-                        mark_prebuilt(j, out, stage)
-                            .map_err(|e| FetchError::io(format!("cannot prepare {} for {}", out.join(stage).display(), d.filename), e))?;
-                    }
-                }
+                let stages: Vec<&str> = d.manifest.iter().map(|l| prebuilt_stage(l)).filter(|s| cleared.insert(s.to_string())).collect();
+                j.clear_stages(out, &stages)
+                    .map_err(|e| FetchError::io(format!("cannot prepare the stage directories of {} in {}", d.filename, out.display()), e))?;
                 if let Some(s) = staged {
                     j.merge(s, out).map_err(|e| failed(d, e))?;
                 }
@@ -111,20 +108,6 @@ fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArc
             _ => {}
         }
     }
-    Ok(())
-}
-
-/// `bootstrap` mode: clears a stage directory and writes its `.prebuilt` marker. Every
-/// directory above it is made a real directory (a symlink on the way is set aside, never
-/// followed: clearing through it would delete files outside the output).
-fn mark_prebuilt(j: &mut Journal, out: &Path, line: &str) -> io::Result<()> {
-    let comps: Vec<&str> = line.split('/').collect();
-    let parent = j.real_dirs(out, &comps[..comps.len().saturating_sub(1)])?;
-    j.set_aside(&parent.join(comps[comps.len() - 1]))?;
-    let marker = out.join(format!("{line}.prebuilt"));
-    j.set_aside(&marker)?;
-    std::fs::write(&marker, b"")?;
-    j.record(Step::Placed(marker));
     Ok(())
 }
 

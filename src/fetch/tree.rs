@@ -92,21 +92,49 @@ fn push_target(pending: &mut Vec<String>, target: &Path) -> Result<(), Escape> {
     Ok(())
 }
 
-/// The paths one archive has written so far, relative to its root.
+/// The paths one archive has written so far, relative to its root. Where the file system
+/// ignores case (`folding`), paths are compared as it compares them, and the spelling each was
+/// first written with is kept, to refuse another spelling of it.
 #[derive(Debug, Default)]
 pub struct Tree {
     nodes: HashMap<Vec<String>, Node>,
+    fold: bool,
+    spelled: HashMap<Vec<String>, Vec<String>>,
 }
 
 impl Tree {
+    /// A tree for a file system that ignores case (macOS, Windows, casefolded directories).
+    pub fn folding() -> Tree {
+        Tree { fold: true, ..Tree::default() }
+    }
+
+    /// `p` as the file system compares it.
+    fn key<'p>(&self, p: &'p [String]) -> std::borrow::Cow<'p, [String]> {
+        if self.fold {
+            std::borrow::Cow::Owned(p.iter().map(|c| c.to_lowercase()).collect())
+        } else {
+            std::borrow::Cow::Borrowed(p)
+        }
+    }
+
+    /// Where names fold: the path the archive wrote earlier that a prefix of `p` names under
+    /// another spelling (writing `p` would go through, or replace, what the model knows by that
+    /// other name).
+    pub fn case_alias(&self, p: &[String]) -> Option<Vec<String>> {
+        if !self.fold {
+            return None;
+        }
+        (1..=p.len()).find_map(|i| self.spelled.get(&self.key(&p[..i])[..]).filter(|s| s[..] != p[..i]).cloned())
+    }
+
     pub fn get(&self, p: &[String]) -> Option<&Node> {
-        self.nodes.get(p)
+        self.nodes.get(&self.key(p)[..])
     }
 
     /// The first proper prefix of `p` that is not a directory (a symlink or a file): writing
     /// `p` would go through it. Absent prefixes are fine: they are created as directories.
     pub fn blocked_at<'p>(&self, p: &'p [String]) -> Option<(&'p [String], &Node)> {
-        (1..p.len()).find_map(|i| match self.nodes.get(&p[..i]) {
+        (1..p.len()).find_map(|i| match self.get(&p[..i]) {
             Some(Node::Dir) | None => None,
             Some(n) => Some((&p[..i], n)),
         })
@@ -114,21 +142,29 @@ impl Tree {
 
     /// Records `node` at `p` (and directories above it); whatever stood at `p` before, and
     /// everything below it, is gone.
-    pub fn set(&mut self, p: &[String], node: Node) {
-        let replaced = self.nodes.get(p).cloned();
+    pub fn set(&mut self, spelled: &[String], node: Node) {
+        let p = self.key(spelled).into_owned();
+        let replaced = self.nodes.get(&p).cloned();
         if matches!(replaced, Some(Node::Dir)) && node != Node::Dir {
-            self.nodes.retain(|k, _| !(k.len() > p.len() && k.starts_with(p)));
+            let below = |k: &Vec<String>| k.len() > p.len() && k.starts_with(&p);
+            self.nodes.retain(|k, _| !below(k));
+            self.spelled.retain(|k, _| !below(k));
         }
         for i in 1..p.len() {
             self.nodes.entry(p[..i].to_vec()).or_insert(Node::Dir);
         }
+        if self.fold {
+            for i in 1..=p.len() {
+                self.spelled.entry(p[..i].to_vec()).or_insert_with(|| spelled[..i].to_vec());
+            }
+        }
         if !(node == Node::Dir && replaced == Some(Node::Dir)) {
-            self.nodes.insert(p.to_vec(), node);
+            self.nodes.insert(p, node);
         }
     }
 
     pub fn link_target(&self, p: &[String]) -> Option<PathBuf> {
-        match self.nodes.get(p) {
+        match self.get(p) {
             Some(Node::Symlink(t)) => Some(t.clone()),
             _ => None,
         }
@@ -148,7 +184,7 @@ impl Tree {
     }
 
     pub fn is_dir(&self, p: &[String]) -> bool {
-        matches!(self.nodes.get(p), Some(Node::Dir))
+        matches!(self.get(p), Some(Node::Dir))
     }
 }
 
@@ -188,6 +224,20 @@ mod tests {
         // would think after splitting at the backslashes.
         let t = Tree::default();
         assert_eq!(t.resolve_link(&p("esc"), Path::new("a\\b\\c/../../../../etc")), Err(Escape::Outside));
+    }
+
+    #[test]
+    fn where_names_fold_a_case_alias_is_seen_through_and_refused() {
+        // d/UP -> ../.. ; d/esc -> up/../.. ; d/Esc/x: on a case-insensitive file system `up`
+        // is the link `UP`, and `Esc` is the link `esc`.
+        let mut t = Tree::folding();
+        t.set(&p("d/UP"), Node::Symlink("../..".into()));
+        assert_eq!(t.resolve_link(&p("d/esc"), Path::new("up/../..")), Err(Escape::Outside));
+        t.set(&p("d/esc"), Node::Symlink(".".into()));
+        assert_eq!(t.case_alias(&p("d/Esc/x")), Some(p("d/esc")));
+        assert!(t.blocked_at(&p("d/Esc/x")).is_some());
+        assert_eq!(t.case_alias(&p("d/esc/x")), None);
+        assert_eq!(Tree::default().case_alias(&p("d/Esc/x")), None, "bytes are names where nothing folds");
     }
 
     #[test]

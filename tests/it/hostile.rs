@@ -538,13 +538,15 @@ async fn backslashes_reserved_names_and_links_across_fetches_cannot_lead_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_commit_killed_half_way_is_undone_by_the_next_fetch() {
+async fn a_journal_the_tool_did_not_sign_is_ignored_and_what_it_set_aside_is_kept() {
+    // Issue 21: a journal found in the output is believed only when this tool signed it (a
+    // killed commit being undone is tests/trust.rs's). This one, in the old unsigned format, is
+    // ignored with a warning; the entry under `replaced/` it names is kept, never deleted.
     let bed = Bed::new().await;
     let c = sha(60);
     one_run(&bed, 6001, &c, &[("blas_lib_gfx942.tar.zst", simple_artifact("blas", "gfx942", "new"))]).await;
     let out = bed.home.path().join("o");
     std::fs::create_dir_all(out.join("user")).unwrap();
-    // What a killed commit leaves: the user's file set aside, a new one in its place, the log.
     let staging = out.join(".therock-artifacts-staging-999999");
     std::fs::create_dir_all(staging.join("replaced")).unwrap();
     std::fs::write(staging.join("replaced/old-1"), "the user's").unwrap();
@@ -556,7 +558,8 @@ async fn a_commit_killed_half_way_is_undone_by_the_next_fetch() {
     std::fs::write(staging.join("journal.jsonl"), log.join("\n") + "\n").unwrap();
     let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("undid the commit an interrupted fetch left half-done"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(out.join("user/file.txt")).unwrap(), "the user's");
-    assert!(!staging.exists());
+    assert!(stderr(&o).contains("ignored the journal") && stderr(&o).contains("not written by this tool"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(out.join("user/file.txt")).unwrap(), "half-committed");
+    assert_eq!(std::fs::read_to_string(staging.join("replaced/old-1")).unwrap(), "the user's", "kept");
+    assert!(stderr(&o).contains(&format!("kept {}", staging.display())), "{}", stderr(&o));
 }

@@ -32,3 +32,5 @@ mod realdata;
 mod release;
 /// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
 mod superrepo;
+/// What the tool trusts: journals it signed, caches the user owns, modes and owners it sets (issue 21).
+mod trust;
