@@ -164,6 +164,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         base_branch: given(&inputs.base_branch).or_else(|| ev.base_ref.clone()),
         max_commits: given(&inputs.max_commits),
         therock_repo: given(&inputs.therock_repository),
+        therock_workflow: None,
         pr: None,
         max_age_hours: given(&inputs.max_age_hours),
     };

@@ -88,6 +88,8 @@ pub struct WalkOptions {
     pub base_branch: Option<String>,
     pub max_commits: usize,
     pub therock_repo: Repo,
+    /// `--therock-workflow`: the TheRock workflow a super-repo's pin is walked in.
+    pub therock_workflow: Option<String>,
     /// `--max-age-hours`: runs older than this do not count.
     pub max_age_hours: Option<u64>,
 }

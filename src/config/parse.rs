@@ -184,7 +184,14 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
         Some(h) => Some(number(&h, Field::MaxAgeHours, "max-age-hours")?).filter(|h| *h > 0),
         None => None,
     };
-    Ok(WalkOptions { base_branch: branch(&w.base_branch, Field::BaseBranch)?, max_commits: max_commits(&w.max_commits)?, therock_repo, max_age_hours })
+    let therock_workflow = given(&w.therock_workflow).map(|w| workflow(&w).map_err(|e| err(Field::TherockWorkflow, e.why))).transpose()?;
+    Ok(WalkOptions {
+        base_branch: branch(&w.base_branch, Field::BaseBranch)?,
+        max_commits: max_commits(&w.max_commits)?,
+        therock_repo,
+        therock_workflow,
+        max_age_hours,
+    })
 }
 
 fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {

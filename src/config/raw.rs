@@ -40,6 +40,10 @@ pub struct WalkRaw {
     /// The TheRock repository super-repos pin (default ROCm/TheRock).
     #[arg(long = "therock-repo")]
     pub therock_repo: Option<String>,
+    /// The TheRock workflow a super-repo's pin is walked in (default multi_arch_ci.yml; on a
+    /// super-repo, `--workflow` names the super-repo workflow whose pin is read).
+    #[arg(long = "therock-workflow")]
+    pub therock_workflow: Option<String>,
     /// A pull request number: its head commit and base branch.
     #[arg(long)]
     pub pr: Option<String>,

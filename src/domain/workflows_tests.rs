@@ -105,3 +105,16 @@ fn the_bots_baseline_hint_is_judged_against_the_pin() {
     assert_eq!(v.as_str(), "differs");
     assert_eq!(judge_hint(7, Err("run 7 does not exist".into()), &pin).as_str(), "unknown");
 }
+
+#[test]
+fn the_pin_read_is_the_one_of_the_workflow_named_or_of_the_run_that_answers_first() {
+    assert_eq!(pin_chain(Some("therock-ci.yml"), Some(MULTI_ARCH)), Some(PinChain::Legacy), "--workflow names it");
+    assert_eq!(pin_chain(Some(".github/workflows/therock-multi-arch-ci-nightly.yml"), None), Some(PinChain::MultiArch));
+    assert_eq!(pin_chain(Some("other.yml"), None), Some(PinChain::AnyFile));
+    assert_eq!(pin_chain(None, Some(MULTI_ARCH)), Some(PinChain::MultiArch));
+    assert_eq!(pin_chain(None, Some(LEGACY)), Some(PinChain::Legacy));
+    assert_eq!(pin_chain(None, None), None, "no run says: the caller looks for the file");
+    assert!(is_multi_arch("therock-multi-arch-ci-asan.yml") && !is_multi_arch("therock-ci.yml") && !is_multi_arch("therock-multi-arch-ci-x.txt"));
+    assert_eq!(PinChain::MultiArch.workflow(), Some(MULTI_ARCH));
+    assert_eq!(PinChain::AnyFile.workflow(), None);
+}

@@ -7,7 +7,10 @@ use super::subject::commit_of;
 use super::walk::{exact, walk_chain};
 use super::{groups_in_runs, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
 use crate::config::Subject;
+use super::superpin::commit_runs;
+use crate::domain::buckets::Repo;
 use crate::domain::rejection::Rejection;
+use crate::domain::workflows;
 use crate::domain::run::Run;
 use crate::domain::select::{Found, Slot};
 use crate::domain::walk::{self as rules, WalkCommit};
@@ -25,9 +28,9 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         return Ok(Found::none(repo, workflow, Some(asked.sha), &r.q.groups, Some(note)));
     }
     let commit = asked.sha;
-    let runs = match asked.run {
-        Some(run) => vec![run],
-        None => runs_for_commit(r, &repo, &workflow, &commit).await?,
+    let (runs, workflow) = match asked.run {
+        Some(run) => (vec![run], workflow),
+        None => commit_runs_in_order(r, &repo, workflow, &commit).await?,
     };
     let considered: Vec<&Run> = runs.iter().filter(|run| !r.q.successful_run || run.is_completed_success()).collect();
     let note = if runs.is_empty() {
@@ -47,6 +50,20 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         add_therock_commits(r, &mut slots).await;
     }
     Ok(Found { note, ..Found::at(repo, workflow, commit, slots) })
+}
+
+/// A commit's runs in the order they answer groups. A super-repo without `--workflow`: one
+/// repository-wide listing, the gating multi-arch CI's runs first, then the legacy CI's (the
+/// workflow named in notes says both); else (or when GitHub has no such listing) the workflow's.
+async fn commit_runs_in_order(r: &Resolver<'_>, repo: &Repo, workflow: String, sha: &str) -> Result<(Vec<Run>, String), ResolveError> {
+    if !repo.is_therock_family() && r.q.workflow_flag.is_none() {
+        if let Some(all) = commit_runs(r, repo, sha).await? {
+            let files = workflows::workflow_files(repo);
+            let ordered = workflows::candidate_order(&all, files, None).into_iter().cloned().collect();
+            return Ok((ordered, files.join(" or ")));
+        }
+    }
+    Ok((runs_for_commit(r, repo, &workflow, sha).await?, workflow))
 }
 
 /// Which TheRock commit each super-repo run built against (S3 only; no GitHub request).

@@ -62,8 +62,15 @@ impl RunSource for Memory {
     async fn commits(&self, _: &Repo, _: &str, max: usize) -> Result<Vec<Commit>, GhError> {
         Ok(self.commits.iter().take(max).cloned().collect())
     }
-    async fn merge_base(&self, _: &Repo, _: &str, head: &str) -> Result<String, GhError> {
-        Ok(head.into())
+    async fn merge_base(&self, _: &Repo, _: &str, head: &str) -> Result<Commit, GhError> {
+        Ok(Commit { sha: head.into(), ..Commit::default() })
+    }
+    async fn runs_of_commit(&self, _: &Repo, sha: &str, _: usize) -> Result<Vec<Run>, GhError> {
+        Ok(self.runs.get(sha).cloned().unwrap_or_default())
+    }
+    async fn commits_until(&self, _: &Repo, _: &str, until: &str) -> Result<Vec<Commit>, GhError> {
+        let t = crate::domain::time::parse_rfc3339(until);
+        Ok(self.commits.iter().filter(|c| c.date <= t).take(1).cloned().collect())
     }
     async fn file_at(&self, _: &Repo, _: &str, _: &str) -> Result<Option<String>, GhError> {
         Ok(None)

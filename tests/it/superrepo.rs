@@ -71,7 +71,6 @@ fn legacy_run<'a>(id: u64, repo: &'a str, c: &'a str, at: &str) -> RunSpec<'a> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn find_on_a_commit_built_only_by_the_multi_arch_ci() {
     let bed = Bed::new().await;
     let c = sha(0x2201);
@@ -90,7 +89,6 @@ async fn find_on_a_commit_built_only_by_the_multi_arch_ci() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn find_on_a_commit_built_by_both_answers_each_group_from_the_gating_workflow_first() {
     let bed = Bed::new().await;
     let c = sha(0x2202);
@@ -165,7 +163,6 @@ async fn assert_baseline_budget(bed: &Bed) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_rocm_libraries_reads_the_multi_arch_workflows_own_pin() {
     let bed = Bed::new().await;
     let c = sha(0x2203);
@@ -191,7 +188,6 @@ async fn baseline_on_rocm_libraries_reads_the_multi_arch_workflows_own_pin() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_rocm_libraries_multi_arch_on_main_resolves_the_pin_by_time() {
     let bed = Bed::new().await;
     let c = sha(0x2204);
@@ -233,7 +229,6 @@ async fn mount_drifted_systems(bed: &Bed, c: &str, legacy_pin: &str, multi_pin: 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_rocm_systems_reads_the_pin_of_the_workflow_asked_for() {
     let bed = Bed::new().await;
     let c = sha(0x2205);
@@ -265,7 +260,6 @@ async fn baseline_on_rocm_systems_reads_the_pin_of_the_workflow_asked_for() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_a_rocm_systems_release_branch_builds_against_therocks_namesake() {
     let bed = Bed::new().await;
     let c = sha(0x2206);
@@ -294,7 +288,6 @@ async fn baseline_on_a_rocm_systems_release_branch_builds_against_therocks_names
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn the_bots_baseline_hint_is_reported_with_whether_its_run_built_the_pin() {
     let bed = Bed::new().await;
     let pin = sha(0x2217);
@@ -323,7 +316,6 @@ async fn the_bots_baseline_hint_is_reported_with_whether_its_run_built_the_pin()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn multi_arch_pins_that_disagree_are_said_and_bad_workflow_files_are_named() {
     let bed = Bed::new().await;
     let stale = sha(0x2219);
