@@ -84,6 +84,13 @@ pub struct LatestRaw {
     /// Branch (default: the repository's default branch).
     #[arg(long)]
     pub branch: Option<String>,
+    /// A branch or a commit SHA to walk back from (resolved once, as upstream's
+    /// find_latest_artifacts.py --ref).
+    #[arg(long = "ref", conflicts_with = "branch")]
+    pub git_ref: Option<String>,
+    /// Judge this run alone: its commit, when the run is usable and holds every group.
+    #[arg(long = "run-id", conflicts_with_all = ["branch", "git_ref"])]
+    pub run_id: Option<String>,
     /// How many commits to look at at most.
     #[arg(long = "max-commits")]
     pub max_commits: Option<String>,

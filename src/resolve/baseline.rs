@@ -227,7 +227,7 @@ async fn judge_alone(
 async fn walk_back(r: &Resolver<'_>, w: Walk<'_>, asked: Asked, mut looked_at: Vec<Rejected>) -> Result<Baseline, ResolveError> {
     let chain = chain_from(r, &w.repo, &w.start, w.use_local, w.opts.max_commits).await?;
     let skip = usize::from(w.judged.as_ref().is_some_and(|c| chain.first().is_some_and(|f| &f.sha == c)));
-    let out = walk_chain(r, &w.repo, &w.workflow, &w.branch, &chain, skip, w.rule).await?;
+    let out = walk_chain(r, &w.repo, &w.workflow, Some(&w.branch), &chain, skip, w.rule).await?;
     looked_at.extend(out.rejected);
     Ok(match out.hit {
         Some((c, d, (slots, note))) => {

@@ -172,7 +172,7 @@ fn latest_walks_the_branch_over_any_source_and_lists_only_commits_with_usable_ru
     let (m, q) = (history(), query());
     let counted = Counted { inner: &m, listings: AtomicU64::new(0) };
     let r = Resolver { runs: &m, listings: &counted, q: &q, checkout: None };
-    let found = block_on(latest(&r, None, 10)).unwrap();
+    let found = block_on(latest(&r, None, &crate::config::LatestFrom::Branch, 10)).unwrap();
     assert_eq!(found.commit.as_deref(), Some(sha(2).as_str()));
     assert!(found.found());
     assert_eq!(counted.listings.load(Ordering::Relaxed), 2, "the failed run of c0 is never listed");

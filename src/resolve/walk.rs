@@ -75,12 +75,13 @@ impl History for Branch<'_, '_> {
 }
 
 /// Walks `chain` (newest first), skipping the first `skip` commits (already judged), and
-/// returns the first commit whose completed, successful runs hold every group.
+/// returns the first commit whose completed, successful runs hold every group. Runs come from
+/// `branch`'s listing; without a branch, commit by commit.
 pub(super) async fn walk_chain(
     r: &Resolver<'_>,
     repo: &Repo,
     workflow: &str,
-    branch: &str,
+    branch: Option<&str>,
     chain: &[WalkCommit],
     skip: usize,
     rule: RunRule,
@@ -89,14 +90,35 @@ pub(super) async fn walk_chain(
     rules::walk(chain, skip, rule, &mut history).await
 }
 
-/// The runs of `branch`, read lazily as a walk goes back.
-fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str, branch: &str, rule: RunRule) -> Branch<'r, 'a> {
-    // Only successful runs can count under the strict rule: let GitHub filter them.
-    let mut filters = vec![RunFilter::Branch(branch.to_string())];
-    if rule.require_success {
-        filters.push(RunFilter::Status("success".into()));
+/// No branch listing: every commit's runs are asked about alone.
+struct NoListing;
+
+#[async_trait::async_trait]
+impl RunPages for NoListing {
+    async fn next_page(&mut self) -> Result<Vec<Run>, crate::sources::github::GhError> {
+        Ok(Vec::new())
     }
-    let pager = r.runs.branch_pager(repo, workflow, &filters);
+    fn complete(&self) -> bool {
+        false
+    }
+    fn pages(&self) -> u32 {
+        MAX_PAGES
+    }
+}
+
+/// The runs of `branch`, read lazily as a walk goes back (none: commit by commit).
+fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str, branch: Option<&str>, rule: RunRule) -> Branch<'r, 'a> {
+    // Only successful runs can count under the strict rule: let GitHub filter them.
+    let pager: Box<dyn RunPages + 'a> = match branch {
+        Some(branch) => {
+            let mut filters = vec![RunFilter::Branch(branch.to_string())];
+            if rule.require_success {
+                filters.push(RunFilter::Status("success".into()));
+            }
+            r.runs.branch_pager(repo, workflow, &filters)
+        }
+        None => Box::new(NoListing),
+    };
     Branch { r, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } }
 }
 
@@ -144,6 +166,11 @@ async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)
 /// Fork PR runs of this very commit count here: their artifacts are of this commit.
 pub(super) async fn exact(r: &Resolver<'_>, repo: &Repo, workflow: &str, sha: &str, rule: RunRule) -> Result<Result<Judged, Rejection>, ResolveError> {
     let runs = runs_for_commit(r, repo, workflow, sha).await?;
+    judge_runs(r, repo, &runs, rule).await
+}
+
+/// Do these runs (newest first), under `rule`, hold every group?
+pub(super) async fn judge_runs(r: &Resolver<'_>, repo: &Repo, runs: &[Run], rule: RunRule) -> Result<Result<Judged, Rejection>, ResolveError> {
     let refs: Vec<&Run> = runs.iter().collect();
     let cands = rule.candidates(&refs);
     if cands.is_empty() {
@@ -158,7 +185,7 @@ pub(super) async fn judge_each(
     r: &Resolver<'_>,
     repo: &Repo,
     workflow: &str,
-    branch: &str,
+    branch: Option<&str>,
     commits: &[WalkCommit],
     rule: RunRule,
 ) -> Result<Vec<Result<Judged, Rejection>>, ResolveError> {

@@ -357,3 +357,36 @@ async fn multi_arch_pins_that_disagree_are_said_and_bad_workflow_files_are_named
         assert!(!e.contains("panicked"), "{e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_walks_back_from_a_ref_resolved_once_and_judges_a_run_id_alone() {
+    let bed = Bed::new().await;
+    let main = history(2300, 3);
+    // main[0] is newer and complete, but --ref main[1] starts below it; main[1] has no run.
+    mount_history(&bed.gh, THEROCK, &main, 1).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &main[1], &[]).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &main[2], &[run_json(&main_run(23002, &main, 2, "completed", Some("success")))]).await;
+    put_group(&bed, 23002);
+    let o = bed.run(&["latest", "--repo", THEROCK, "--ref", &main[1], "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["results"][0]["git_commit_sha"], main[2], "{d}");
+    assert_eq!(d["results"][0]["workflow_run_id"], "23002");
+
+    // --run-id: that run's commit when the run alone holds every group, else a sentence why.
+    mount_run(&bed.gh, THEROCK, &run_json(&main_run(23002, &main, 2, "completed", Some("success")))).await;
+    mount_run(&bed.gh, THEROCK, &run_json(&main_run(23000, &main, 0, "completed", Some("cancelled")))).await;
+    put_group(&bed, 23000);
+    let o = bed.run(&["latest", "--repo", THEROCK, "--run-id", "23002", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["results"][0]["git_commit_sha"], main[2]);
+    let o = bed.run(&["latest", "--repo", THEROCK, "--run-id", "23000", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 1, "a cancelled run never counts: {}", stderr(&o));
+    assert!(stdout_json(&o)["message"].as_str().unwrap_or("").contains("cancelled"), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // --help says what counts today (healthy builds), not the stale "successful runs".
+    let o = bed.run(&["latest", "--help"]).await;
+    let help = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(help.contains("healthy builds") && help.contains("--ref") && help.contains("--run-id"), "{help}");
+    assert!(!help.contains("whose successful runs hold"), "{help}");
+}
