@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{explain_runs_error, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
+use crate::domain::artifacts::RunListing;
 use crate::domain::buckets::Repo;
 use crate::domain::rejection::{Rejection, RunRejection};
 use crate::domain::run::{build_jobs_healthy, Commit, Run};
@@ -127,13 +128,14 @@ fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str
 /// and its build jobs were healthy, which costs one jobs request, asked only then.
 async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)]) -> Result<Result<Judged, Rejection>, ResolveError> {
     let mut sel = Selection::new(&r.q.groups, r.q.single_run);
-    let (mut notes, mut took) = (Vec::new(), None);
+    let (mut notes, mut took, mut listed) = (Vec::new(), None, Vec::new());
     for (run, usable) in cands {
         if sel.is_done() {
             break;
         }
         let location = r.listings.location(repo, run);
         let listing = r.listings.listing(&location).await?;
+        listed.push(listing.clone());
         let canonical = repo.canonical(run.repo.as_deref());
         let hit = |g| Hit::in_listing(g, &canonical, run, &location, &listing, &r.q.required);
         if *usable == Usable::TestsFailed {
@@ -158,7 +160,8 @@ async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)
         let note = took.filter(|id| slots.iter().any(|s| s.hit.as_ref().is_some_and(|h| h.run.id == *id)));
         Ok(Ok((slots, note.map(|id| Rejection::TookFailedRun { id }))))
     } else {
-        Ok(Err(missing_reason(&slots, &runs, notes)))
+        let listings: Vec<&RunListing> = listed.iter().map(|l| &**l).collect();
+        Ok(Err(missing_reason(&slots, &runs, notes, &listings)))
     }
 }
 

@@ -390,3 +390,21 @@ async fn latest_walks_back_from_a_ref_resolved_once_and_judges_a_run_id_alone() 
     assert!(help.contains("healthy builds") && help.contains("--ref") && help.contains("--run-id"), "{help}");
     assert!(!help.contains("whose successful runs hold"), "{help}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_candidate_names_the_exact_archives_each_missing_group_lacked() {
+    let bed = Bed::new().await;
+    let c = sha(0x2271);
+    let pin = sha(0x2272);
+    mount_file(&bed.gh, LIB, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&pin))).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &pin, &[run_json(&RunSpec::ok(22720, &pin, THEROCK, WF))]).await;
+    mount_history(&bed.gh, THEROCK, std::slice::from_ref(&pin), 0).await;
+    put_group(&bed, 22720); // base_lib_generic, blas_lib_gfx942
+    let o = bed.run(&["baseline", "--repo", LIB, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "gfx125X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    let l = &d["looked_at"][0];
+    assert_eq!(l["kind"], "group-missing", "{l}");
+    assert_eq!(l["missing"], json!([{"group": "gfx125X-dcgpu", "lacks": ["blas_lib_gfx125X-dcgpu"]}]), "{l}");
+    assert!(l["reason"].as_str().unwrap().contains("group gfx125X-dcgpu missing (lacks blas_lib_gfx125X-dcgpu)"), "{l}");
+}
