@@ -5,6 +5,8 @@
 
 use crate::common::*;
 use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::Mock;
 
 /// The Quartz notification jobs are skipped on every non-release run (TheRock #7529).
 const QUARTZ: &str = "Linux::release / Build Multi-Arch Stages / Quartz - started - build ROCm";
@@ -407,4 +409,50 @@ async fn a_rejected_candidate_names_the_exact_archives_each_missing_group_lacked
     assert_eq!(l["kind"], "group-missing", "{l}");
     assert_eq!(l["missing"], json!([{"group": "gfx125X-dcgpu", "lacks": ["blas_lib_gfx125X-dcgpu"]}]), "{l}");
     assert!(l["reason"].as_str().unwrap().contains("group gfx125X-dcgpu missing (lacks blas_lib_gfx125X-dcgpu)"), "{l}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_on_main_resolves_the_pin_at_its_merge_bases_committer_time() {
+    let bed = Bed::new().await;
+    let (head, base) = (sha(0x2281), sha(0x2282));
+    let (then, merge_base_time) = (sha(0x2283), "2026-09-19T07:00:00Z");
+    let pull = json!({"number": 88, "state": "open", "head": {"sha": head, "ref": "feature", "repo": {"full_name": LIB}}, "base": {"sha": base, "ref": "develop", "repo": {"full_name": LIB}}});
+    Mock::given(method("GET")).and(path(format!("/repos/{LIB}/pulls/88"))).respond_with(ok_json(pull)).mount(&bed.gh).await;
+    let compare = json!({"status": "ahead", "ahead_by": 1, "behind_by": 0, "merge_base_commit": commit_json(&base, &[], merge_base_time), "commits": []});
+    Mock::given(method("GET")).and(path(format!("/repos/{LIB}/compare/develop...{head}"))).respond_with(ok_json(compare)).mount(&bed.gh).await;
+    mount_super_runs(&bed.gh, LIB, &head, &[multi_arch_run(22801, LIB, &head, "2026-09-20T10:00:00Z")]).await;
+    let text = multi_arch_workflow("${{ inputs.therock_ref || needs.resolve_therock_ref.outputs.therock_ref }}");
+    mount_file(&bed.gh, LIB, ".github/workflows/therock-multi-arch-ci.yml", &head, Some(&text)).await;
+    mount_commits_until(&bed.gh, THEROCK, "main", merge_base_time, &[(&then, "2026-09-19T06:00:00Z")]).await;
+    therock_runs_for(&bed, &[&then], 22810).await;
+    let o = bed.run(&["baseline", "--repo", LIB, "--pr", "88", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], then, "{d}");
+    let t = &d["therock_ref_resolved_by_time"];
+    assert_eq!((t["basis"].as_str(), t["basis_commit"].as_str(), t["timestamp"].as_str()), (Some("merge_base"), Some(base.as_str()), Some(merge_base_time)), "{t}");
+    assert_eq!(d["baseline_commit"], then);
+    assert_baseline_budget(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_therock_ref_json_without_ref_is_said_and_the_wrappers_pin() {
+    let bed = Bed::new().await;
+    let c = sha(0x2291);
+    let pin = sha(0x2292);
+    mount_super_runs(&bed.gh, SYS, &c, &[multi_arch_run(22901, SYS, &c, "2026-09-20T10:00:00Z")]).await;
+    mount_file(&bed.gh, SYS, ".github/therock_ref.json", &c, Some("{\n  \"commit_date\": \"2026-09-18T07:13:59Z\"\n}\n")).await;
+    mount_file(&bed.gh, SYS, ".github/workflows/_therock_setup_multi_arch.yml", &c, Some(&therock_wrapper("setup_multi_arch.yml", &pin))).await;
+    for w in ["_therock_multi_arch_ci_linux.yml", "_therock_multi_arch_ci_windows.yml"] {
+        mount_file(&bed.gh, SYS, &format!(".github/workflows/{w}"), &c, None).await;
+    }
+    therock_runs_for(&bed, &[&pin], 22920).await;
+    let o = bed.run(&baseline_args(SYS, &c, &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], pin, "{d}");
+    assert_eq!(d["pin_source"], ".github/workflows/_therock_setup_multi_arch.yml:7");
+    assert!(stderr(&o).contains(".github/therock_ref.json:1: no \"ref\""), "{}", stderr(&o));
+    assert!(d["therock_ref_warnings"].to_string().contains("therock_ref.json"), "{d}");
+    assert_baseline_budget(&bed).await;
 }
