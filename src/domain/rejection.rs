@@ -64,10 +64,7 @@ pub enum Gap {
         lacks: Vec<String>,
     },
     /// Found, but without archives matching these `--require-artifact` patterns.
-    LacksRequired {
-        group: String,
-        patterns: Vec<String>,
-    },
+    LacksRequired { group: String, patterns: Vec<String> },
 }
 
 /// Why a commit has no artifacts to offer (or, `TookFailedRun`, the note on one taken).

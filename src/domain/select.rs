@@ -190,12 +190,8 @@ pub fn lacked(group: &ArtifactGroup, listings: &[&RunListing]) -> Vec<String> {
         .filter(|(a, _)| !a.is_generic() && !group.matches_target(&a.target))
         .map(|(a, _)| (a.name.as_str(), a.component.as_str()))
         .collect();
-    let have: std::collections::BTreeSet<(&str, &str)> = listings
-        .iter()
-        .flat_map(|l| l.for_group(group))
-        .filter(|(a, _)| !a.is_generic())
-        .map(|(a, _)| (a.name.as_str(), a.component.as_str()))
-        .collect();
+    let have: std::collections::BTreeSet<(&str, &str)> =
+        listings.iter().flat_map(|l| l.for_group(group)).filter(|(a, _)| !a.is_generic()).map(|(a, _)| (a.name.as_str(), a.component.as_str())).collect();
     pairs.difference(&have).map(|(n, c)| format!("{n}_{c}_{}", group.family)).collect()
 }
 
@@ -317,7 +313,10 @@ mod tests {
         let why = missing_reason(&slots, &[&runs[0], &runs[1]], Vec::new(), &[&newer, &older]);
         let lacks = vec!["blas_lib_gfx125X-dcgpu".to_string(), "blas_test_gfx125X-dcgpu".into(), "fft_lib_gfx125X-dcgpu".into()];
         assert_eq!(why.missing(), vec![("gfx125X-dcgpu", lacks.as_slice())], "generic archives are no pair; each pair once");
-        assert!(why.to_string().starts_with("group gfx125X-dcgpu missing (lacks blas_lib_gfx125X-dcgpu, blas_test_gfx125X-dcgpu, fft_lib_gfx125X-dcgpu)"), "{why}");
+        assert!(
+            why.to_string().starts_with("group gfx125X-dcgpu missing (lacks blas_lib_gfx125X-dcgpu, blas_test_gfx125X-dcgpu, fft_lib_gfx125X-dcgpu)"),
+            "{why}"
+        );
         // A pair the group does hold is not lacked: gfx94X holds blas_lib, so only fft_lib is lacked.
         assert_eq!(lacked(&g[0], &[&newer, &older]), vec!["fft_lib_gfx94X-dcgpu"]);
     }

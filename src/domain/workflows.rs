@@ -84,11 +84,6 @@ pub fn candidate_order<'r>(runs: &'r [Run], files: &[&str], workflow_flag: Optio
     ranked.into_iter().map(|(_, r)| r).collect()
 }
 
-/// For each group, the first run (in `candidate_order`) that holds it.
-pub fn answering_runs<'r, G>(groups: &[G], candidates: &[&'r Run], holds: impl Fn(&Run, &G) -> bool) -> Vec<Option<&'r Run>> {
-    groups.iter().map(|g| candidates.iter().copied().find(|r| holds(r, g))).collect()
-}
-
 /// The moment a TheRock ref resolved at run time (or a release branch) is read at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimeBasis {
@@ -111,15 +106,6 @@ impl TimeBasis {
             TimeBasis::MergeBase { sha, at } => format!("the committer time of the pull request's merge base {} ({at})", super::run::short_sha(sha)),
             TimeBasis::Commit { sha, at } => format!("the committer time of commit {} ({at})", super::run::short_sha(sha)),
         }
-    }
-}
-
-/// The time basis: the merge base's committer date for a pull request (`merge_base` is its
-/// `(sha, committer date)`), else the commit's own committer date.
-pub fn time_basis(merge_base: Option<(&str, &str)>, commit: (&str, &str)) -> TimeBasis {
-    match merge_base {
-        Some((sha, at)) => TimeBasis::MergeBase { sha: sha.into(), at: at.into() },
-        None => TimeBasis::Commit { sha: commit.0.into(), at: commit.1.into() },
     }
 }
 

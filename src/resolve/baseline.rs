@@ -10,9 +10,9 @@ use super::{ResolveError, Resolver};
 use crate::config::{Subject, WalkOptions};
 use crate::domain::buckets::Repo;
 use crate::domain::run::{short_sha, Run};
-use crate::domain::workflows::{candidate_order, workflow_files, HintVerdict};
 use crate::domain::select::Found;
 use crate::domain::walk::{Rejected, RunRule};
+use crate::domain::workflows::{candidate_order, workflow_files, HintVerdict};
 use crate::sources::github::GhError;
 
 /// Why the baseline is the commit it is.

@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 
 use super::subject::{commit_of, full_sha, run_by_id};
+use super::superpin::commit_runs;
 use super::walk::{exact, judge_runs, walk_chain};
 use super::{groups_in_runs, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
 use crate::config::{LatestFrom, Subject};
-use crate::domain::run::short_sha;
-use crate::domain::sha::is_hex_commitish;
-use super::superpin::commit_runs;
 use crate::domain::buckets::Repo;
 use crate::domain::rejection::Rejection;
-use crate::domain::workflows;
+use crate::domain::run::short_sha;
 use crate::domain::run::Run;
 use crate::domain::select::{Found, Slot};
+use crate::domain::sha::is_hex_commitish;
 use crate::domain::walk::{self as rules, WalkCommit};
+use crate::domain::workflows;
 
 /// The runs of a commit (or one run), and the groups they hold.
 pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveError> {

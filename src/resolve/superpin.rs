@@ -206,7 +206,14 @@ async fn file_chain(repo: &Repo, sha: &str, files: &Files<'_, '_>, sources: &[&'
 
 /// TheRock's `branch` as it was at the time basis: the merge base's committer time for a pull
 /// request (`merge_base`: rocm-libraries' `resolve_therock_ref.py`), else the commit's own.
-async fn at_time(r: &Resolver<'_>, repo: &Repo, ask: &Ask<'_>, files: &Files<'_, '_>, branch: &str, merge_base: bool) -> Result<(String, ResolvedByTime), ResolveError> {
+async fn at_time(
+    r: &Resolver<'_>,
+    repo: &Repo,
+    ask: &Ask<'_>,
+    files: &Files<'_, '_>,
+    branch: &str,
+    merge_base: bool,
+) -> Result<(String, ResolvedByTime), ResolveError> {
     let dated = |c: &crate::domain::run::Commit| c.date.map(|d| (c.sha.clone(), format_rfc3339(d)));
     let basis = match ask.pr_base.filter(|_| merge_base && !ask.local_only) {
         Some(base) => {
@@ -229,7 +236,8 @@ async fn at_time(r: &Resolver<'_>, repo: &Repo, ask: &Ask<'_>, files: &Files<'_,
     let no = |why: String| ResolveError::AtTime { therock: ask.therock.clone(), branch: branch.to_string(), why };
     let basis = basis.ok_or_else(|| no(format!("the committer time of {} in {repo} is not known", ask.sha)))?;
     let at = basis.timestamp().to_string();
-    let commits = r.runs.commits_until(ask.therock, branch, &at).await.or_missing(|| Missing::Branch { repo: ask.therock.clone(), branch: branch.to_string() })?;
+    let commits =
+        r.runs.commits_until(ask.therock, branch, &at).await.or_missing(|| Missing::Branch { repo: ask.therock.clone(), branch: branch.to_string() })?;
     let c = wf::newest_at_or_before(&commits, &at).ok_or_else(|| no(format!("no commit at or before {at}")))?;
     Ok((c.sha.clone(), ResolvedByTime { branch: branch.to_string(), basis }))
 }

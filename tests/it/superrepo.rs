@@ -430,7 +430,11 @@ async fn a_pull_request_on_main_resolves_the_pin_at_its_merge_bases_committer_ti
     let d = stdout_json(&o);
     assert_eq!(d["therock_ref"], then, "{d}");
     let t = &d["therock_ref_resolved_by_time"];
-    assert_eq!((t["basis"].as_str(), t["basis_commit"].as_str(), t["timestamp"].as_str()), (Some("merge_base"), Some(base.as_str()), Some(merge_base_time)), "{t}");
+    assert_eq!(
+        (t["basis"].as_str(), t["basis_commit"].as_str(), t["timestamp"].as_str()),
+        (Some("merge_base"), Some(base.as_str()), Some(merge_base_time)),
+        "{t}"
+    );
     assert_eq!(d["baseline_commit"], then);
     assert_baseline_budget(&bed).await;
 }
