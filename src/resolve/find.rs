@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::subject::{commit_of, full_sha, run_by_id};
 use super::superpin::commit_runs;
-use super::walk::{exact, judge_runs, walk_chain};
+use super::walk::{judge_runs, walk_chain};
 use super::{groups_in_runs, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
 use crate::config::{LatestFrom, Subject};
 use crate::domain::buckets::Repo;
@@ -89,7 +89,9 @@ pub async fn judge_subject(r: &Resolver<'_>, subject: &Subject) -> Result<(Strin
         return Ok((asked.sha, Err(Rejection::LocalOnly)));
     }
     let sha = asked.sha;
-    let found = exact(r, &repo, &workflow, &sha, rule).await?.map(|(slots, _)| Found::at(repo, workflow, sha.clone(), slots));
+    // A super-repo's commit: both CI workflows, the gating multi-arch one first (as `find`).
+    let (runs, workflow) = commit_runs_in_order(r, &repo, workflow, &sha).await?;
+    let found = judge_runs(r, &repo, &runs, rule).await?.map(|(slots, _)| Found::at(repo, workflow, sha.clone(), slots));
     Ok((sha, found))
 }
 

@@ -460,3 +460,21 @@ async fn a_therock_ref_json_without_ref_is_said_and_the_wrappers_pin() {
     assert!(d["therock_ref_warnings"].to_string().contains("therock_ref.json"), "{d}");
     assert_baseline_budget(&bed).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_therock_walk_of_a_super_repo_pin_takes_therock_workflow() {
+    let bed = Bed::new().await;
+    let c = sha(0x22a1);
+    let pin = sha(0x22a2);
+    mount_super_runs(&bed.gh, LIB, &c, &[legacy_run(22_951, LIB, &c, "2026-09-20T10:00:00Z")]).await;
+    mount_file(&bed.gh, LIB, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&pin))).await;
+    mount_commit_runs(&bed.gh, THEROCK, "ci.yml", &pin, &[run_json(&RunSpec::ok(22_960, &pin, THEROCK, "ci.yml"))]).await;
+    put_group(&bed, 22_960);
+    let o = bed.run(&baseline_args(LIB, &c, &["--workflow", LEGACY_WF, "--therock-workflow", "ci.yml"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], pin, "{d}");
+    assert_eq!(d["therock_ref_workflow"], LEGACY_WF);
+    assert_eq!(d["results"][0]["workflow_file_name"], "ci.yml", "{d}");
+    assert_eq!(d["results"][0]["workflow_run_id"], "22960", "{d}");
+}
