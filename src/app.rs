@@ -36,7 +36,7 @@ pub async fn run(cfg: Config, front: Front) -> Result<Outcome> {
 async fn dispatch(app: &App) -> Result<Outcome> {
     Ok(match &app.cfg.command {
         Command::Find(subject) => Outcome::Found(commands::find::run(app, subject).await?),
-        Command::Latest { branch, max_commits } => Outcome::Found(commands::latest::run(app, branch.as_deref(), *max_commits).await?),
+        Command::Latest { branch, max_commits, from } => Outcome::Found(commands::latest::run(app, branch.as_deref(), from, *max_commits).await?),
         Command::Baseline(subject, walk) => Outcome::Baseline(Box::new(commands::baseline::run(app, subject, walk).await?)),
         Command::Fetch(source, opts) => Outcome::Fetched(Box::new(commands::fetch::run(app, source, opts).await?)),
         Command::Compare { from, to, options } => Outcome::Compared(commands::compare::run(app, from, to, options).await?),

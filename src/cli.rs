@@ -27,7 +27,8 @@ pub struct With<T: Args> {
 pub enum Cmd {
     /// Scenario 1: the CI runs and S3 locations holding a commit's (or a run's) artifacts.
     Find(With<FindRaw>),
-    /// The newest commit on a branch whose successful runs hold every requested group.
+    /// The newest commit on a branch (or back from --ref) whose completed runs with healthy builds
+    /// hold every requested group (--require-successful-run: successful runs only); --run-id judges one run.
     Latest(With<LatestRaw>),
     /// Scenario 2: the commit whose artifacts a build of --commit can reuse.
     Baseline(With<BaselineRaw>),

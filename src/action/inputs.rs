@@ -297,8 +297,14 @@ fn latest(inputs: &Inputs, require: RequireRaw) -> Result<RawCommand, String> {
     if given(&inputs.branch).is_some() && given(&inputs.git_ref).is_some() {
         return Err("inputs 'branch' and 'ref' both name the branch of mode latest: give only 'branch'".into());
     }
-    let branch = given(&inputs.branch).or_else(|| given(&inputs.git_ref));
-    Ok(RawCommand::Latest(LatestRaw { branch, max_commits: given(&inputs.max_commits), require }))
+    // `ref` is a branch or a commit, resolved once (as `latest --ref`).
+    Ok(RawCommand::Latest(LatestRaw {
+        branch: given(&inputs.branch),
+        git_ref: given(&inputs.git_ref),
+        run_id: None,
+        max_commits: given(&inputs.max_commits),
+        require,
+    }))
 }
 
 /// Modes `find`, `baseline` and `fetch`, about `commit` (or the ref in `Common`).
@@ -318,6 +324,7 @@ fn lookup(
         base_branch: given(&inputs.base_branch).or_else(|| given(&inputs.branch)).or_else(|| ev.base_ref.clone()),
         max_commits: given(&inputs.max_commits),
         therock_repo: given(&inputs.therock_repository),
+        therock_workflow: None,
         pr: given(&inputs.pr),
         max_age_hours: given(&inputs.max_age_hours),
     };

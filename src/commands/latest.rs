@@ -1,11 +1,13 @@
-//! `latest`: the newest commit on a branch whose successful runs hold every requested group.
+//! `latest`: the newest commit on a branch (or back from `--ref`) whose completed runs with
+//! healthy builds hold every requested group; `--run-id` judges one run alone.
 
 use crate::resolve;
 use anyhow::Result;
 
 use super::App;
+use crate::config::LatestFrom;
 use crate::domain::select::Found;
 
-pub async fn run(app: &App, branch: Option<&str>, max_commits: usize) -> Result<Found> {
-    Ok(resolve::latest(&app.resolver(), branch, max_commits).await?)
+pub async fn run(app: &App, branch: Option<&str>, from: &LatestFrom, max_commits: usize) -> Result<Found> {
+    Ok(resolve::latest(&app.resolver(), branch, from, max_commits).await?)
 }

@@ -85,12 +85,26 @@ impl Query {
     }
 }
 
+/// Where `latest` starts, besides `--branch`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LatestFrom {
+    /// The branch (`--branch`, else the default branch).
+    #[default]
+    Branch,
+    /// `--ref`: a branch name or a commit SHA.
+    Ref(String),
+    /// `--run-id`: one run, judged alone.
+    Run(u64),
+}
+
 /// How a baseline walk goes.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
     pub base_branch: Option<String>,
     pub max_commits: usize,
     pub therock_repo: Repo,
+    /// `--therock-workflow`: the TheRock workflow a super-repo's pin is walked in.
+    pub therock_workflow: Option<String>,
     /// `--max-age-hours`: runs older than this do not count.
     pub max_age_hours: Option<u64>,
 }
@@ -175,7 +189,7 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub enum Command {
     Find(Subject),
-    Latest { branch: Option<String>, max_commits: usize },
+    Latest { branch: Option<String>, max_commits: usize, from: LatestFrom },
     Baseline(Subject, WalkOptions),
     Fetch(Source, FetchOptions),
     Compare { from: Subject, to: Subject, options: CompareOptions },

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
 use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
-use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, Source, Subject, WalkOptions};
+use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, LatestFrom, Pick, Query, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::sha::is_sha_like;
@@ -196,6 +196,15 @@ fn branch(b: &Option<String>, field: Field) -> Result<Option<String>, ConfigErro
     Ok(b)
 }
 
+/// `latest --ref`: a commit SHA (lower-cased) or a branch name.
+fn latest_ref(r: &str) -> Result<String, ConfigError> {
+    let r = r.trim();
+    if crate::domain::sha::is_hex_commitish(&r.to_ascii_lowercase()) && r.len() <= 40 {
+        return Ok(r.to_ascii_lowercase());
+    }
+    branch(&Some(r.to_string()), Field::Ref)?.ok_or_else(|| err(Field::Ref, "empty ref: expected a branch or a commit SHA"))
+}
+
 fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
     let therock_repo = match given(&w.therock_repo) {
         Some(r) => Repo::parse(&r).map_err(|e| err(Field::TherockRepo, e))?,
@@ -205,7 +214,14 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
         Some(h) => Some(number(&h, Field::MaxAgeHours, "max-age-hours")?).filter(|h| *h > 0),
         None => None,
     };
-    Ok(WalkOptions { base_branch: branch(&w.base_branch, Field::BaseBranch)?, max_commits: max_commits(&w.max_commits)?, therock_repo, max_age_hours })
+    let therock_workflow = given(&w.therock_workflow).map(|w| workflow(&w).map_err(|e| err(Field::TherockWorkflow, e.why))).transpose()?;
+    Ok(WalkOptions {
+        base_branch: branch(&w.base_branch, Field::BaseBranch)?,
+        max_commits: max_commits(&w.max_commits)?,
+        therock_repo,
+        therock_workflow,
+        max_age_hours,
+    })
 }
 
 fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
@@ -270,7 +286,12 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
         RawCommand::Find(f) => Command::Find(subject_of(raw, &f.commit, &f.run_id, None, checkout)?),
         RawCommand::Latest(l) => {
             branch(&l.branch, Field::Branch)?;
-            Command::Latest { branch: given(&l.branch), max_commits: max_commits(&l.max_commits)? }
+            let from = match (given(&l.git_ref), given(&l.run_id)) {
+                (_, Some(id)) => LatestFrom::Run(number(&id, Field::RunId, "run id")?),
+                (Some(r), None) => LatestFrom::Ref(latest_ref(&r)?),
+                (None, None) => LatestFrom::Branch,
+            };
+            Command::Latest { branch: given(&l.branch), max_commits: max_commits(&l.max_commits)?, from }
         }
         RawCommand::Baseline(b) => Command::Baseline(subject_of(raw, &b.commit, &b.run_id, b.walk.pr.as_ref(), checkout)?, walk(&b.walk)?),
         RawCommand::Fetch(f) => {

@@ -48,6 +48,10 @@ pub struct WalkRaw {
     /// The TheRock repository super-repos pin (default ROCm/TheRock).
     #[arg(long = "therock-repo")]
     pub therock_repo: Option<String>,
+    /// The TheRock workflow a super-repo's pin is walked in (default multi_arch_ci.yml; on a
+    /// super-repo, `--workflow` names the super-repo workflow whose pin is read).
+    #[arg(long = "therock-workflow")]
+    pub therock_workflow: Option<String>,
     /// A pull request number: its head commit and base branch.
     #[arg(long)]
     pub pr: Option<String>,
@@ -88,6 +92,13 @@ pub struct LatestRaw {
     /// Branch (default: the repository's default branch).
     #[arg(long)]
     pub branch: Option<String>,
+    /// A branch or a commit SHA to walk back from (resolved once, as upstream's
+    /// find_latest_artifacts.py --ref).
+    #[arg(long = "ref", conflicts_with = "branch")]
+    pub git_ref: Option<String>,
+    /// Judge this run alone: its commit, when the run is usable and holds every group.
+    #[arg(long = "run-id", conflicts_with_all = ["branch", "git_ref"])]
+    pub run_id: Option<String>,
     /// How many commits to look at at most.
     #[arg(long = "max-commits")]
     pub max_commits: Option<String>,

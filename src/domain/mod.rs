@@ -7,8 +7,6 @@ pub mod digest;
 pub mod families;
 pub mod manifest;
 pub mod pins;
-// Issue 22 phase A: the rules are in place and tested; phase B wires them into resolve/.
-#[allow(dead_code)]
 pub mod pins_multiarch;
 pub mod rejection;
 pub mod run;
@@ -18,5 +16,4 @@ pub mod status;
 pub mod time;
 pub mod units;
 pub mod walk;
-#[allow(dead_code)]
 pub mod workflows;

@@ -18,6 +18,11 @@ pub const PIN_SOURCES: &[&str] = &[
     ".github/workflows/_therock_multi_arch_ci_windows.yml",
 ];
 
+/// The legacy "TheRock CI"'s own pin sources (facts §5), first found wins.
+pub const LEGACY_SOURCES: &[&str] = &[".github/actions/ci-env/action.yml", ".github/workflows/therock-ci.yml", ".github/workflows/therock-ci-linux.yml"];
+/// Where the bot writes `baseline-run-id` beside `therock-ref`.
+pub const CI_ENV: &str = ".github/actions/ci-env/action.yml";
+
 pub const CHECKOUT_STEP: &str = "Checkout TheRock repository";
 
 /// What one source file says about the pin.

@@ -59,12 +59,12 @@ pub enum RunRejection {
 pub enum Gap {
     Missing {
         group: String,
+        /// The `{name}_{component}_{family}` archives it lacked: every target-specific
+        /// `{name}_{component}` the candidate runs hold for other targets (TheRock #8296).
+        lacks: Vec<String>,
     },
     /// Found, but without archives matching these `--require-artifact` patterns.
-    LacksRequired {
-        group: String,
-        patterns: Vec<String>,
-    },
+    LacksRequired { group: String, patterns: Vec<String> },
 }
 
 /// Why a commit has no artifacts to offer (or, `TookFailedRun`, the note on one taken).
@@ -102,6 +102,20 @@ impl RunRejection {
 }
 
 impl Rejection {
+    /// The groups missing and the exact archives they lacked, for `looked_at[].missing`.
+    pub fn missing(&self) -> Vec<(&str, &[String])> {
+        match self {
+            Rejection::Groups { gaps, .. } => gaps
+                .iter()
+                .filter_map(|g| match g {
+                    Gap::Missing { group, lacks } => Some((group.as_str(), lacks.as_slice())),
+                    Gap::LacksRequired { .. } => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The machine-readable name. A commit whose runs were all set aside for one reason gets
     /// that reason's name; for mixed reasons, `no-usable-run`.
     pub fn kind(&self) -> &'static str {
@@ -154,7 +168,15 @@ impl fmt::Display for RunRejection {
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Gap::Missing { group } => write!(f, "group {group} missing"),
+            Gap::Missing { group, lacks } if lacks.is_empty() => write!(f, "group {group} missing"),
+            Gap::Missing { group, lacks } => {
+                const SHOWN: usize = 6;
+                write!(f, "group {group} missing (lacks {}", lacks[..lacks.len().min(SHOWN)].join(", "))?;
+                if lacks.len() > SHOWN {
+                    write!(f, " and {} more", lacks.len() - SHOWN)?;
+                }
+                f.write_str(")")
+            }
             Gap::LacksRequired { group, patterns } => write!(f, "group {group} lacks required artifacts {}", patterns.join(", ")),
         }
     }
@@ -199,7 +221,7 @@ mod tests {
         assert_eq!(runs.kind(), "no-usable-run");
         let gaps = Rejection::Groups {
             gaps: vec![
-                Gap::Missing { group: "gfx94X-dcgpu".into() },
+                Gap::Missing { group: "gfx94X-dcgpu".into(), lacks: vec![] },
                 Gap::LacksRequired { group: "gfx110X-all".into(), patterns: vec!["^a".into(), "^b".into()] },
             ],
             runs: vec![7, 6],
@@ -214,6 +236,19 @@ mod tests {
         );
         assert_eq!(gaps.kind(), "group-missing");
         assert_eq!(RunRejection::TooOld { id: 4, hours: 80, limit: 72 }.to_string(), "run 4 is 80 h old, more than the 72 h allowed");
+    }
+
+    #[test]
+    fn a_missing_group_names_the_exact_archives_it_lacked_and_counts_the_rest() {
+        let lacks: Vec<String> = (0..8).map(|i| format!("lib{i}_lib_gfx125X-dcgpu")).collect();
+        let g = Gap::Missing { group: "gfx125X-dcgpu".into(), lacks: lacks.clone() };
+        assert_eq!(
+            g.to_string(),
+            "group gfx125X-dcgpu missing (lacks lib0_lib_gfx125X-dcgpu, lib1_lib_gfx125X-dcgpu, lib2_lib_gfx125X-dcgpu, lib3_lib_gfx125X-dcgpu, lib4_lib_gfx125X-dcgpu, lib5_lib_gfx125X-dcgpu and 2 more)"
+        );
+        let why = Rejection::Groups { gaps: vec![g], runs: vec![1], notes: vec![] };
+        assert_eq!(why.missing(), vec![("gfx125X-dcgpu", lacks.as_slice())]);
+        assert_eq!(why.kind(), "group-missing");
     }
 
     #[test]

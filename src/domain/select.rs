@@ -181,15 +181,29 @@ impl Selection {
     }
 }
 
+/// The `{name}_{component}_{family}` archives a group missing from `listings` lacked: every
+/// target-specific `{name}_{component}` the listings hold (for other targets), sorted, once each.
+pub fn lacked(group: &ArtifactGroup, listings: &[&RunListing]) -> Vec<String> {
+    let pairs: std::collections::BTreeSet<(&str, &str)> = listings
+        .iter()
+        .flat_map(|l| l.archives.iter())
+        .filter(|(a, _)| !a.is_generic() && !group.matches_target(&a.target))
+        .map(|(a, _)| (a.name.as_str(), a.component.as_str()))
+        .collect();
+    let have: std::collections::BTreeSet<(&str, &str)> =
+        listings.iter().flat_map(|l| l.for_group(group)).filter(|(a, _)| !a.is_generic()).map(|(a, _)| (a.name.as_str(), a.component.as_str())).collect();
+    pairs.difference(&have).map(|(n, c)| format!("{n}_{c}_{}", group.family)).collect()
+}
+
 /// Why a commit whose candidate `runs` were listed is still not a baseline; `notes` are the
 /// runs set aside on the way.
-pub fn missing_reason(slots: &[Slot], runs: &[&Run], notes: Vec<RunRejection>) -> Rejection {
+pub fn missing_reason(slots: &[Slot], runs: &[&Run], notes: Vec<RunRejection>, listings: &[&RunListing]) -> Rejection {
     let gaps = slots
         .iter()
         .filter(|s| s.hit.is_none())
         .map(|s| match &s.partial {
             Some(p) => Gap::LacksRequired { group: s.group.name.clone(), patterns: p.missing.clone() },
-            None => Gap::Missing { group: s.group.name.clone() },
+            None => Gap::Missing { group: s.group.name.clone(), lacks: lacked(&s.group, listings) },
         })
         .collect();
     Rejection::Groups { gaps, runs: runs.iter().map(|r| r.id).collect(), notes }
@@ -279,8 +293,31 @@ mod tests {
         assert!(!sel.offer(h));
         let slots = sel.into_slots();
         let run = Run { id: 7, ..Run::default() };
-        let why = missing_reason(&slots, &[&run], Vec::new());
-        assert_eq!(why, Rejection::Groups { gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }], runs: vec![7], notes: vec![] });
+        let why = missing_reason(&slots, &[&run], Vec::new(), &[&listing(&["base_lib_generic.tar.zst"])]);
+        assert_eq!(why, Rejection::Groups { gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into(), lacks: vec![] }], runs: vec![7], notes: vec![] });
         assert_eq!(why.to_string(), "group gfx94X-dcgpu missing in run(s) 7");
+    }
+
+    #[test]
+    fn a_missing_group_lacked_every_target_specific_archive_the_runs_hold_for_other_targets() {
+        let g = groups(&["gfx94X-dcgpu", "gfx125X-dcgpu"]);
+        let newer = listing(&["base_lib_generic.tar.zst", "blas_lib_gfx942.tar.zst", "blas_test_gfx942.tar.zst"]);
+        let older = listing(&["fft_lib_gfx950.tar.zst", "blas_lib_gfx94X-dcgpu.tar.zst"]);
+        let mut sel = Selection::new(&g, false);
+        let h = hits(&sel, 2, &newer, &[]);
+        sel.offer(h);
+        let h = hits(&sel, 1, &older, &[]);
+        sel.offer(h);
+        let slots = sel.into_slots();
+        let runs = [Run { id: 2, ..Run::default() }, Run { id: 1, ..Run::default() }];
+        let why = missing_reason(&slots, &[&runs[0], &runs[1]], Vec::new(), &[&newer, &older]);
+        let lacks = vec!["blas_lib_gfx125X-dcgpu".to_string(), "blas_test_gfx125X-dcgpu".into(), "fft_lib_gfx125X-dcgpu".into()];
+        assert_eq!(why.missing(), vec![("gfx125X-dcgpu", lacks.as_slice())], "generic archives are no pair; each pair once");
+        assert!(
+            why.to_string().starts_with("group gfx125X-dcgpu missing (lacks blas_lib_gfx125X-dcgpu, blas_test_gfx125X-dcgpu, fft_lib_gfx125X-dcgpu)"),
+            "{why}"
+        );
+        // A pair the group does hold is not lacked: gfx94X holds blas_lib, so only fft_lib is lacked.
+        assert_eq!(lacked(&g[0], &[&newer, &older]), vec!["fft_lib_gfx94X-dcgpu"]);
     }
 }

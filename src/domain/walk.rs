@@ -53,11 +53,15 @@ impl Rejected {
 impl serde::Serialize for Rejected {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut m = s.serialize_struct("Rejected", 5)?;
+        let mut m = s.serialize_struct("Rejected", 6)?;
         m.serialize_field("commit", &self.commit)?;
         m.serialize_field("distance", &self.distance)?;
         m.serialize_field("reason", &self.reason())?;
         m.serialize_field("kind", self.why.kind())?;
+        let missing: Vec<serde_json::Value> = self.why.missing().into_iter().map(|(g, lacks)| serde_json::json!({"group": g, "lacks": lacks})).collect();
+        if !missing.is_empty() {
+            m.serialize_field("missing", &missing)?;
+        }
         if self.taken {
             m.serialize_field("taken", &true)?;
         }
@@ -311,7 +315,7 @@ mod tests {
         async fn judge(&mut self, cands: &[(&Run, Usable)]) -> Result<Result<u64, Rejection>, String> {
             self.judged += 1;
             let missing = || Rejection::Groups {
-                gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into() }],
+                gaps: vec![Gap::Missing { group: "gfx94X-dcgpu".into(), lacks: vec![] }],
                 runs: cands.iter().map(|(r, _)| r.id).collect(),
                 notes: vec![],
             };

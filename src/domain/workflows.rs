@@ -11,6 +11,51 @@ pub const LEGACY: &str = "therock-ci.yml";
 /// The release branches rocm-systems' `therock-ci.yml` builds against TheRock's namesake.
 pub const RELEASE_PREFIX: &str = "release/therock-";
 
+/// Whether `file` is the multi-arch CI or one of its variants (`-nightly`, `-asan`, ...).
+pub fn is_multi_arch(file: &str) -> bool {
+    file == MULTI_ARCH || (file.starts_with("therock-multi-arch-ci-") && (file.ends_with(".yml") || file.ends_with(".yaml")))
+}
+
+/// Which of a super-repo's pins a baseline reads (facts §5: the pin of the workflow that ran).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinChain {
+    /// The multi-arch CI's own pin (rocm-libraries: the workflow file; rocm-systems:
+    /// `therock_ref.json` and the `_therock_*` wrappers).
+    MultiArch,
+    /// The legacy "TheRock CI": ci-env, then the checkout step of `therock-ci.yml`,
+    /// `therock-ci-linux.yml`.
+    Legacy,
+    /// Every pin file in the order the tool always read them (nothing says which workflow ran).
+    AnyFile,
+}
+
+impl PinChain {
+    /// The workflow file this chain stands for, as the answer names it.
+    pub fn workflow(self) -> Option<&'static str> {
+        match self {
+            PinChain::MultiArch => Some(MULTI_ARCH),
+            PinChain::Legacy => Some(LEGACY),
+            PinChain::AnyFile => None,
+        }
+    }
+}
+
+/// The chain to read: `--workflow` names it; else the workflow of the run that answers first
+/// (`answering`, from `candidate_order`). `None`: no run says (the caller looks for the
+/// multi-arch workflow file).
+pub fn pin_chain(workflow_flag: Option<&str>, answering: Option<&str>) -> Option<PinChain> {
+    let file = |w: &str| match w.rsplit('/').next().unwrap_or(w) {
+        f if is_multi_arch(f) => PinChain::MultiArch,
+        LEGACY => PinChain::Legacy,
+        _ => PinChain::AnyFile,
+    };
+    match (workflow_flag, answering) {
+        (Some(w), _) => Some(file(w)),
+        (None, Some(w)) => Some(file(w)),
+        (None, None) => None,
+    }
+}
+
 /// The workflow files whose runs are looked for in `repo`, in order of preference.
 pub fn workflow_files(repo: &Repo) -> &'static [&'static str] {
     if repo.is_therock_family() {
@@ -39,11 +84,6 @@ pub fn candidate_order<'r>(runs: &'r [Run], files: &[&str], workflow_flag: Optio
     ranked.into_iter().map(|(_, r)| r).collect()
 }
 
-/// For each group, the first run (in `candidate_order`) that holds it.
-pub fn answering_runs<'r, G>(groups: &[G], candidates: &[&'r Run], holds: impl Fn(&Run, &G) -> bool) -> Vec<Option<&'r Run>> {
-    groups.iter().map(|g| candidates.iter().copied().find(|r| holds(r, g))).collect()
-}
-
 /// The moment a TheRock ref resolved at run time (or a release branch) is read at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimeBasis {
@@ -66,15 +106,6 @@ impl TimeBasis {
             TimeBasis::MergeBase { sha, at } => format!("the committer time of the pull request's merge base {} ({at})", super::run::short_sha(sha)),
             TimeBasis::Commit { sha, at } => format!("the committer time of commit {} ({at})", super::run::short_sha(sha)),
         }
-    }
-}
-
-/// The time basis: the merge base's committer date for a pull request (`merge_base` is its
-/// `(sha, committer date)`), else the commit's own committer date.
-pub fn time_basis(merge_base: Option<(&str, &str)>, commit: (&str, &str)) -> TimeBasis {
-    match merge_base {
-        Some((sha, at)) => TimeBasis::MergeBase { sha: sha.into(), at: at.into() },
-        None => TimeBasis::Commit { sha: commit.0.into(), at: commit.1.into() },
     }
 }
 

@@ -39,25 +39,11 @@ fn the_multi_arch_runs_come_first_then_the_legacy_ones_newest_first_within_each(
 }
 
 #[test]
-fn a_group_held_by_a_multi_arch_run_is_answered_from_it_even_when_a_newer_legacy_run_exists() {
-    let runs = [run(10, LEGACY, "2026-09-02T00:00:00Z"), run(11, MULTI_ARCH, "2026-09-01T00:00:00Z")];
-    let cands = candidate_order(&runs, workflow_files(&Repo::parse("ROCm/rocm-systems").unwrap()), None);
-    // The multi-arch run holds gfx94X and gfx950; only the legacy run holds gfx1151.
-    let holds = |r: &Run, g: &&str| match r.id {
-        11 => ["gfx94X-dcgpu", "gfx950-dcgpu"].contains(g),
-        10 => ["gfx94X-dcgpu", "gfx1151"].contains(g),
-        _ => false,
-    };
-    let got: Vec<Option<u64>> = answering_runs(&["gfx94X-dcgpu", "gfx1151", "gfx950-dcgpu", "gfx90a"], &cands, holds).iter().map(|r| r.map(|r| r.id)).collect();
-    assert_eq!(got, [Some(11), Some(10), Some(11), None]);
-}
-
-#[test]
-fn the_time_basis_is_the_merge_base_for_a_pull_request_and_the_commit_otherwise() {
-    let pr = time_basis(Some(("a".repeat(40).as_str(), "2026-09-01T10:00:00Z")), ("b", "2026-09-03T00:00:00Z"));
-    assert_eq!(pr, TimeBasis::MergeBase { sha: "a".repeat(40), at: "2026-09-01T10:00:00Z".into() });
+fn the_time_basis_says_which_commit_and_when() {
+    let pr = TimeBasis::MergeBase { sha: "a".repeat(40), at: "2026-09-01T10:00:00Z".into() };
     assert!(pr.what().contains("merge base aaaaaaaaaaaa"), "{}", pr.what());
-    let push = time_basis(None, ("b", "2026-09-03T00:00:00Z"));
+    assert_eq!(pr.timestamp(), "2026-09-01T10:00:00Z");
+    let push = TimeBasis::Commit { sha: "b".into(), at: "2026-09-03T00:00:00Z".into() };
     assert_eq!(push.timestamp(), "2026-09-03T00:00:00Z");
 }
 
@@ -104,4 +90,17 @@ fn the_bots_baseline_hint_is_judged_against_the_pin() {
     assert_eq!(v, HintVerdict::Differs { run_id: 7, run_commit: "b".repeat(40) });
     assert_eq!(v.as_str(), "differs");
     assert_eq!(judge_hint(7, Err("run 7 does not exist".into()), &pin).as_str(), "unknown");
+}
+
+#[test]
+fn the_pin_read_is_the_one_of_the_workflow_named_or_of_the_run_that_answers_first() {
+    assert_eq!(pin_chain(Some("therock-ci.yml"), Some(MULTI_ARCH)), Some(PinChain::Legacy), "--workflow names it");
+    assert_eq!(pin_chain(Some(".github/workflows/therock-multi-arch-ci-nightly.yml"), None), Some(PinChain::MultiArch));
+    assert_eq!(pin_chain(Some("other.yml"), None), Some(PinChain::AnyFile));
+    assert_eq!(pin_chain(None, Some(MULTI_ARCH)), Some(PinChain::MultiArch));
+    assert_eq!(pin_chain(None, Some(LEGACY)), Some(PinChain::Legacy));
+    assert_eq!(pin_chain(None, None), None, "no run says: the caller looks for the file");
+    assert!(is_multi_arch("therock-multi-arch-ci-asan.yml") && !is_multi_arch("therock-ci.yml") && !is_multi_arch("therock-multi-arch-ci-x.txt"));
+    assert_eq!(PinChain::MultiArch.workflow(), Some(MULTI_ARCH));
+    assert_eq!(PinChain::AnyFile.workflow(), None);
 }

@@ -40,6 +40,15 @@ fn hit(h: &Hit) -> String {
     )
 }
 
+fn hint_run(h: &crate::domain::workflows::HintVerdict) -> String {
+    use crate::domain::workflows::HintVerdict as H;
+    match h {
+        H::Matches { run_id } => format!("{run_id} built the pin"),
+        H::Differs { run_id, run_commit } => format!("{run_id} built {}", short_sha(run_commit)),
+        H::Unknown { run_id, why } => format!("{run_id} ({why})"),
+    }
+}
+
 pub fn baseline(b: &Baseline) -> String {
     let mut out = substitution(b);
     if b.found.found() {
@@ -56,6 +65,12 @@ pub fn substitution(b: &Baseline) -> String {
     let mut out = String::new();
     if let Some(pin) = &b.therock_ref {
         out.push_str(&format!("{} pins {} {} (from {})\n", short_sha(&b.commit), b.found.repo.full(), pin, super::pin_source(b).unwrap_or_else(|| "?".into())));
+        if let Some(t) = &b.resolved_by_time {
+            out.push_str(&format!("  resolved by time: {} {} at {}\n", b.found.repo.full(), t.branch, t.basis.what()));
+        }
+        if let Some(h) = &b.hint {
+            out.push_str(&format!("  ci-env's baseline-run-id {}: {}\n", hint_run(h), h.as_str()));
+        }
         if let Some(built) = b.therock_commit_built.as_deref().filter(|c| *c != pin) {
             out.push_str(&format!("  but its newest run built against TheRock {built}\n"));
         }

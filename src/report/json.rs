@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::domain::select::{Found, Hit};
 use crate::domain::walk::Rejected;
-use crate::resolve::Baseline;
+use crate::domain::workflows::{HintVerdict, TimeBasis};
+use crate::resolve::{Baseline, ResolvedByTime};
 
 /// `status`: `found` (exit 0), `not_found` (exit 1) or `error` (exit 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,6 +132,56 @@ pub struct BaselineDoc<'a> {
     pub merge_base: Option<&'a str>,
     pub baseline_run_id_hint: Option<u64>,
     pub looked_at: &'a [Rejected],
+    /// The line of `therock_ref_source` the pin was read from.
+    pub therock_ref_line: Option<usize>,
+    /// The super-repo workflow whose pin was read.
+    pub therock_ref_workflow: Option<&'a str>,
+    pub therock_ref_resolved_by_time: Option<ByTimeDoc<'a>>,
+    pub baseline_hint: Option<HintDoc>,
+    pub therock_ref_warnings: &'a [String],
+}
+
+/// A pin resolved by time: TheRock's branch, at whose committer time.
+#[derive(Debug, Serialize)]
+pub struct ByTimeDoc<'a> {
+    pub branch: &'a str,
+    /// `commit` (the commit's own committer time) or `merge_base` (a pull request's).
+    pub basis: &'static str,
+    pub basis_commit: &'a str,
+    pub timestamp: &'a str,
+}
+
+impl<'a> ByTimeDoc<'a> {
+    fn new(t: &'a ResolvedByTime) -> Self {
+        let (basis, basis_commit) = match &t.basis {
+            TimeBasis::Commit { sha, .. } => ("commit", sha.as_str()),
+            TimeBasis::MergeBase { sha, .. } => ("merge_base", sha.as_str()),
+        };
+        ByTimeDoc { branch: &t.branch, basis, basis_commit, timestamp: t.basis.timestamp() }
+    }
+}
+
+/// ci-env's `baseline-run-id` and whether its run built the pin.
+#[derive(Debug, Serialize)]
+pub struct HintDoc {
+    pub run_id: u64,
+    /// `matches`, `differs` or `unknown`.
+    pub verdict: &'static str,
+    /// The TheRock commit the hint's run built (when it could be read).
+    pub run_commit: Option<String>,
+    /// Why the run could not be read (verdict `unknown`).
+    pub why: Option<String>,
+}
+
+impl HintDoc {
+    fn new(h: &HintVerdict, pin: Option<&str>) -> Self {
+        let (run_id, run_commit, why) = match h {
+            HintVerdict::Matches { run_id } => (*run_id, pin.map(String::from), None),
+            HintVerdict::Differs { run_id, run_commit } => (*run_id, Some(run_commit.clone()), None),
+            HintVerdict::Unknown { run_id, why } => (*run_id, None, Some(why.clone())),
+        };
+        HintDoc { run_id, verdict: h.as_str(), run_commit, why }
+    }
 }
 
 impl<'a> BaselineDoc<'a> {
@@ -149,6 +200,11 @@ impl<'a> BaselineDoc<'a> {
             merge_base: b.merge_base.as_deref(),
             baseline_run_id_hint: b.baseline_run_id_hint,
             looked_at: &b.looked_at,
+            therock_ref_line: b.pin_line,
+            therock_ref_workflow: b.pin_workflow,
+            therock_ref_resolved_by_time: b.resolved_by_time.as_ref().map(ByTimeDoc::new),
+            baseline_hint: b.hint.as_ref().map(|h| HintDoc::new(h, b.therock_ref.as_deref())),
+            therock_ref_warnings: &b.pin_warnings,
         }
     }
 }

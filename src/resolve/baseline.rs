@@ -3,15 +3,16 @@
 //! back from it. Both are one walk: judge a start commit, then first-parent history.
 
 use super::error::Missing;
-use super::subject::commit_of;
+use super::subject::{commit_of, SubjectCommit};
+use super::superpin::{read_super_pin, Ask, Pin, ResolvedByTime, SuperRead};
 use super::walk::{chain_from, exact, walk_chain};
 use super::{ResolveError, Resolver};
 use crate::config::{Subject, WalkOptions};
 use crate::domain::buckets::Repo;
-use crate::domain::pins::{self, PinRead, PIN_SOURCES};
-use crate::domain::run::short_sha;
+use crate::domain::run::{short_sha, Run};
 use crate::domain::select::Found;
 use crate::domain::walk::{Rejected, RunRule};
+use crate::domain::workflows::{candidate_order, workflow_files, HintVerdict};
 use crate::sources::github::GhError;
 
 /// Why the baseline is the commit it is.
@@ -52,6 +53,14 @@ pub struct Baseline {
     /// (`manifests/therock_manifest.json`), when it has one.
     pub therock_commit_built: Option<String>,
     pub baseline_run_id_hint: Option<u64>,
+    /// The super-repo workflow whose pin was read.
+    pub pin_workflow: Option<&'static str>,
+    /// Set when the pin was a branch (or a release branch) turned into a commit by time.
+    pub resolved_by_time: Option<ResolvedByTime>,
+    /// Pins that disagree, bad files passed over (also said on stderr).
+    pub pin_warnings: Vec<String>,
+    /// ci-env's `baseline-run-id` judged against the pin.
+    pub hint: Option<HintVerdict>,
     pub looked_at: Vec<Rejected>,
     pub merge_base: Option<String>,
 }
@@ -79,14 +88,6 @@ struct Asked {
     merge_base: Option<String>,
 }
 
-/// A pinned TheRock commit and where it was read.
-struct Pin {
-    sha: String,
-    path: String,
-    line: Option<usize>,
-    hint: Option<u64>,
-}
-
 /// The rule for runs of a baseline: healthy builds unless `--require-successful-run`, no
 /// older than `--max-age-hours`.
 fn run_rule(r: &Resolver<'_>, opts: &WalkOptions) -> RunRule {
@@ -100,7 +101,7 @@ pub async fn baseline(r: &Resolver<'_>, subject: &Subject, opts: &WalkOptions) -
     if repo.is_therock_family() {
         baseline_therock(r, repo, asked.sha, asked.local_only, asked.pr_base, opts).await
     } else {
-        baseline_pinned(r, repo, asked.sha, asked.local_only, opts).await
+        baseline_pinned(r, repo, asked, opts).await
     }
 }
 
@@ -155,14 +156,21 @@ async fn api_merge_base(r: &Resolver<'_>, repo: &Repo, base_branch: &str, sha: &
             Err(e) if e.is_missing() => Err(Missing::CommitAnywhere { repo: repo.clone(), sha: sha.to_string() }.into()),
             _ => Err(Missing::BaseBranch { repo: repo.clone(), branch: base_branch.to_string() }.into()),
         },
-        m => Ok(m?),
+        m => Ok(m?.sha),
     }
 }
 
-async fn baseline_pinned(r: &Resolver<'_>, repo: Repo, sha: String, local_only: bool, opts: &WalkOptions) -> Result<Baseline, ResolveError> {
-    let read = read_pin(r, &repo, &sha, local_only).await?;
+async fn baseline_pinned(r: &Resolver<'_>, repo: Repo, asked: SubjectCommit, opts: &WalkOptions) -> Result<Baseline, ResolveError> {
+    let (sha, local_only) = (asked.sha, asked.local_only);
+    let therock = opts.therock_repo.clone();
+    let ask = Ask { sha: &sha, local_only, pr_base: asked.pr_base.as_deref(), base_flag: opts.base_branch.as_deref(), therock: &therock };
+    let SuperRead { pin: read, runs } = read_super_pin(r, &repo, &ask).await?;
     let pin = read.sha.clone();
-    let built = if local_only { None } else { therock_commit_built(r, &repo, &sha).await };
+    let built = match (&runs, local_only) {
+        (_, true) => None,
+        (Some(runs), _) => built_by(r, &repo, runs, read.workflow).await,
+        (None, _) => therock_commit_built(r, &repo, &sha).await,
+    };
     if let Some(b) = built.as_deref().filter(|b| *b != pin) {
         crate::say!(
             "note: the newest run of {repo} at {} built against TheRock {b}, not the pin {pin} read from {} (an override?)",
@@ -170,8 +178,8 @@ async fn baseline_pinned(r: &Resolver<'_>, repo: Repo, sha: String, local_only: 
             read.path
         );
     }
-    let therock = opts.therock_repo.clone();
-    let workflow = r.q.workflow_flag.clone().unwrap_or_else(|| therock.default_workflow().to_string());
+    // On a super-repo, `--workflow` names the super-repo workflow; TheRock's walk keeps its own.
+    let workflow = opts.therock_workflow.clone().unwrap_or_else(|| therock.default_workflow().to_string());
     let asked = Asked { commit: sha, pin: Some(read), built, merge_base: None };
     let mut looked_at = Vec::new();
     if let Some(found) = judge_alone(r, &therock, &workflow, &pin, "the pinned commit", run_rule(r, opts), &mut looked_at).await? {
@@ -219,7 +227,7 @@ async fn judge_alone(
 async fn walk_back(r: &Resolver<'_>, w: Walk<'_>, asked: Asked, mut looked_at: Vec<Rejected>) -> Result<Baseline, ResolveError> {
     let chain = chain_from(r, &w.repo, &w.start, w.use_local, w.opts.max_commits).await?;
     let skip = usize::from(w.judged.as_ref().is_some_and(|c| chain.first().is_some_and(|f| &f.sha == c)));
-    let out = walk_chain(r, &w.repo, &w.workflow, &w.branch, &chain, skip, w.rule).await?;
+    let out = walk_chain(r, &w.repo, &w.workflow, Some(&w.branch), &chain, skip, w.rule).await?;
     looked_at.extend(out.rejected);
     Ok(match out.hit {
         Some((c, d, (slots, note))) => {
@@ -252,34 +260,11 @@ async fn therock_commit_built(r: &Resolver<'_>, repo: &Repo, sha: &str) -> Optio
     r.listings.manifest(&location).await?.the_rock_commit.map(String::from)
 }
 
-/// Reads the pinned TheRock commit of a super-repo commit.
-async fn read_pin(r: &Resolver<'_>, repo: &Repo, sha: &str, local_only: bool) -> Result<Pin, ResolveError> {
-    let local = match r.checkout {
-        Some(co) if co.has_object(sha).await => Some(co),
-        _ => None,
-    };
-    let mut notes = Vec::new();
-    for path in PIN_SOURCES {
-        let text = match local {
-            Some(co) => co.show(sha, path).await,
-            None if local_only => None,
-            None => r.runs.file_at(repo, path, sha).await?,
-        };
-        let Some(text) = text else {
-            notes.push(format!("{path}: not present"));
-            continue;
-        };
-        match pins::parse_source(path, &text) {
-            Ok(PinRead::Pin { sha: pin, baseline_run_id }) => {
-                let line = pins::pin_line(&text, pin.as_str());
-                return Ok(Pin { sha: pin.into(), path: path.to_string(), line, hint: baseline_run_id });
-            }
-            Ok(PinRead::NoPin(why)) => notes.push(format!("{path}: {why}")),
-            Ok(PinRead::Invalid(why)) => return Err(ResolveError::InvalidPin { repo: repo.clone(), sha: sha.to_string(), path, why }),
-            Err(e) => notes.push(format!("{path}: {e}")),
-        }
-    }
-    Err(ResolveError::NoPin { repo: repo.clone(), sha: sha.to_string(), notes })
+/// Which TheRock commit the newest run of `workflow` (of the runs listed) built against.
+async fn built_by(r: &Resolver<'_>, repo: &Repo, runs: &[Run], workflow: Option<&str>) -> Option<String> {
+    let run = candidate_order(runs, workflow_files(repo), workflow).into_iter().find(|run| !run.is_from_fork_of(repo))?;
+    let location = r.listings.location(repo, run);
+    r.listings.manifest(&location).await?.the_rock_commit.map(String::from)
 }
 
 fn assemble(a: Asked, found: Found, reason: Option<BaselineReason>, distance: Option<usize>, looked_at: Vec<Rejected>) -> Baseline {
@@ -292,6 +277,10 @@ fn assemble(a: Asked, found: Found, reason: Option<BaselineReason>, distance: Op
         pin_source: a.pin.as_ref().map(|p| p.path.clone()),
         pin_line: a.pin.as_ref().and_then(|p| p.line),
         baseline_run_id_hint: a.pin.as_ref().and_then(|p| p.hint),
+        pin_workflow: a.pin.as_ref().and_then(|p| p.workflow),
+        resolved_by_time: a.pin.as_ref().and_then(|p| p.by_time.clone()),
+        pin_warnings: a.pin.as_ref().map(|p| p.warnings.clone()).unwrap_or_default(),
+        hint: a.pin.and_then(|p| p.hint_verdict),
         therock_commit_built: a.built,
         looked_at,
         merge_base: a.merge_base,

@@ -15,6 +15,10 @@ pub enum ResolveError {
     S3(#[from] S3Error),
     #[error("the TheRock pin of {repo} at {sha} in {path} is invalid: {why}")]
     InvalidPin { repo: Repo, sha: String, path: &'static str, why: String },
+    #[error("the multi-arch TheRock pin of {repo} at {sha} cannot be read: {why}")]
+    MultiArchPin { repo: Repo, sha: String, why: String },
+    #[error("could not resolve {therock} {branch} by time: {why}")]
+    AtTime { therock: Repo, branch: String, why: String },
     #[error("no readable TheRock pin in {repo} at commit {sha}; read {}", .notes.join("; "))]
     NoPin { repo: Repo, sha: String, notes: Vec<String> },
     #[error("commit {sha} exists only in the local checkout and {remote_ref} is not there to compute its merge-base: run `git fetch origin {base_branch}`")]

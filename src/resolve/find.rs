@@ -3,14 +3,19 @@
 
 use std::collections::HashMap;
 
-use super::subject::commit_of;
-use super::walk::{exact, walk_chain};
+use super::subject::{commit_of, full_sha, run_by_id};
+use super::superpin::commit_runs;
+use super::walk::{judge_runs, walk_chain};
 use super::{groups_in_runs, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
-use crate::config::Subject;
+use crate::config::{LatestFrom, Subject};
+use crate::domain::buckets::Repo;
 use crate::domain::rejection::Rejection;
+use crate::domain::run::short_sha;
 use crate::domain::run::Run;
 use crate::domain::select::{Found, Slot};
+use crate::domain::sha::is_hex_commitish;
 use crate::domain::walk::{self as rules, WalkCommit};
+use crate::domain::workflows;
 
 /// The runs of a commit (or one run), and the groups they hold.
 pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveError> {
@@ -25,9 +30,9 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         return Ok(Found::none(repo, workflow, Some(asked.sha), &r.q.groups, Some(note)));
     }
     let commit = asked.sha;
-    let runs = match asked.run {
-        Some(run) => vec![run],
-        None => runs_for_commit(r, &repo, &workflow, &commit).await?,
+    let (runs, workflow) = match asked.run {
+        Some(run) => (vec![run], workflow),
+        None => commit_runs_in_order(r, &repo, workflow, &commit).await?,
     };
     let considered: Vec<&Run> = runs.iter().filter(|run| !r.q.successful_run || run.is_completed_success()).collect();
     let note = if runs.is_empty() {
@@ -47,6 +52,20 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         add_therock_commits(r, &mut slots).await;
     }
     Ok(Found { note, ..Found::at(repo, workflow, commit, slots) })
+}
+
+/// A commit's runs in the order they answer groups. A super-repo without `--workflow`: one
+/// repository-wide listing, the gating multi-arch CI's runs first, then the legacy CI's (the
+/// workflow named in notes says both); else (or when GitHub has no such listing) the workflow's.
+async fn commit_runs_in_order(r: &Resolver<'_>, repo: &Repo, workflow: String, sha: &str) -> Result<(Vec<Run>, String), ResolveError> {
+    if !repo.is_therock_family() && r.q.workflow_flag.is_none() {
+        if let Some(all) = commit_runs(r, repo, sha).await? {
+            let files = workflows::workflow_files(repo);
+            let ordered = workflows::candidate_order(&all, files, None).into_iter().cloned().collect();
+            return Ok((ordered, files.join(" or ")));
+        }
+    }
+    Ok((runs_for_commit(r, repo, &workflow, sha).await?, workflow))
 }
 
 /// Which TheRock commit each super-repo run built against (S3 only; no GitHub request).
@@ -70,28 +89,54 @@ pub async fn judge_subject(r: &Resolver<'_>, subject: &Subject) -> Result<(Strin
         return Ok((asked.sha, Err(Rejection::LocalOnly)));
     }
     let sha = asked.sha;
-    let found = exact(r, &repo, &workflow, &sha, rule).await?.map(|(slots, _)| Found::at(repo, workflow, sha.clone(), slots));
+    // A super-repo's commit: both CI workflows, the gating multi-arch one first (as `find`).
+    let (runs, workflow) = commit_runs_in_order(r, &repo, workflow, &sha).await?;
+    let found = judge_runs(r, &repo, &runs, rule).await?.map(|(slots, _)| Found::at(repo, workflow, sha.clone(), slots));
     Ok((sha, found))
 }
 
-/// The newest commit of a branch whose completed, successful runs hold every group.
-pub async fn latest(r: &Resolver<'_>, branch: Option<&str>, max_commits: usize) -> Result<Found, ResolveError> {
+/// The newest commit of a branch (or back from `--ref`) whose completed runs with healthy
+/// builds hold every group; `--run-id`: that run's commit, when the run alone holds them.
+pub async fn latest(r: &Resolver<'_>, branch: Option<&str>, from: &LatestFrom, max_commits: usize) -> Result<Found, ResolveError> {
     let repo = r.q.repo.clone();
     let workflow = r.q.workflow_for(&repo);
-    let branch = match branch {
-        Some(b) => b.to_string(),
-        None => r.runs.default_branch(&repo).await.or_missing(|| Missing::Repo { repo: repo.clone() })?,
-    };
-    let commits = r.runs.commits(&repo, &branch, max_commits).await.or_missing(|| Missing::Branch { repo: repo.clone(), branch: branch.clone() })?;
-    let chain: Vec<WalkCommit> = commits.iter().map(WalkCommit::from).collect();
     let rule = r.run_rule_any_age();
-    let out = walk_chain(r, &repo, &workflow, &branch, &chain, 0, rule).await?;
+    let (rev, listing) = match from {
+        LatestFrom::Run(id) => return latest_run(r, *id).await,
+        // A commit: resolved once; its runs asked commit by commit (no branch listing to read).
+        LatestFrom::Ref(x) if is_hex_commitish(x) => (full_sha(r, &repo, x).await?, None),
+        LatestFrom::Ref(b) => (b.clone(), Some(b.clone())),
+        LatestFrom::Branch => {
+            let b = match branch {
+                Some(b) => b.to_string(),
+                None => r.runs.default_branch(&repo).await.or_missing(|| Missing::Repo { repo: repo.clone() })?,
+            };
+            (b.clone(), Some(b))
+        }
+    };
+    let commits = r.runs.commits(&repo, &rev, max_commits).await.or_missing(|| Missing::Branch { repo: repo.clone(), branch: rev.clone() })?;
+    let chain: Vec<WalkCommit> = commits.iter().map(WalkCommit::from).collect();
+    let out = walk_chain(r, &repo, &workflow, listing.as_deref(), &chain, 0, rule).await?;
     Ok(match out.hit {
         Some((c, _, (slots, _))) => Found::at(repo, workflow, c.sha, slots),
         None => {
             let runs = rule.runs_phrase();
-            let note = format!("none of the newest {} commits of {branch} in {repo} has {runs} holding every group", chain.len());
+            let what = if listing.is_some() { rev } else { format!("history back from {}", short_sha(&rev)) };
+            let note = format!("none of the newest {} commits of {what} in {repo} has {runs} holding every group", chain.len());
             Found::none(repo, workflow, None, &r.q.groups, Some(note))
         }
+    })
+}
+
+/// `latest --run-id`: the run judged alone under the rule of `latest`.
+async fn latest_run(r: &Resolver<'_>, id: u64) -> Result<Found, ResolveError> {
+    let repo = r.q.repo.clone();
+    let run = run_by_id(r, &repo, id).await?;
+    let workflow = run.workflow_file().unwrap_or_else(|| r.q.workflow_for(&repo));
+    let sha = run.head_sha.clone();
+    let judged = judge_runs(r, &repo, &[run], r.run_rule_any_age()).await?;
+    Ok(match judged {
+        Ok((slots, _)) => Found::at(repo, workflow, sha, slots),
+        Err(why) => Found::none(repo, workflow, Some(sha), &r.q.groups, Some(format!("run {id}: {why}"))),
     })
 }

@@ -6,12 +6,14 @@ mod error;
 mod find;
 mod range;
 mod subject;
+mod superpin;
 mod walk;
 
 pub use baseline::{baseline, Baseline};
 pub use error::{Missing, OrMissing, ResolveError};
 pub use find::{find, judge_subject, latest};
 pub use range::{range, RangeCommit};
+pub use superpin::ResolvedByTime;
 
 use crate::config::Query;
 use crate::domain::buckets::Repo;

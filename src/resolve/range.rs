@@ -38,7 +38,7 @@ pub async fn range(r: &Resolver<'_>, good: &str, bad: &str, branch: Option<&str>
         None => r.runs.default_branch(&repo).await?,
     };
     let chain: Vec<WalkCommit> = between.iter().map(WalkCommit::from).collect();
-    let judged = judge_each(r, &repo, &workflow, &branch, &chain, rule).await?;
+    let judged = judge_each(r, &repo, &workflow, Some(&branch), &chain, rule).await?;
     let mut out: Vec<RangeCommit> = between
         .iter()
         .zip(judged)

@@ -62,8 +62,15 @@ impl RunSource for Memory {
     async fn commits(&self, _: &Repo, _: &str, max: usize) -> Result<Vec<Commit>, GhError> {
         Ok(self.commits.iter().take(max).cloned().collect())
     }
-    async fn merge_base(&self, _: &Repo, _: &str, head: &str) -> Result<String, GhError> {
-        Ok(head.into())
+    async fn merge_base(&self, _: &Repo, _: &str, head: &str) -> Result<Commit, GhError> {
+        Ok(Commit { sha: head.into(), ..Commit::default() })
+    }
+    async fn runs_of_commit(&self, _: &Repo, sha: &str, _: usize) -> Result<Vec<Run>, GhError> {
+        Ok(self.runs.get(sha).cloned().unwrap_or_default())
+    }
+    async fn commits_until(&self, _: &Repo, _: &str, until: &str) -> Result<Vec<Commit>, GhError> {
+        let t = crate::domain::time::parse_rfc3339(until);
+        Ok(self.commits.iter().filter(|c| c.date <= t).take(1).cloned().collect())
     }
     async fn file_at(&self, _: &Repo, _: &str, _: &str) -> Result<Option<String>, GhError> {
         Ok(None)
@@ -165,7 +172,7 @@ fn latest_walks_the_branch_over_any_source_and_lists_only_commits_with_usable_ru
     let (m, q) = (history(), query());
     let counted = Counted { inner: &m, listings: AtomicU64::new(0) };
     let r = Resolver { runs: &m, listings: &counted, q: &q, checkout: None };
-    let found = block_on(latest(&r, None, 10)).unwrap();
+    let found = block_on(latest(&r, None, &crate::config::LatestFrom::Branch, 10)).unwrap();
     assert_eq!(found.commit.as_deref(), Some(sha(2).as_str()));
     assert!(found.found());
     assert_eq!(counted.listings.load(Ordering::Relaxed), 2, "the failed run of c0 is never listed");

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{explain_runs_error, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
+use crate::domain::artifacts::RunListing;
 use crate::domain::buckets::Repo;
 use crate::domain::rejection::{Rejection, RunRejection};
 use crate::domain::run::{build_jobs_healthy, Commit, Run};
@@ -75,12 +76,13 @@ impl History for Branch<'_, '_> {
 }
 
 /// Walks `chain` (newest first), skipping the first `skip` commits (already judged), and
-/// returns the first commit whose completed, successful runs hold every group.
+/// returns the first commit whose completed, successful runs hold every group. Runs come from
+/// `branch`'s listing; without a branch, commit by commit.
 pub(super) async fn walk_chain(
     r: &Resolver<'_>,
     repo: &Repo,
     workflow: &str,
-    branch: &str,
+    branch: Option<&str>,
     chain: &[WalkCommit],
     skip: usize,
     rule: RunRule,
@@ -89,14 +91,35 @@ pub(super) async fn walk_chain(
     rules::walk(chain, skip, rule, &mut history).await
 }
 
-/// The runs of `branch`, read lazily as a walk goes back.
-fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str, branch: &str, rule: RunRule) -> Branch<'r, 'a> {
-    // Only successful runs can count under the strict rule: let GitHub filter them.
-    let mut filters = vec![RunFilter::Branch(branch.to_string())];
-    if rule.require_success {
-        filters.push(RunFilter::Status("success".into()));
+/// No branch listing: every commit's runs are asked about alone.
+struct NoListing;
+
+#[async_trait::async_trait]
+impl RunPages for NoListing {
+    async fn next_page(&mut self) -> Result<Vec<Run>, crate::sources::github::GhError> {
+        Ok(Vec::new())
     }
-    let pager = r.runs.branch_pager(repo, workflow, &filters);
+    fn complete(&self) -> bool {
+        false
+    }
+    fn pages(&self) -> u32 {
+        MAX_PAGES
+    }
+}
+
+/// The runs of `branch`, read lazily as a walk goes back (none: commit by commit).
+fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str, branch: Option<&str>, rule: RunRule) -> Branch<'r, 'a> {
+    // Only successful runs can count under the strict rule: let GitHub filter them.
+    let pager: Box<dyn RunPages + 'a> = match branch {
+        Some(branch) => {
+            let mut filters = vec![RunFilter::Branch(branch.to_string())];
+            if rule.require_success {
+                filters.push(RunFilter::Status("success".into()));
+            }
+            r.runs.branch_pager(repo, workflow, &filters)
+        }
+        None => Box::new(NoListing),
+    };
     Branch { r, repo, workflow, pager, known: BranchRuns { by_sha: HashMap::new(), oldest: None } }
 }
 
@@ -105,13 +128,14 @@ fn branch_history<'r, 'a>(r: &'r Resolver<'a>, repo: &'r Repo, workflow: &'r str
 /// and its build jobs were healthy, which costs one jobs request, asked only then.
 async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)]) -> Result<Result<Judged, Rejection>, ResolveError> {
     let mut sel = Selection::new(&r.q.groups, r.q.single_run);
-    let (mut notes, mut took) = (Vec::new(), None);
+    let (mut notes, mut took, mut listed) = (Vec::new(), None, Vec::new());
     for (run, usable) in cands {
         if sel.is_done() {
             break;
         }
         let location = r.listings.location(repo, run);
         let listing = r.listings.listing(&location).await?;
+        listed.push(listing.clone());
         let canonical = repo.canonical(run.repo.as_deref());
         let hit = |g| Hit::in_listing(g, &canonical, run, &location, &listing, &r.q.required);
         if *usable == Usable::TestsFailed {
@@ -136,7 +160,8 @@ async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)
         let note = took.filter(|id| slots.iter().any(|s| s.hit.as_ref().is_some_and(|h| h.run.id == *id)));
         Ok(Ok((slots, note.map(|id| Rejection::TookFailedRun { id }))))
     } else {
-        Ok(Err(missing_reason(&slots, &runs, notes)))
+        let listings: Vec<&RunListing> = listed.iter().map(|l| &**l).collect();
+        Ok(Err(missing_reason(&slots, &runs, notes, &listings)))
     }
 }
 
@@ -144,6 +169,11 @@ async fn judge_candidates(r: &Resolver<'_>, repo: &Repo, cands: &[(&Run, Usable)
 /// Fork PR runs of this very commit count here: their artifacts are of this commit.
 pub(super) async fn exact(r: &Resolver<'_>, repo: &Repo, workflow: &str, sha: &str, rule: RunRule) -> Result<Result<Judged, Rejection>, ResolveError> {
     let runs = runs_for_commit(r, repo, workflow, sha).await?;
+    judge_runs(r, repo, &runs, rule).await
+}
+
+/// Do these runs (newest first), under `rule`, hold every group?
+pub(super) async fn judge_runs(r: &Resolver<'_>, repo: &Repo, runs: &[Run], rule: RunRule) -> Result<Result<Judged, Rejection>, ResolveError> {
     let refs: Vec<&Run> = runs.iter().collect();
     let cands = rule.candidates(&refs);
     if cands.is_empty() {
@@ -158,7 +188,7 @@ pub(super) async fn judge_each(
     r: &Resolver<'_>,
     repo: &Repo,
     workflow: &str,
-    branch: &str,
+    branch: Option<&str>,
     commits: &[WalkCommit],
     rule: RunRule,
 ) -> Result<Vec<Result<Judged, Rejection>>, ResolveError> {

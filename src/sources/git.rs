@@ -94,6 +94,16 @@ impl Checkout {
         Some(out.lines().filter_map(log_line).collect())
     }
 
+    /// The branch checked out, when HEAD is `sha` and on a branch.
+    pub async fn branch_at(&self, sha: &str) -> Option<String> {
+        if git(&self.dir, &["rev-parse", "HEAD"]).await.as_deref().map(str::trim) != Some(sha) {
+            return None;
+        }
+        let b = git(&self.dir, &["rev-parse", "--abbrev-ref", "HEAD"]).await?;
+        let b = b.trim();
+        (!b.is_empty() && b != "HEAD").then(|| b.to_string())
+    }
+
     /// A file's content at a commit.
     pub async fn show(&self, rev: &str, path: &str) -> Option<String> {
         git(&self.dir, &["show", &format!("{rev}:{path}")]).await

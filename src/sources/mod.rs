@@ -60,7 +60,13 @@ pub trait RunSource: Send + Sync {
     async fn commit(&self, repo: &Repo, rev: &str) -> Result<Commit, GhError>;
     /// Ancestors of `rev` (a branch or SHA), newest first.
     async fn commits(&self, repo: &Repo, rev: &str, max: usize) -> Result<Vec<Commit>, GhError>;
-    async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError>;
+    /// The merge base of `base...head` (with its committer date, when GitHub gives it).
+    async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<Commit, GhError>;
+    /// Every workflow's runs for a commit, newest first (one repository-wide listing; each run's
+    /// `path` names its workflow file).
+    async fn runs_of_commit(&self, repo: &Repo, sha: &str, max: usize) -> Result<Vec<Run>, GhError>;
+    /// The newest commits of `branch` committed at or before `until` (RFC 3339), newest first.
+    async fn commits_until(&self, repo: &Repo, branch: &str, until: &str) -> Result<Vec<Commit>, GhError>;
     /// A file's text at a commit; `Ok(None)` when the file does not exist there.
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError>;

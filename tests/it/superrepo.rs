@@ -5,6 +5,8 @@
 
 use crate::common::*;
 use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::Mock;
 
 /// The Quartz notification jobs are skipped on every non-release run (TheRock #7529).
 const QUARTZ: &str = "Linux::release / Build Multi-Arch Stages / Quartz - started - build ROCm";
@@ -71,7 +73,6 @@ fn legacy_run<'a>(id: u64, repo: &'a str, c: &'a str, at: &str) -> RunSpec<'a> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn find_on_a_commit_built_only_by_the_multi_arch_ci() {
     let bed = Bed::new().await;
     let c = sha(0x2201);
@@ -90,7 +91,6 @@ async fn find_on_a_commit_built_only_by_the_multi_arch_ci() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn find_on_a_commit_built_by_both_answers_each_group_from_the_gating_workflow_first() {
     let bed = Bed::new().await;
     let c = sha(0x2202);
@@ -165,7 +165,6 @@ async fn assert_baseline_budget(bed: &Bed) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_rocm_libraries_reads_the_multi_arch_workflows_own_pin() {
     let bed = Bed::new().await;
     let c = sha(0x2203);
@@ -191,7 +190,6 @@ async fn baseline_on_rocm_libraries_reads_the_multi_arch_workflows_own_pin() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_rocm_libraries_multi_arch_on_main_resolves_the_pin_by_time() {
     let bed = Bed::new().await;
     let c = sha(0x2204);
@@ -233,7 +231,6 @@ async fn mount_drifted_systems(bed: &Bed, c: &str, legacy_pin: &str, multi_pin: 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_rocm_systems_reads_the_pin_of_the_workflow_asked_for() {
     let bed = Bed::new().await;
     let c = sha(0x2205);
@@ -265,7 +262,6 @@ async fn baseline_on_rocm_systems_reads_the_pin_of_the_workflow_asked_for() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn baseline_on_a_rocm_systems_release_branch_builds_against_therocks_namesake() {
     let bed = Bed::new().await;
     let c = sha(0x2206);
@@ -294,7 +290,6 @@ async fn baseline_on_a_rocm_systems_release_branch_builds_against_therocks_names
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn the_bots_baseline_hint_is_reported_with_whether_its_run_built_the_pin() {
     let bed = Bed::new().await;
     let pin = sha(0x2217);
@@ -323,7 +318,6 @@ async fn the_bots_baseline_hint_is_reported_with_whether_its_run_built_the_pin()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "super-repo wiring (issue 22 phase B)"]
 async fn multi_arch_pins_that_disagree_are_said_and_bad_workflow_files_are_named() {
     let bed = Bed::new().await;
     let stale = sha(0x2219);
@@ -364,4 +358,123 @@ async fn multi_arch_pins_that_disagree_are_said_and_bad_workflow_files_are_named
         assert!(e.contains(".github/workflows/therock-multi-arch-ci.yml") && e.contains(says), "{e}");
         assert!(!e.contains("panicked"), "{e}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_walks_back_from_a_ref_resolved_once_and_judges_a_run_id_alone() {
+    let bed = Bed::new().await;
+    let main = history(2300, 3);
+    // main[0] is newer and complete, but --ref main[1] starts below it; main[1] has no run.
+    mount_history(&bed.gh, THEROCK, &main, 1).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &main[1], &[]).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &main[2], &[run_json(&main_run(23002, &main, 2, "completed", Some("success")))]).await;
+    put_group(&bed, 23002);
+    let o = bed.run(&["latest", "--repo", THEROCK, "--ref", &main[1], "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["results"][0]["git_commit_sha"], main[2], "{d}");
+    assert_eq!(d["results"][0]["workflow_run_id"], "23002");
+
+    // --run-id: that run's commit when the run alone holds every group, else a sentence why.
+    mount_run(&bed.gh, THEROCK, &run_json(&main_run(23002, &main, 2, "completed", Some("success")))).await;
+    mount_run(&bed.gh, THEROCK, &run_json(&main_run(23000, &main, 0, "completed", Some("cancelled")))).await;
+    put_group(&bed, 23000);
+    let o = bed.run(&["latest", "--repo", THEROCK, "--run-id", "23002", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["results"][0]["git_commit_sha"], main[2]);
+    let o = bed.run(&["latest", "--repo", THEROCK, "--run-id", "23000", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 1, "a cancelled run never counts: {}", stderr(&o));
+    assert!(stdout_json(&o)["message"].as_str().unwrap_or("").contains("cancelled"), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // --help says what counts today (healthy builds), not the stale "successful runs".
+    let o = bed.run(&["latest", "--help"]).await;
+    let help = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(help.contains("healthy builds") && help.contains("--ref") && help.contains("--run-id"), "{help}");
+    assert!(!help.contains("whose successful runs hold"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_candidate_names_the_exact_archives_each_missing_group_lacked() {
+    let bed = Bed::new().await;
+    let c = sha(0x2271);
+    let pin = sha(0x2272);
+    mount_file(&bed.gh, LIB, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&pin))).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &pin, &[run_json(&RunSpec::ok(22720, &pin, THEROCK, WF))]).await;
+    mount_history(&bed.gh, THEROCK, std::slice::from_ref(&pin), 0).await;
+    put_group(&bed, 22720); // base_lib_generic, blas_lib_gfx942
+    let o = bed.run(&["baseline", "--repo", LIB, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "gfx125X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    let l = &d["looked_at"][0];
+    assert_eq!(l["kind"], "group-missing", "{l}");
+    assert_eq!(l["missing"], json!([{"group": "gfx125X-dcgpu", "lacks": ["blas_lib_gfx125X-dcgpu"]}]), "{l}");
+    assert!(l["reason"].as_str().unwrap().contains("group gfx125X-dcgpu missing (lacks blas_lib_gfx125X-dcgpu)"), "{l}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_on_main_resolves_the_pin_at_its_merge_bases_committer_time() {
+    let bed = Bed::new().await;
+    let (head, base) = (sha(0x2281), sha(0x2282));
+    let (then, merge_base_time) = (sha(0x2283), "2026-09-19T07:00:00Z");
+    let pull = json!({"number": 88, "state": "open", "head": {"sha": head, "ref": "feature", "repo": {"full_name": LIB}}, "base": {"sha": base, "ref": "develop", "repo": {"full_name": LIB}}});
+    Mock::given(method("GET")).and(path(format!("/repos/{LIB}/pulls/88"))).respond_with(ok_json(pull)).mount(&bed.gh).await;
+    let compare = json!({"status": "ahead", "ahead_by": 1, "behind_by": 0, "merge_base_commit": commit_json(&base, &[], merge_base_time), "commits": []});
+    Mock::given(method("GET")).and(path(format!("/repos/{LIB}/compare/develop...{head}"))).respond_with(ok_json(compare)).mount(&bed.gh).await;
+    mount_super_runs(&bed.gh, LIB, &head, &[multi_arch_run(22801, LIB, &head, "2026-09-20T10:00:00Z")]).await;
+    let text = multi_arch_workflow("${{ inputs.therock_ref || needs.resolve_therock_ref.outputs.therock_ref }}");
+    mount_file(&bed.gh, LIB, ".github/workflows/therock-multi-arch-ci.yml", &head, Some(&text)).await;
+    mount_commits_until(&bed.gh, THEROCK, "main", merge_base_time, &[(&then, "2026-09-19T06:00:00Z")]).await;
+    therock_runs_for(&bed, &[&then], 22810).await;
+    let o = bed.run(&["baseline", "--repo", LIB, "--pr", "88", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], then, "{d}");
+    let t = &d["therock_ref_resolved_by_time"];
+    assert_eq!(
+        (t["basis"].as_str(), t["basis_commit"].as_str(), t["timestamp"].as_str()),
+        (Some("merge_base"), Some(base.as_str()), Some(merge_base_time)),
+        "{t}"
+    );
+    assert_eq!(d["baseline_commit"], then);
+    assert_baseline_budget(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_therock_ref_json_without_ref_is_said_and_the_wrappers_pin() {
+    let bed = Bed::new().await;
+    let c = sha(0x2291);
+    let pin = sha(0x2292);
+    mount_super_runs(&bed.gh, SYS, &c, &[multi_arch_run(22901, SYS, &c, "2026-09-20T10:00:00Z")]).await;
+    mount_file(&bed.gh, SYS, ".github/therock_ref.json", &c, Some("{\n  \"commit_date\": \"2026-09-18T07:13:59Z\"\n}\n")).await;
+    mount_file(&bed.gh, SYS, ".github/workflows/_therock_setup_multi_arch.yml", &c, Some(&therock_wrapper("setup_multi_arch.yml", &pin))).await;
+    for w in ["_therock_multi_arch_ci_linux.yml", "_therock_multi_arch_ci_windows.yml"] {
+        mount_file(&bed.gh, SYS, &format!(".github/workflows/{w}"), &c, None).await;
+    }
+    therock_runs_for(&bed, &[&pin], 22920).await;
+    let o = bed.run(&baseline_args(SYS, &c, &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], pin, "{d}");
+    assert_eq!(d["pin_source"], ".github/workflows/_therock_setup_multi_arch.yml:7");
+    assert!(stderr(&o).contains(".github/therock_ref.json:1: no \"ref\""), "{}", stderr(&o));
+    assert!(d["therock_ref_warnings"].to_string().contains("therock_ref.json"), "{d}");
+    assert_baseline_budget(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_therock_walk_of_a_super_repo_pin_takes_therock_workflow() {
+    let bed = Bed::new().await;
+    let c = sha(0x22a1);
+    let pin = sha(0x22a2);
+    mount_super_runs(&bed.gh, LIB, &c, &[legacy_run(22_951, LIB, &c, "2026-09-20T10:00:00Z")]).await;
+    mount_file(&bed.gh, LIB, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&pin))).await;
+    mount_commit_runs(&bed.gh, THEROCK, "ci.yml", &pin, &[run_json(&RunSpec::ok(22_960, &pin, THEROCK, "ci.yml"))]).await;
+    put_group(&bed, 22_960);
+    let o = bed.run(&baseline_args(LIB, &c, &["--workflow", LEGACY_WF, "--therock-workflow", "ci.yml"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_ref"], pin, "{d}");
+    assert_eq!(d["therock_ref_workflow"], LEGACY_WF);
+    assert_eq!(d["results"][0]["workflow_file_name"], "ci.yml", "{d}");
+    assert_eq!(d["results"][0]["workflow_run_id"], "22960", "{d}");
 }

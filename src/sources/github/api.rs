@@ -137,7 +137,7 @@ impl From<GhJob> for Job {
 
 #[derive(Debug, Deserialize)]
 struct Compare {
-    merge_base_commit: GhCommitRef,
+    merge_base_commit: GhCommit,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,11 +274,27 @@ impl RunSource for GitHub {
         Ok(c.into())
     }
 
-    async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError> {
+    async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<Commit, GhError> {
         let c: Compare = self
             .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
             .await?;
-        Ok(c.merge_base_commit.sha)
+        Ok(c.merge_base_commit.into())
+    }
+
+    async fn runs_of_commit(&self, repo: &Repo, sha: &str, max: usize) -> Result<Vec<Run>, GhError> {
+        let path = format!("/repos/{}/actions/runs?{}", repo.full(), runs_query(&[RunFilter::HeadSha(sha.to_string())]));
+        let what = format!("runs of commit {sha} in {repo}");
+        let runs = self.get_paged(&path, &what, max, |b| serde_json::from_slice::<RunsPage>(&b).map(|p| p.workflow_runs)).await?;
+        let mut runs: Vec<Run> = runs.into_iter().map(Run::from).collect();
+        newest_first(&mut runs);
+        Ok(runs)
+    }
+
+    async fn commits_until(&self, repo: &Repo, branch: &str, until: &str) -> Result<Vec<Commit>, GhError> {
+        let path = format!("/repos/{}/commits?sha={}&until={}&per_page=1", repo.full(), urlencode(branch), urlencode(until));
+        let what = format!("commits of {branch} in {repo} until {until}");
+        let list = self.get_paged(&path, &what, 1, |b| serde_json::from_slice::<Vec<GhCommit>>(&b)).await?;
+        Ok(list.into_iter().map(Commit::from).collect())
     }
 
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
