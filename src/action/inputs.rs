@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, SelectRaw, WalkRaw};
+use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, ReleaseRaw, RequireRaw, SelectRaw, WalkRaw};
 use crate::config::{Raw, RawCommand};
 
 /// Inputs as the runner passes them: `INPUT_<NAME>`, upper-cased with hyphens kept; unset ones
@@ -48,6 +48,10 @@ pub struct Inputs {
     pub require_successful_run: Option<String>,
     #[serde(rename = "require-artifact")]
     pub require_artifact: Option<String>,
+    /// A ROCm release tarball (`latest` or a version) instead of a CI run (modes find, fetch).
+    pub release: Option<String>,
+    /// Named component sets for a CI-artifact fetch (`base,blas,fft`).
+    pub components: Option<String>,
 }
 
 pub use crate::config::given;
@@ -155,6 +159,12 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
     // The commit asked about: the input, else the pull request's head (never the merge commit
     // GITHUB_SHA names on a PR), else GITHUB_SHA.
     let commit = given(&inputs.commit).or_else(|| ev.head_sha.clone()).or_else(|| env.sha.clone());
+    // A release tarball is no commit's: the event's commit does not stand in for one.
+    let release = ReleaseRaw { release: given(&inputs.release), tests: false };
+    let commit = if release.release.is_some() { given(&inputs.commit) } else { commit };
+    if release.release.is_some() && !matches!(mode, Mode::Find | Mode::Fetch) {
+        return Err("input 'release' applies to modes find and fetch".into());
+    }
     let out_rel = given(&inputs.output_dir).unwrap_or_else(|| "therock-artifacts".into());
     let output_dir = match &env.workspace {
         Some(w) if !Path::new(&out_rel).is_absolute() => w.join(&out_rel),
@@ -168,21 +178,23 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         max_age_hours: given(&inputs.max_age_hours),
     };
     let command = match mode {
-        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), require }),
+        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), require, release }),
         Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id: given(&inputs.run_id), walk, require }),
         Mode::Fetch => RawCommand::Fetch(FetchRaw {
             commit,
             run_id: given(&inputs.run_id),
             // By run id the run is used as it is; by commit the baseline walk finds one.
-            baseline: given(&inputs.run_id).is_none(),
+            baseline: given(&inputs.run_id).is_none() && release.release.is_none(),
             walk,
             require,
             output_dir: Some(output_dir.display().to_string()),
             fetch: FetchOptsRaw {
                 select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
                 no_verify: !verify,
+                components: given(&inputs.components).into_iter().collect(),
                 ..FetchOptsRaw::default()
             },
+            release,
         }),
         Mode::Compare => {
             if given(&inputs.compare_to).is_none() {

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fetch;
 pub mod find;
 pub mod latest;
+pub mod release;
 mod runner;
 
 use anyhow::{Context, Result};
@@ -20,11 +21,11 @@ use crate::domain::buckets::Platform;
 use crate::domain::select::{Found, Hit};
 use crate::exit::ExitStatus;
 use crate::fetch::{Limits, Settings};
-use crate::sources::github::{self, GitHub, Patience};
-use crate::retry::RetryPolicy;
-use crate::sources::listing::Locator;
 use crate::resolve::{Baseline, Resolver};
+use crate::retry::RetryPolicy;
 use crate::s3::S3;
+use crate::sources::github::{self, GitHub, Patience};
+use crate::sources::listing::Locator;
 
 /// What every command works with: the configuration and the clients, built once.
 pub struct App {
@@ -76,6 +77,11 @@ impl App {
 
     fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &Path, command: &'a [String]) -> runner::Runner<'a> {
         runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout }
+    }
+
+    /// Counts S3 listings made outside the run listings (release tarballs).
+    pub fn count_listings(&self, n: u64) {
+        self.loc.count_listings(n);
     }
 
     /// With `THEROCK_ARTIFACTS_DEBUG_REQUESTS`: how many requests the command made.

@@ -37,6 +37,9 @@ pub enum Field {
     Program,
     MaxSize,
     MaxAge,
+    Release,
+    Components,
+    Tests,
 }
 
 impl Field {
@@ -74,6 +77,9 @@ impl Field {
             Field::Program => "the command after --",
             Field::MaxSize => "--max-size",
             Field::MaxAge => "--max-age",
+            Field::Release => "--release",
+            Field::Components => "--components",
+            Field::Tests => "--tests",
         }
     }
 
@@ -96,6 +102,9 @@ impl Field {
             Field::Exclude => "exclude",
             Field::Extract => "extract",
             Field::To => "compare-to",
+            Field::Release => "release",
+            Field::Components => "components",
+            Field::Tests => "tests",
             _ => return None,
         })
     }

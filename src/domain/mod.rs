@@ -3,6 +3,7 @@
 pub mod artifacts;
 pub mod bisect;
 pub mod buckets;
+pub mod components;
 pub mod digest;
 pub mod families;
 pub mod manifest;
@@ -11,6 +12,7 @@ pub mod pins;
 #[allow(dead_code)]
 pub mod pins_multiarch;
 pub mod rejection;
+pub mod release;
 pub mod run;
 pub mod select;
 pub mod sha;
