@@ -6,6 +6,7 @@ mod error;
 mod facts;
 mod parse;
 pub mod raw;
+mod release;
 
 use regex::Regex;
 use std::path::PathBuf;
@@ -299,7 +300,7 @@ impl Config {
         let platform = parse::platform(&raw, &facts)?;
         // Without a checkout the commit's own syntax is judged before a missing repository.
         let command = match raw.release() {
-            Some(r) => parse::release(&raw, r, &facts),
+            Some(r) => release::release(&raw, r, &facts),
             None => parse::command(&raw, checkout.as_ref(), &facts.env.cache_dir, platform),
         };
         let (repo, command) = match (repo, command) {

@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, ReleaseRaw, SelectRaw, WalkRaw};
-use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, ReleaseOptions, Source, Subject, WalkOptions};
+use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
+use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
-use crate::domain::release::Wanted;
 use crate::domain::sha::is_sha_like;
 
-fn err(field: Field, why: impl Into<String>) -> ConfigError {
+pub(super) fn err(field: Field, why: impl Into<String>) -> ConfigError {
     ConfigError::new(field, why)
 }
 
@@ -23,7 +22,7 @@ pub fn given(o: &Option<String>) -> Option<String> {
 }
 
 /// Values that may also be separated by spaces, commas or newlines (the action's input form).
-fn split_list(values: &[String]) -> Vec<String> {
+pub(super) fn split_list(values: &[String]) -> Vec<String> {
     values.iter().flat_map(|v| v.split([' ', ',', '\n', '\t', '\r'])).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
@@ -200,22 +199,7 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
     })
 }
 
-/// `--components` (with `--tests`): the pairs to keep, or `None` for every archive.
-fn components(o: &FetchOptsRaw, tests: bool) -> Result<Option<std::collections::BTreeSet<String>>, ConfigError> {
-    let names = split_list(&o.components);
-    if names.is_empty() {
-        if tests {
-            return Err(err(
-                Field::Tests,
-                "applies to --release (the -tests tarball) or --components (each set's test archives); a fetch of a run takes every archive without either",
-            ));
-        }
-        return Ok(None);
-    }
-    crate::domain::components::pairs(&names, tests).map(Some).map_err(|e| err(Field::Components, e))
-}
-
-fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
+pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
     let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
     Ok(FetchOptions {
         pick: pick(&o.select)?,
@@ -273,7 +257,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             let subject = subject(&f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
             let walk = walk(&f.walk)?;
             let mut options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
-            options.pick.components = components(&f.fetch, f.release.tests)?;
+            options.pick.components = super::release::components(&f.fetch, f.release.tests)?;
             let source = if f.baseline { Source::Baseline(subject, walk) } else { Source::Find(subject) };
             Command::Fetch(source, options)
         }
@@ -316,52 +300,6 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             Command::Compare { from, to, options }
         }
     })
-}
-
-/// `find --release` / `fetch --release`: one group (a family or `multiarch`), a version or
-/// `latest`, and for a fetch the layouts a tarball without a manifest can take.
-pub fn release(raw: &Raw, r: &ReleaseRaw, facts: &Facts) -> Result<Command, ConfigError> {
-    let wanted = Wanted::parse(&given(&r.release).unwrap_or_default()).map_err(|e| err(Field::Release, e))?;
-    let run_given = |c: &Option<String>, id: &Option<String>| given(c).is_some() || given(id).is_some();
-    let fetch = match &raw.command {
-        RawCommand::Find(f) if run_given(&f.commit, &f.run_id) => {
-            return Err(err(Field::Release, "names a release tarball: it cannot be combined with a commit or a run id"))
-        }
-        RawCommand::Fetch(f) if run_given(&f.commit, &f.run_id) || f.baseline || given(&f.walk.pr).is_some() => {
-            return Err(err(Field::Release, "names a release tarball: it cannot be combined with a commit, a run id, a pull request or --baseline"))
-        }
-        RawCommand::Fetch(f) if !split_list(&f.fetch.components).is_empty() => {
-            return Err(err(Field::Components, "picks archives of a CI run; a release tarball is one whole install (drop --release, or --components)"))
-        }
-        RawCommand::Fetch(f) => Some(fetch_options(&f.fetch, &f.output_dir, &facts.env.cache_dir)?),
-        _ => None,
-    };
-    if let Some(mode @ (ExtractMode::PerArtifact | ExtractMode::Bootstrap)) = fetch.as_ref().map(|f| f.pick.extract) {
-        return Err(err(
-            Field::Extract,
-            format!(
-                "'{}' needs the artifact_manifest.txt of CI archives, which a release tarball lacks: use flatten (its tree into the output) or archives",
-                mode.as_str()
-            ),
-        ));
-    }
-    if !raw.common.amdgpu_target.is_empty() {
-        return Err(err(Field::AmdgpuTarget, "does not apply to a release tarball: its group names its targets"));
-    }
-    let groups = split_list(&raw.common.artifact_group);
-    let key_safe = |g: &str| !g.is_empty() && g.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    let group = match groups.as_slice() {
-        [g] if key_safe(g) => g.clone(),
-        [g] => return Err(err(Field::ArtifactGroup, format!("invalid release group '{g}': expected a GPU family such as gfx94X-dcgpu, or multiarch"))),
-        [] => return Err(err(Field::ArtifactGroup, "a release tarball needs its group: a GPU family such as gfx94X-dcgpu, or multiarch")),
-        many => return Err(err(Field::ArtifactGroup, format!("a release tarball is of one group, but {} were given ({})", many.len(), many.join(", ")))),
-    };
-    let prefix = match facts.env.release_prefix.as_deref().map(|p| p.trim().trim_matches('/')) {
-        Some("") => String::new(),
-        Some(p) => format!("{p}/"),
-        None => crate::domain::release::DEFAULT_PREFIX.to_string(),
-    };
-    Ok(Command::Release(Box::new(ReleaseOptions { wanted, group, tests: r.tests, prefix, fetch })))
 }
 
 #[cfg(test)]

@@ -265,3 +265,19 @@ async fn components_pick_the_named_sets_of_a_ci_run() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--components") && stderr(&o).contains("'lapack'") && stderr(&o).contains("base, aqlprofile, blas"), "{}", stderr(&o));
 }
+
+#[tokio::test]
+async fn a_gzip_bomb_is_stopped_by_the_extraction_limit() {
+    let bed = Bed::new().await;
+    let big = vec![0u8; 8 << 20];
+    let data = gz(&raw_tar(&[("lib/zeros", b'0', std::str::from_utf8(&big).unwrap(), "")]));
+    assert!(data.len() < 64 << 10, "8 MiB of zeros deflate to a few KiB");
+    put(&bed, NIGHTLY, "therock-dist-linux-gfx94X-dcgpu-7.12.0a20251201.tar.gz", &data, true);
+    let out = bed.home.path().join("rocm");
+    let mut c = bed.cmd();
+    c.env("THEROCK_ARTIFACTS_MAX_EXTRACT", "1M").args(release_args("fetch", "latest", "gfx94X-dcgpu", &["--output-dir", out.to_str().unwrap()]));
+    let o = run_cmd(c).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("decompression bomb"), "{}", stderr(&o));
+    assert_untouched(&out);
+}
