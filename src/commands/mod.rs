@@ -42,7 +42,8 @@ impl App {
         if token.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
             anyhow::bail!("the GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`) holds a line break; pass the token alone");
         }
-        if token.is_none() {
+        // A release tarball asks GitHub nothing: no warning about a token it does not need.
+        if token.is_none() && !matches!(cfg.command, crate::config::Command::Release(_)) {
             crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
         }
         let t = &cfg.tunables;

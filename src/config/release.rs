@@ -43,6 +43,9 @@ pub fn release(raw: &Raw, r: &ReleaseRaw, facts: &Facts) -> Result<Command, Conf
         RawCommand::Fetch(f) => Some(fetch_options(&f.fetch, &f.output_dir, &facts.env.cache_dir)?),
         _ => None,
     };
+    if fetch.as_ref().is_some_and(|f| !f.pick.include.is_empty() || !f.pick.exclude.is_empty()) {
+        return Err(err(Field::Include, "picks archives of a CI run, as --exclude does; a release tarball is one whole install"));
+    }
     if let Some(mode @ (ExtractMode::PerArtifact | ExtractMode::Bootstrap)) = fetch.as_ref().map(|f| f.pick.extract) {
         return Err(err(
             Field::Extract,

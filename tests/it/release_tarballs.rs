@@ -124,6 +124,9 @@ async fn nothing_matching_is_exit_1_naming_what_is_there() {
     let o = bed.run(&release_args("find", "7.12.0a20251102", "gfx94X-dcgpu", &[])).await;
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("gfx94X-dcgpu has nightlies up to 7.12.0a20251201"), "{}", stderr(&o));
+    let o = bed.run(&release_args("find", "7.11.0a20251124", "gfx94X-dcgpu", &["--tests", "--json"])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stdout_json(&o)["message"].as_str().unwrap().contains("7.11.0a20251124.tar.gz has no -tests tarball beside it"), "{}", stderr(&o));
 }
 
 #[tokio::test]
@@ -156,6 +159,12 @@ async fn fetch_latest_with_tests_extracts_both_verified_and_a_repeat_downloads_n
     assert_eq!(std::fs::read_link(out.join("lib/libamdhip64.so")).unwrap(), std::path::PathBuf::from("libamdhip64.so.7"));
     assert!(stderr(&o).contains("verified against its .sha256sum sidecar"), "{}", stderr(&o));
     no_partials(&out);
+    let dry = bed.home.path().join("dry");
+    let o = bed.run(&release_args("fetch", "latest", "gfx94X-dcgpu", &["--output-dir", dry.to_str().unwrap(), "--dry-run", "--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let j = stdout_json(&o);
+    assert_eq!((j["dry_run"].as_bool(), j["archives"][0]["verification"].as_str()), (Some(true), Some("sidecar")));
+    assert!(!dry.join("bin").exists(), "a dry run writes nothing");
     let again = bed.run(&release_args("fetch", "latest", "gfx94X-dcgpu", &["--tests", "--output-dir", out.to_str().unwrap(), "--json"])).await;
     assert_eq!(code(&again), 0, "{}", stderr(&again));
     let j = stdout_json(&again);
