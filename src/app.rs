@@ -42,5 +42,6 @@ async fn dispatch(app: &App) -> Result<Outcome> {
         Command::Compare { from, to, options } => Outcome::Compared(commands::compare::run(app, from, to, options).await?),
         Command::Bisect(opts) => Outcome::Bisected(Box::new(commands::bisect::run(app, opts).await?)),
         Command::Exec(opts) => Outcome::Executed(commands::exec::run(app, opts).await?),
+        Command::Release(opts) => Outcome::Release(Box::new(commands::release::run(app, opts).await?)),
     })
 }

@@ -5,6 +5,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
 use crate::domain::artifacts::ListedObject;
+use crate::domain::release::Listed;
 use crate::retry::RetryPolicy;
 
 #[derive(Debug, thiserror::Error)]
@@ -212,8 +213,15 @@ impl S3 {
     /// Lists the objects directly under `prefix` (delimiter `/`: nested keys such as `logs/`
     /// never appear), following continuation tokens.
     pub async fn list_prefix(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedObject>, S3Error> {
+        let (listed, _) = self.list_dated(bucket, prefix).await?;
+        Ok(listed.into_iter().map(|l| ListedObject { filename: l.filename, size: l.size, etag: l.etag }).collect())
+    }
+
+    /// `list_prefix` with each object's `LastModified`, and the pages it took (one per 1,000 keys).
+    pub async fn list_dated(&self, bucket: &str, prefix: &str) -> Result<(Vec<Listed>, u32), S3Error> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = 0;
         loop {
             let page = || {
                 let req = self
@@ -230,6 +238,7 @@ impl S3 {
             };
             let resp = self.retrying(page).await?;
             let encoded = resp.encoding_type() == Some(&aws_sdk_s3::types::EncodingType::Url);
+            pages += 1;
             for o in resp.contents() {
                 let Some(key) = o.key() else { continue };
                 let key = if encoded { url_decoded(key) } else { key.to_string() };
@@ -237,14 +246,19 @@ impl S3 {
                 if name.is_empty() || name.contains('/') {
                     continue;
                 }
-                out.push(ListedObject { filename: name.to_string(), size: o.size().unwrap_or(0).max(0) as u64, etag: o.e_tag().map(String::from) });
+                out.push(Listed {
+                    filename: name.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                    etag: o.e_tag().map(String::from),
+                    last_modified: o.last_modified().map(|t| t.secs()),
+                });
             }
             match (resp.is_truncated(), resp.next_continuation_token()) {
                 (Some(true), Some(t)) => token = Some(t.to_string()),
                 _ => break,
             }
         }
-        Ok(out)
+        Ok((out, pages))
     }
 
     /// The current size and ETag of an object (after it changed under a download).

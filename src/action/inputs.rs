@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, LatestRaw, RequireRaw, SelectRaw, WalkRaw};
+use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, LatestRaw, ReleaseRaw, RequireRaw, SelectRaw, WalkRaw};
 use crate::config::{Raw, RawCommand};
 use crate::domain::sha::is_sha_like;
 
@@ -65,6 +65,10 @@ pub struct Inputs {
     pub to: Option<String>,
     #[serde(rename = "to-run-id")]
     pub to_run_id: Option<String>,
+    /// A ROCm release tarball (`latest` or a version) instead of a CI run (modes find, fetch).
+    pub release: Option<String>,
+    /// Named component sets for a CI-artifact fetch (`base,blas,fft`).
+    pub components: Option<String>,
 }
 
 pub use crate::config::given;
@@ -268,11 +272,23 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
     let dry_run = boolean("dry-run", &inputs.dry_run, "false")?;
     let successful = boolean("require-successful-run", &inputs.require_successful_run, "false")?;
     let require = RequireRaw { require_artifact: lines(&inputs.require_artifact), require_single_run: false, require_successful_run: successful };
-    let st = if mode == Mode::Compare || mode == Mode::Latest { None } else { Some(start(inputs, ev, env, mode)?) };
+    // A release tarball is no commit's: the event's commit does not stand in for one.
+    let releasing = given(&inputs.release).is_some();
+    if releasing && !matches!(mode, Mode::Find | Mode::Fetch) {
+        return Err("input 'release' applies to modes find and fetch".into());
+    }
+    let st = if mode == Mode::Compare || mode == Mode::Latest || releasing { None } else { Some(start(inputs, ev, env, mode)?) };
     let command = match mode {
         Mode::Compare => RawCommand::Compare(compare(inputs)?),
         Mode::Latest => latest(inputs, require)?,
-        _ => lookup(inputs, ev, env, (mode, st.as_ref().and_then(|s| s.commit.clone())), require, (verify, dry_run))?,
+        _ => lookup(
+            inputs,
+            ev,
+            env,
+            (mode, st.as_ref().and_then(|s| s.commit.clone()).or_else(|| given(&inputs.commit).filter(|_| releasing))),
+            require,
+            (verify, dry_run),
+        )?,
     };
     let common = Common {
         repo: given(&inputs.repository).or_else(|| env.repository.clone()),
@@ -329,13 +345,14 @@ fn lookup(
         max_age_hours: given(&inputs.max_age_hours),
     };
     let run_id = given(&inputs.run_id);
+    let release = ReleaseRaw { release: given(&inputs.release), tests: false };
     Ok(match mode {
-        Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require }),
+        Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require, release }),
         Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id, walk, require }),
         _ => RawCommand::Fetch(FetchRaw {
             commit,
             // By run id the run is used as it is; by commit the baseline walk finds one.
-            baseline: run_id.is_none(),
+            baseline: run_id.is_none() && release.release.is_none(),
             run_id,
             walk,
             require,
@@ -344,8 +361,10 @@ fn lookup(
                 select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
                 no_verify: !verify,
                 dry_run,
+                components: given(&inputs.components).into_iter().collect(),
                 ..FetchOptsRaw::default()
             },
+            release,
         }),
     })
 }

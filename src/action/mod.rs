@@ -52,6 +52,9 @@ fn outputs(o: &Outcome, doc: &serde_json::Value) -> Vec<(&'static str, String)> 
     } else if let Some(c) = o.resolved().and_then(|f| f.commit.clone()) {
         v.push(("head-commit", c));
     }
+    if let Some(version) = doc.get("release").and_then(|r| r.get("version")).and_then(|v| v.as_str()) {
+        v.push(("version", version.to_string()));
+    }
     v
 }
 
@@ -145,6 +148,13 @@ fn report_outcome(outcome: &Outcome, env: &RunnerEnv, server_url: &str, if_not_f
                 if let Err(e) = chown_like_workspace(&r.output_dir, ws) {
                     println!("::warning::{}", escape_data(&format!("{e:#}")));
                 }
+            }
+        }
+    }
+    if let (Outcome::Release(r), Some(ws)) = (outcome, &env.workspace) {
+        if let Some(d) = crate::commands::Conclusion::output_dir(r.as_ref()).filter(|d| d.exists()) {
+            if let Err(e) = chown_like_workspace(d, ws) {
+                println!("::warning::{}", escape_data(&format!("{e:#}")));
             }
         }
     }

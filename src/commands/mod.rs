@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fetch;
 pub mod find;
 pub mod latest;
+pub mod release;
 mod runner;
 
 use anyhow::{Context, Result};
@@ -44,7 +45,8 @@ impl App {
         if token.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
             anyhow::bail!("the GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`) holds a line break; pass the token alone");
         }
-        if token.is_none() {
+        // A release tarball asks GitHub nothing: no warning about a token it does not need.
+        if token.is_none() && !matches!(cfg.command, crate::config::Command::Release(_)) {
             crate::say!("warning: no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`); anonymous requests are limited to 60 an hour");
         }
         let t = &cfg.tunables;
@@ -79,6 +81,11 @@ impl App {
 
     fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &Path, command: &'a [String]) -> runner::Runner<'a> {
         runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout }
+    }
+
+    /// Counts S3 listings made outside the run listings (release tarballs).
+    pub fn count_listings(&self, n: u64) {
+        self.loc.count_listings(n);
     }
 
     /// With `THEROCK_ARTIFACTS_DEBUG_REQUESTS`: how many requests the command made.

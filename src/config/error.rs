@@ -39,6 +39,9 @@ pub enum Field {
     Program,
     MaxSize,
     MaxAge,
+    Release,
+    Components,
+    Tests,
 }
 
 impl Field {
@@ -78,6 +81,9 @@ impl Field {
             Field::Program => "the command after --",
             Field::MaxSize => "--max-size",
             Field::MaxAge => "--max-age",
+            Field::Release => "--release",
+            Field::Components => "--components",
+            Field::Tests => "--tests",
         }
     }
 
@@ -105,6 +111,9 @@ impl Field {
             Field::Exclude => "exclude",
             Field::Extract => "extract",
             Field::To => "to",
+            Field::Release => "release",
+            Field::Components => "components",
+            Field::Tests => "tests",
             _ => return None,
         })
     }

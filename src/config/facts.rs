@@ -89,6 +89,8 @@ pub struct EnvFacts {
     pub host: Platform,
     /// `GITHUB_SERVER_URL` (for commit links), default `https://github.com`.
     pub server_url: String,
+    /// `THEROCK_ARTIFACTS_RELEASE_PREFIX`: the key prefix of release tarballs (default `v4/tarball/`).
+    pub release_prefix: Option<String>,
 }
 
 impl EnvFacts {
@@ -99,6 +101,7 @@ impl EnvFacts {
             cache_dir: cache_dir_from(&get),
             host: Platform::host(),
             server_url: get("GITHUB_SERVER_URL").map(|s| s.trim().trim_end_matches('/').to_string()).unwrap_or_else(|| "https://github.com".into()),
+            release_prefix: get("THEROCK_ARTIFACTS_RELEASE_PREFIX"),
         }
     }
 }

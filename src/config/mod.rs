@@ -6,6 +6,7 @@ mod error;
 mod facts;
 mod parse;
 pub mod raw;
+mod release;
 
 use regex::Regex;
 use std::path::PathBuf;
@@ -144,13 +145,36 @@ pub struct Pick {
     /// Archive filenames to drop (`--exclude`), after `include`.
     pub exclude: Vec<Regex>,
     pub extract: ExtractMode,
+    /// `--components`: the `{artifact}_{component}` pairs to keep (none given: every one).
+    pub components: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Pick {
     /// Whether the archive named `filename` is picked.
     pub fn keeps(&self, filename: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename))) && !self.exclude.iter().any(|r| r.is_match(filename))
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename)))
+            && !self.exclude.iter().any(|r| r.is_match(filename))
+            && self.in_components(filename)
     }
+
+    fn in_components(&self, filename: &str) -> bool {
+        let Some(set) = &self.components else { return true };
+        crate::domain::artifacts::ArtifactName::parse(filename).is_some_and(|a| set.contains(&format!("{}_{}", a.name, a.component)))
+    }
+}
+
+/// `find --release` / `fetch --release`: one release tarball of a group and platform.
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    pub wanted: crate::domain::release::Wanted,
+    /// A family (`gfx94X-dcgpu`) or `multiarch`, as the tarball names it.
+    pub group: String,
+    /// `--tests`: the `-tests` sibling too.
+    pub tests: bool,
+    /// The key prefix (`THEROCK_ARTIFACTS_RELEASE_PREFIX`, default `v4/tarball/`).
+    pub prefix: String,
+    /// `fetch --release`; `None` for `find`.
+    pub fetch: Option<FetchOptions>,
 }
 
 /// `bisect`: the range, where each step's tree goes, and the test.
@@ -195,6 +219,7 @@ pub enum Command {
     Compare { from: Subject, to: Subject, options: CompareOptions },
     Bisect(Box<BisectOptions>),
     Exec(Box<ExecOptions>),
+    Release(Box<ReleaseOptions>),
 }
 
 impl Command {
@@ -207,6 +232,8 @@ impl Command {
             Command::Compare { .. } => "compare",
             Command::Bisect(_) => "bisect",
             Command::Exec(_) => "exec",
+            Command::Release(r) if r.fetch.is_some() => "fetch",
+            Command::Release(_) => "find",
         }
     }
 }
@@ -275,8 +302,12 @@ pub struct Config {
 impl Config {
     pub fn build(raw: Raw, facts: Facts) -> Result<Config, ConfigError> {
         let everything_allowed = matches!(raw.command, RawCommand::Fetch(_));
-        let groups = parse::groups(&raw.common.artifact_group, &raw.common.amdgpu_target, everything_allowed)?;
-        let repo = parse::repo(&raw, &facts);
+        // A release tarball's group is a name in its key (`multiarch` too), not a GPU family.
+        let groups = match raw.release() {
+            Some(_) => Vec::new(),
+            None => parse::groups(&raw.common.artifact_group, &raw.common.amdgpu_target, everything_allowed)?,
+        };
+        let repo = parse::repo(&raw, &facts).or_else(|e| if raw.release().is_some() { Repo::parse("ROCm/TheRock").map_err(|_| e) } else { Err(e) });
         // The checkout only speaks for the commit when it is a checkout of that repository
         // (or of a fork: same repository name).
         let checkout = match &repo {
@@ -285,7 +316,10 @@ impl Config {
         };
         let platform = parse::platform(&raw, &facts)?;
         // Without a checkout the commit's own syntax is judged before a missing repository.
-        let command = parse::command(&raw, checkout.as_ref(), &facts.env.cache_dir, platform);
+        let command = match raw.release() {
+            Some(r) => release::release(&raw, r, &facts),
+            None => parse::command(&raw, checkout.as_ref(), &facts.env.cache_dir, platform),
+        };
         let (repo, command) = match (repo, command) {
             (Ok(r), Ok(c)) => (r, c),
             (Err(e), _) if facts.checkout.is_some() => return Err(e),

@@ -12,7 +12,7 @@ use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::sha::is_sha_like;
 
-fn err(field: Field, why: impl Into<String>) -> ConfigError {
+pub(super) fn err(field: Field, why: impl Into<String>) -> ConfigError {
     ConfigError::new(field, why)
 }
 
@@ -22,7 +22,7 @@ pub fn given(o: &Option<String>) -> Option<String> {
 }
 
 /// Values that may also be separated by spaces, commas or newlines (the action's input form).
-fn split_list(values: &[String]) -> Vec<String> {
+pub(super) fn split_list(values: &[String]) -> Vec<String> {
     values.iter().flat_map(|v| v.split([' ', ',', '\n', '\t', '\r'])).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
@@ -232,10 +232,11 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
             Some(e) => ExtractMode::parse(&e).map_err(|m| err(Field::Extract, m))?,
             None => ExtractMode::Flatten,
         },
+        components: None,
     })
 }
 
-fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
+pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
     let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
     Ok(FetchOptions {
         pick: pick(&o.select)?,
@@ -297,7 +298,8 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
         RawCommand::Fetch(f) => {
             let subject = subject_of(raw, &f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
             let walk = walk(&f.walk)?;
-            let options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
+            let mut options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
+            options.pick.components = super::release::components(&f.fetch, f.release.tests)?;
             let source = if f.baseline { Source::Baseline(subject, walk) } else { Source::Find(subject) };
             Command::Fetch(source, options)
         }

@@ -85,6 +85,20 @@ pub struct FindRaw {
     pub run_id: Option<String>,
     #[command(flatten)]
     pub require: RequireRaw,
+    #[command(flatten)]
+    pub release: ReleaseRaw,
+}
+
+/// `--release`: a ROCm release tarball instead of a CI run (`find`, `fetch`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReleaseRaw {
+    /// A release tarball instead of a CI run: `latest` (the newest nightly of the group and
+    /// platform) or a version (7.11.0a20251124, 7.11.0rc20251124, 7.11.0.dev0+SHA).
+    #[arg(long)]
+    pub release: Option<String>,
+    /// With --release: the `-tests` tarball too. With --components: each set's `_test` archives.
+    #[arg(long)]
+    pub tests: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -140,6 +154,8 @@ pub struct FetchRaw {
     pub output_dir: Option<String>,
     #[command(flatten)]
     pub fetch: FetchOptsRaw,
+    #[command(flatten)]
+    pub release: ReleaseRaw,
 }
 
 /// Which archives to take and how to lay them out (`fetch`, `bisect`, `exec`).
@@ -173,6 +189,10 @@ pub struct FetchOptsRaw {
     /// Write even into a system directory (`/`, `/usr`, or one that holds a root file system).
     #[arg(long)]
     pub force: bool,
+    /// Named component sets, as upstream's installer flags (base, blas, fft, miopen, rccl, ...;
+    /// comma-separated or repeated): each adds its `_lib` archives and extras to the base set.
+    #[arg(long, num_args = 1..)]
+    pub components: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -300,6 +320,9 @@ impl Raw {
     /// Does the command fall back on the checkout's `HEAD` (no commit, run id or pull request
     /// given)? Only then is git asked about it: a fetch by run id runs no git at all.
     pub fn wants_head(&self) -> bool {
+        if self.release().is_some() {
+            return false;
+        }
         let given = |o: &Option<String>| super::given(o).is_some();
         if given(&self.common.git_ref) || self.common.default_branch_head {
             return false;
@@ -318,6 +341,9 @@ impl Raw {
     /// Can the checkout matter at all? Not to a lookup by run id in a named repository (nor
     /// to `latest` there): git is then not run.
     pub fn needs_checkout(&self) -> bool {
+        if self.release().is_some() {
+            return false;
+        }
         let given = |o: &Option<String>| super::given(o).is_some();
         if !given(&self.common.repo) {
             return true;
@@ -329,6 +355,16 @@ impl Raw {
             RawCommand::Compare(c) => !(given(&c.from_run_id) && given(&c.to_run_id)),
             RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) => true,
         }
+    }
+
+    /// `--release`, when the command asks for a release tarball.
+    pub fn release(&self) -> Option<&ReleaseRaw> {
+        let r = match &self.command {
+            RawCommand::Find(f) => &f.release,
+            RawCommand::Fetch(f) => &f.release,
+            _ => return None,
+        };
+        super::given(&r.release).is_some().then_some(r)
     }
 
     /// The revisions the command names, which a local checkout may resolve.

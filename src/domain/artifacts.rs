@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 pub enum Compression {
     Zst,
     Xz,
+    /// Release tarballs (`.tar.gz`); CI archive names never parse to it.
+    Gz,
 }
 
 impl std::fmt::Display for Compression {
@@ -15,6 +17,7 @@ impl std::fmt::Display for Compression {
         f.write_str(match self {
             Compression::Zst => "zstd",
             Compression::Xz => "xz",
+            Compression::Gz => "gzip",
         })
     }
 }

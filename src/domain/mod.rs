@@ -3,12 +3,14 @@
 pub mod artifacts;
 pub mod bisect;
 pub mod buckets;
+pub mod components;
 pub mod digest;
 pub mod families;
 pub mod manifest;
 pub mod pins;
 pub mod pins_multiarch;
 pub mod rejection;
+pub mod release;
 pub mod run;
 pub mod select;
 pub mod sha;

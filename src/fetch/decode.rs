@@ -29,6 +29,9 @@ pub fn decoder<'a, R: Read + 'a>(reader: R, compression: Compression) -> io::Res
             let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMLIMIT, liblzma::stream::CONCATENATED).map_err(io::Error::other)?;
             Box::new(liblzma::read::XzDecoder::new_stream(reader, stream))
         }
+        // Deflate's window is a fixed 32 KiB: no header can ask for more. What it inflates to
+        // is bounded by `Bounded`, as for the others. Concatenated members decode as one stream.
+        Compression::Gz => Box::new(flate2::read::MultiGzDecoder::new(reader)),
     })
 }
 

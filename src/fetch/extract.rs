@@ -102,6 +102,8 @@ pub enum Layout {
     /// Keep the full member path, and `artifact_manifest.txt` at the root (TheRock's
     /// `ArtifactCatalog` skips a per-artifact directory without it).
     FullWithManifest,
+    /// No manifest at all (a release tarball): the whole tree, every member path kept.
+    Whole,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -169,11 +171,12 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, m
     let rd = |e: io::Error| read_err(archive, e);
     let mut ar = tar::Archive::new(reader);
     let mut entries = ar.entries().map_err(rd)?;
-    let (text, manifest) = read_manifest(&mut entries, archive)?;
+    // A tarball without a manifest is one line that every member lies under: the root.
+    let (text, manifest) = if layout == Layout::Whole { (String::new(), vec![Vec::new()]) } else { read_manifest(&mut entries, archive)? };
     make_dirs(root).map_err(|e| write_err(archive, root, e))?;
     let tree = if folds_case(root) { Tree::folding() } else { Tree::default() };
     let mut x = Extractor { root, layout, archive, manifest, tree, out: Extracted::default(), max_bytes, members: 0 };
-    x.out.manifest = x.manifest.iter().map(|c| c.join("/")).collect();
+    x.out.manifest = if layout == Layout::Whole { Vec::new() } else { x.manifest.iter().map(|c| c.join("/")).collect() };
     if layout == Layout::FullWithManifest {
         let at = root.join(MANIFEST);
         fs::write(&at, text.as_bytes()).map_err(|e| write_err(archive, &at, e))?;
@@ -227,7 +230,7 @@ impl Extractor<'_> {
         };
         let rel = match self.layout {
             Layout::Flatten => comps[line.len()..].to_vec(),
-            Layout::Full | Layout::FullWithManifest => comps,
+            Layout::Full | Layout::FullWithManifest | Layout::Whole => comps,
         };
         if rel.first().is_some_and(|c| c.starts_with(RESERVED_PREFIX)) {
             return Err(self.unsafe_err(format!("{what} '{}' uses a name this tool reserves for its own files", raw.display())));

@@ -201,7 +201,8 @@ impl Job {
 
     /// One attempt: from the cache when it holds the archive intact, else from S3.
     async fn attempt(&self, idx: usize, p: &Planned, expected: Expected) -> Result<FetchedArchive, FetchError> {
-        let staged = layout_for(self.mode).map(|l| (self.staging.join(idx.to_string()), l));
+        let layout = |l| if p.whole { Layout::Whole } else { l };
+        let staged = layout_for(self.mode).map(|l| (self.staging.join(idx.to_string()), layout(l)));
         if let Some((d, _)) = &staged {
             remove(vec![d.clone()]).await;
         }

@@ -14,6 +14,8 @@ pub struct Planned {
     pub size: u64,
     pub etag: Option<String>,
     pub sidecar_key: Option<String>,
+    /// A release tarball: no `artifact_manifest.txt`, its whole tree is the payload.
+    pub whole: bool,
 }
 
 impl Planned {
@@ -27,6 +29,7 @@ impl Planned {
             size,
             etag: hit.listing.etags.get(&a.filename).cloned(),
             sidecar_key: hit.listing.sidecars.contains_key(&a.filename).then(|| format!("{prefix}{}.sha256sum", a.filename)),
+            whole: false,
         }
     }
     /// What names this object in the cache.
@@ -96,7 +99,7 @@ mod tests {
             &["blas_lib_gfx942.tar.zst", "base_lib_generic.tar.zst", "blas_lib_gfx1100.tar.zst", "amd-llvm_lib_generic.tar.zst"],
             &["gfx94X-dcgpu", "gfx110X-all"],
         );
-        let p = plan(&f, &Pick { include: Vec::new(), exclude: Vec::new(), extract: ExtractMode::Flatten });
+        let p = plan(&f, &Pick { include: Vec::new(), exclude: Vec::new(), extract: ExtractMode::Flatten, components: None });
         assert_eq!(names(&p), vec!["amd-llvm_lib_generic.tar.zst", "base_lib_generic.tar.zst", "blas_lib_gfx1100.tar.zst", "blas_lib_gfx942.tar.zst"]);
         assert_eq!(p[3].key, "5-linux/blas_lib_gfx942.tar.zst");
         assert_eq!(p[3].sidecar_key.as_deref(), Some("5-linux/blas_lib_gfx942.tar.zst.sha256sum"));
@@ -110,6 +113,7 @@ mod tests {
             include: vec![regex::Regex::new("^(amd-llvm|blas)_").unwrap()],
             exclude: vec![regex::Regex::new("^blas_").unwrap()],
             extract: ExtractMode::Flatten,
+            components: None,
         };
         assert_eq!(names(&plan(&f, &only)), vec!["amd-llvm_lib_generic.tar.zst"]);
     }

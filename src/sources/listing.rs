@@ -34,6 +34,11 @@ impl Locator {
         self.listed.load(Ordering::Relaxed)
     }
 
+    /// Counts listings made elsewhere (release tarballs: one per page).
+    pub fn count_listings(&self, n: u64) {
+        self.listed.fetch_add(n, Ordering::Relaxed);
+    }
+
     fn cached(&self, key: &str) -> Option<Arc<RunListing>> {
         self.listings.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned()
     }

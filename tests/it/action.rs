@@ -594,3 +594,31 @@ async fn platform_follows_the_runner_and_compare_takes_from_and_to() {
     let so = String::from_utf8_lossy(&r.run().await.stdout).to_string();
     assert!(so.contains("::error::mode compare needs input 'to'"), "{so}");
 }
+
+/// Input `release` (issue 25): the newest nightly into the output directory, output `version`;
+/// the push's commit does not stand in for a release, and GitHub is never asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_input_fetches_a_nightly_and_outputs_its_version() {
+    let bed = Bed::new().await;
+    let tree = raw_tar(&[("bin/hipcc", b'0', "#!/bin/sh\n", "")]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tree).unwrap();
+    let data = gz.finish().unwrap();
+    bed.s3.put_artifact("therock-nightly-tarball", "v4/tarball/", "therock-dist-linux-gfx94X-dcgpu-7.12.0a20251201.tar.gz", &data, true);
+    let c = sha(11);
+    let mut r = Runner::new(&bed, "ROCm/rocm-jax", "push", json!({"after": c, "ref": "refs/heads/main"}), &c);
+    r.input("release", "latest").input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    assert_eq!(out["found"], "true");
+    assert_eq!(out["version"], "7.12.0a20251201");
+    assert_eq!(out["artifacts"], r#"["therock-dist-linux-gfx94X-dcgpu-7.12.0a20251201.tar.gz"]"#);
+    assert!(r.ws.join("therock-artifacts/bin/hipcc").is_file());
+    assert_eq!(request_count(&bed.gh).await, 0, "a release needs no GitHub request");
+    let mut bad = Runner::new(&bed, THEROCK, "push", json!({}), &c);
+    bad.input("release", "latest").input("artifact-group", "gfx94X-dcgpu").input("components", "blas");
+    let o = bad.run().await;
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("input 'components'"), "{}", String::from_utf8_lossy(&o.stdout));
+}

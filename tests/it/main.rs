@@ -30,6 +30,8 @@ mod hostile;
 mod realdata;
 /// The release machinery: the release rewrite, the two action definitions, the composite.
 mod release;
+/// ROCm release tarballs (`find/fetch --release`) and named component sets (`--components`).
+mod release_tarballs;
 /// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
 mod superrepo;
 /// What the tool trusts: journals it signed, caches the user owns, modes and owners it sets (issue 21).
