@@ -415,7 +415,10 @@ mod tests {
         assert_eq!(raw.common.git_ref.as_deref(), Some("heads/release/7.1"));
         assert!(matches!(&raw.command, RawCommand::Fetch(f) if f.commit.is_none() && f.walk.base_branch.as_deref() == Some("release/7.1")));
         let (raw, _) = to_raw(&inputs(&[("mode", "latest"), ("ref", "release/7.1")]), &PrEvent::default(), &env("Linux")).unwrap();
-        assert!(matches!(&raw.command, RawCommand::Latest(l) if l.git_ref.as_deref() == Some("release/7.1") && l.branch.is_none()), "ref is resolved once, as latest --ref");
+        assert!(
+            matches!(&raw.command, RawCommand::Latest(l) if l.git_ref.as_deref() == Some("release/7.1") && l.branch.is_none()),
+            "ref is resolved once, as latest --ref"
+        );
     }
 
     #[test]

@@ -19,10 +19,23 @@ struct EtagFs {
     root: PathBuf,
 }
 
+/// A key as S3 writes it under `encoding-type=url`: unreserved characters and `/` as they are,
+/// a space as `+`, every other byte `%XX`.
+fn aws_url_encode(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl s3s::S3 for EtagFs {
     async fn list_objects_v2(&self, req: s3s::S3Request<s3s::dto::ListObjectsV2Input>) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListObjectsV2Output>> {
         let bucket = req.input.bucket.clone();
+        let encode = req.input.encoding_type.as_ref().is_some_and(|e| e.as_str().eq_ignore_ascii_case("url"));
         let mut resp = self.fs.list_objects_v2(req).await?;
         for o in resp.output.contents.iter_mut().flatten() {
             if let Some(k) = &o.key {
@@ -30,6 +43,16 @@ impl s3s::S3 for EtagFs {
                     use md5::Digest;
                     o.e_tag = Some(s3s::dto::ETag::Strong(hex_lower(&md5::Md5::digest(&data))));
                 }
+            }
+        }
+        // `encoding-type=url` as AWS answers it (s3s-fs echoes the type but sends keys raw): keys
+        // and prefixes URL-encoded, a space as `+`.
+        if encode {
+            for o in resp.output.contents.iter_mut().flatten() {
+                o.key = o.key.as_deref().map(aws_url_encode);
+            }
+            for p in resp.output.common_prefixes.iter_mut().flatten() {
+                p.prefix = p.prefix.as_deref().map(aws_url_encode);
             }
         }
         Ok(resp)
