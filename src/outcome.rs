@@ -9,6 +9,7 @@ use crate::commands::bisect::BisectReport;
 use crate::commands::compare::Compared;
 use crate::commands::exec::ExecReport;
 use crate::commands::fetch::Fetched;
+use crate::commands::reuse::Reused;
 use crate::domain::select::Found;
 use crate::report::Render;
 use crate::resolve::Baseline;
@@ -22,6 +23,7 @@ pub enum Outcome {
     Compared(Compared),
     Bisected(Box<BisectReport>),
     Executed(ExecReport),
+    Reused(Box<Reused>),
 }
 
 impl Deref for Outcome {
@@ -35,6 +37,7 @@ impl Deref for Outcome {
             Outcome::Compared(c) => c,
             Outcome::Bisected(b) => b.as_ref(),
             Outcome::Executed(e) => e,
+            Outcome::Reused(r) => r.as_ref(),
         }
     }
 }

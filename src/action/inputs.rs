@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+use crate::config::raw::ReuseRaw;
 use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, SelectRaw, WalkRaw};
 use crate::config::{Raw, RawCommand};
 
@@ -132,6 +133,7 @@ enum Mode {
     Baseline,
     Fetch,
     Compare,
+    Reuse,
 }
 
 /// Builds the `Raw` both front ends share, from inputs, the event and the runner's variables.
@@ -140,7 +142,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         "mode",
         given(&inputs.mode),
         "fetch",
-        &[("find", Mode::Find), ("baseline", Mode::Baseline), ("fetch", Mode::Fetch), ("compare", Mode::Compare)],
+        &[("find", Mode::Find), ("baseline", Mode::Baseline), ("fetch", Mode::Fetch), ("compare", Mode::Compare), ("reuse", Mode::Reuse)],
     )?;
     let if_not_found =
         choice("if-not-found", given(&inputs.if_not_found), "fail", &[("fail", IfNotFound::Fail), ("warn", IfNotFound::Warn), ("ignore", IfNotFound::Ignore)])?;
@@ -175,6 +177,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
             run_id: given(&inputs.run_id),
             // By run id the run is used as it is; by commit the baseline walk finds one.
             baseline: given(&inputs.run_id).is_none(),
+            reuse: false,
             walk,
             require,
             output_dir: Some(output_dir.display().to_string()),
@@ -184,6 +187,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
                 ..FetchOptsRaw::default()
             },
         }),
+        Mode::Reuse => RawCommand::Reuse(ReuseRaw { commit, walk, require, changed: Vec::new() }),
         Mode::Compare => {
             if given(&inputs.compare_to).is_none() {
                 return Err("input 'compare-to' is required in compare mode".into());

@@ -37,6 +37,7 @@ pub enum Field {
     Program,
     MaxSize,
     MaxAge,
+    Changed,
 }
 
 impl Field {
@@ -74,6 +75,7 @@ impl Field {
             Field::Program => "the command after --",
             Field::MaxSize => "--max-size",
             Field::MaxAge => "--max-age",
+            Field::Changed => "--changed",
         }
     }
 

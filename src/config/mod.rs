@@ -127,12 +127,16 @@ pub struct Pick {
     /// Archive filenames to drop (`--exclude`), after `include`.
     pub exclude: Vec<Regex>,
     pub extract: ExtractMode,
+    /// Only these archive filenames (a reuse plan's); `None`: no such limit.
+    pub only: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Pick {
     /// Whether the archive named `filename` is picked.
     pub fn keeps(&self, filename: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename))) && !self.exclude.iter().any(|r| r.is_match(filename))
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename)))
+            && !self.exclude.iter().any(|r| r.is_match(filename))
+            && self.only.as_ref().is_none_or(|o| o.contains(filename))
     }
 }
 
@@ -166,6 +170,19 @@ pub struct ExecOptions {
 pub enum Source {
     Find(Subject),
     Baseline(Subject, WalkOptions),
+    /// `fetch --reuse`: the reuse plan's archives from its baseline run.
+    Reuse(Box<ReuseOptions>),
+}
+
+/// `reuse`: the commit, the walk to its baseline, and the changed inputs when given by hand.
+#[derive(Debug, Clone)]
+pub struct ReuseOptions {
+    pub subject: Subject,
+    pub walk: WalkOptions,
+    /// `--changed` (repository-relative paths or submodule names); `None`: from git or the API.
+    pub changed: Option<Vec<String>>,
+    /// Where topology files are kept per commit.
+    pub cache_dir: PathBuf,
 }
 
 /// A command with its options.
@@ -178,6 +195,7 @@ pub enum Command {
     Compare { from: Subject, to: Subject, options: CompareOptions },
     Bisect(Box<BisectOptions>),
     Exec(Box<ExecOptions>),
+    Reuse(Box<ReuseOptions>),
 }
 
 impl Command {
@@ -190,6 +208,7 @@ impl Command {
             Command::Compare { .. } => "compare",
             Command::Bisect(_) => "bisect",
             Command::Exec(_) => "exec",
+            Command::Reuse(_) => "reuse",
         }
     }
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
-use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, Source, Subject, WalkOptions};
+use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, ReuseRaw, SelectRaw, WalkRaw};
+use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, ReuseOptions, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::sha::is_sha_like;
@@ -195,6 +195,7 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
             Some(e) => ExtractMode::parse(&e).map_err(|m| err(Field::Extract, m))?,
             None => ExtractMode::Flatten,
         },
+        only: None,
     })
 }
 
@@ -243,6 +244,27 @@ fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
     Ok(cmd.to_vec())
 }
 
+/// A `--changed` input: a repository-relative path (or a submodule name), never one that leaves
+/// the repository (`../x`, an absolute path).
+pub fn changed_input(s: &str) -> Result<String, ConfigError> {
+    let t = s.trim();
+    let outside = t.starts_with('/') || t.starts_with('\\') || t.as_bytes().get(1) == Some(&b':') || t.split(['/', '\\']).any(|c| c == "..");
+    if outside {
+        return Err(err(Field::Changed, format!("'{t}' is outside the repository: give paths relative to its root, such as rocm-libraries/projects/rocBLAS")));
+    }
+    Ok(t.to_string())
+}
+
+fn reuse(r: &ReuseRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> Result<ReuseOptions, ConfigError> {
+    let changed: Vec<String> = split_list(&r.changed).iter().map(|c| changed_input(c)).collect::<Result<_, _>>()?;
+    Ok(ReuseOptions {
+        subject: subject(&r.commit, &None, r.walk.pr.as_ref(), checkout)?,
+        walk: walk(&r.walk)?,
+        changed: (!changed.is_empty()).then_some(changed),
+        cache_dir: cache_dir.to_path_buf(),
+    })
+}
+
 /// The command and its options.
 pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, platform: Platform) -> Result<Command, ConfigError> {
     Ok(match &raw.command {
@@ -255,11 +277,22 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
         RawCommand::Fetch(f) => {
             let subject = subject(&f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
             let walk = walk(&f.walk)?;
-            let options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
-            let source = if f.baseline { Source::Baseline(subject, walk) } else { Source::Find(subject) };
+            let mut options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
+            let source = if f.reuse {
+                if given(&f.fetch.select.extract).is_none() {
+                    options.pick.extract = ExtractMode::Bootstrap;
+                }
+                let opts = ReuseOptions { subject, walk, changed: None, cache_dir: cache_dir.to_path_buf() };
+                Source::Reuse(Box::new(opts))
+            } else if f.baseline {
+                Source::Baseline(subject, walk)
+            } else {
+                Source::Find(subject)
+            };
             Command::Fetch(source, options)
         }
         RawCommand::Bisect(b) => Command::Bisect(Box::new(bisect(b, checkout, cache_dir)?)),
+        RawCommand::Reuse(r) => Command::Reuse(Box::new(reuse(r, checkout, cache_dir)?)),
         RawCommand::Exec(e) => Command::Exec(Box::new(ExecOptions {
             subject: subject(&e.commit, &None, None, checkout)?,
             pick: pick(&e.select)?,

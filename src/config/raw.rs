@@ -112,6 +112,10 @@ pub struct FetchRaw {
     /// Resolve the baseline commit first (as `baseline` does).
     #[arg(long)]
     pub baseline: bool,
+    /// Fetch what `reuse` plans: the baseline run's archives the rebuilt stages need (default
+    /// extract mode bootstrap).
+    #[arg(long, conflicts_with_all = ["baseline", "run_id"])]
+    pub reuse: bool,
     #[command(flatten)]
     pub walk: WalkRaw,
     #[command(flatten)]
@@ -235,6 +239,21 @@ pub struct ExecRaw {
     pub command: Vec<String>,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReuseRaw {
+    /// Commit SHA (default: HEAD of the current checkout).
+    #[arg(long)]
+    pub commit: Option<String>,
+    #[command(flatten)]
+    pub walk: WalkRaw,
+    #[command(flatten)]
+    pub require: RequireRaw,
+    /// Changed inputs given by hand: repository-relative paths or submodule names (repeatable;
+    /// default: the paths changed between the baseline commit and the commit).
+    #[arg(long, num_args = 1..)]
+    pub changed: Vec<String>,
+}
+
 /// One command's own flags.
 #[derive(Debug, Clone)]
 pub enum RawCommand {
@@ -245,6 +264,7 @@ pub enum RawCommand {
     Compare(CompareRaw),
     Bisect(BisectRaw),
     Exec(ExecRaw),
+    Reuse(ReuseRaw),
 }
 
 /// Which front end the values came from (it words errors in its own terms).
@@ -274,6 +294,7 @@ impl Raw {
             RawCommand::Fetch(f) => Some(&f.require),
             RawCommand::Bisect(b) => Some(&b.require),
             RawCommand::Exec(e) => Some(&e.require),
+            RawCommand::Reuse(r) => Some(&r.require),
             RawCommand::Compare(_) => None,
         }
     }
@@ -290,6 +311,7 @@ impl Raw {
             RawCommand::Compare(c) => !given(&c.from) && !given(&c.from_run_id),
             RawCommand::Bisect(_) => false,
             RawCommand::Exec(e) => !given(&e.commit),
+            RawCommand::Reuse(r) => !given(&r.commit) && !given(&r.walk.pr),
         }
     }
 
@@ -305,7 +327,7 @@ impl Raw {
             RawCommand::Fetch(f) => !given(&f.run_id) || f.baseline,
             RawCommand::Latest(_) => false,
             RawCommand::Compare(c) => !(given(&c.from_run_id) && given(&c.to_run_id)),
-            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) => true,
+            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) | RawCommand::Reuse(_) => true,
         }
     }
 
@@ -320,6 +342,7 @@ impl Raw {
             RawCommand::Compare(c) => given(&c.from).into_iter().chain(given(&c.to)).collect(),
             RawCommand::Bisect(b) => given(&b.good).into_iter().chain(given(&b.bad)).collect(),
             RawCommand::Exec(e) => given(&e.commit).into_iter().collect(),
+            RawCommand::Reuse(r) => given(&r.commit).into_iter().collect(),
         }
     }
 }

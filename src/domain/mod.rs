@@ -14,8 +14,11 @@ pub mod rejection;
 pub mod run;
 pub mod select;
 pub mod sha;
+pub mod stage_impact;
+pub mod stage_reuse;
 pub mod status;
 pub mod time;
+pub mod topology;
 pub mod units;
 pub mod walk;
 #[allow(dead_code)]

@@ -11,6 +11,7 @@ pub mod format;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod reuse;
 
 use serde_json::Value;
 

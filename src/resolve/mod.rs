@@ -6,9 +6,10 @@ mod error;
 mod find;
 mod range;
 mod subject;
+pub mod topology;
 mod walk;
 
-pub use baseline::{baseline, Baseline};
+pub use baseline::{baseline, Baseline, BaselineReason};
 pub use error::{Missing, OrMissing, ResolveError};
 pub use find::{find, judge_subject, latest};
 pub use range::{range, RangeCommit};

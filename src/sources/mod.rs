@@ -61,6 +61,9 @@ pub trait RunSource: Send + Sync {
     /// Ancestors of `rev` (a branch or SHA), newest first.
     async fn commits(&self, repo: &Repo, rev: &str, max: usize) -> Result<Vec<Commit>, GhError>;
     async fn merge_base(&self, repo: &Repo, base: &str, head: &str) -> Result<String, GhError>;
+    /// The paths changed between two commits (the compare API's `files`, every page); a
+    /// submodule bump is its path.
+    async fn changed_files(&self, repo: &Repo, base: &str, head: &str) -> Result<Vec<String>, GhError>;
     /// A file's text at a commit; `Ok(None)` when the file does not exist there.
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError>;

@@ -26,9 +26,11 @@ mod fetch;
 mod find;
 /// Holes a hostile review found: archives, caches, disks, signals, injection, unbounded answers.
 mod hostile;
-/// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
-mod superrepo;
 /// Real data as of late 2026: pin files, healthy builds, legacy prefixes, nested stages.
 mod realdata;
 /// The release machinery: the release rewrite, the two action definitions, the composite.
 mod release;
+/// `reuse` and `fetch --reuse`: stage impact over BUILD_TOPOLOGY.toml, the plan, a bootstrapped tree.
+mod reuse;
+/// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
+mod superrepo;

@@ -141,6 +141,17 @@ struct Compare {
 }
 
 #[derive(Debug, Deserialize)]
+struct CompareFiles {
+    #[serde(default)]
+    files: Vec<CompareFile>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareFile {
+    filename: String,
+}
+
+#[derive(Debug, Deserialize)]
 struct Contents {
     #[serde(default)]
     content: String,
@@ -279,6 +290,13 @@ impl RunSource for GitHub {
             .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
             .await?;
         Ok(c.merge_base_commit.sha)
+    }
+
+    async fn changed_files(&self, repo: &Repo, base: &str, head: &str) -> Result<Vec<String>, GhError> {
+        let path = format!("/repos/{}/compare/{}...{}?per_page=100", repo.full(), urlencode(base), urlencode(head));
+        let what = format!("files changed in {base}...{head} of {repo}");
+        let files = self.get_paged(&path, &what, 100_000, |b| serde_json::from_slice::<CompareFiles>(&b).map(|c| c.files)).await?;
+        Ok(files.into_iter().map(|f| f.filename).collect())
     }
 
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {

@@ -1,0 +1,111 @@
+use crate::common::*;
+
+/// A TheRock PR whose head has no run: the baseline is main[2]; the PR bumps rocm-libraries.
+async fn pr_bed(changed: &[&str]) -> (Bed, Vec<String>, String) {
+    let bed = Bed::new().await;
+    let main = history(100, 10);
+    let pr_head = sha(9001);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &pr_head, &[]).await;
+    mount_compare(&bed.gh, THEROCK, &pr_head, &main[0]).await;
+    mount_history(&bed.gh, THEROCK, &main, 0).await;
+    let runs = vec![run_json(&main_run(3002, &main, 2, "completed", Some("success")))];
+    mount_branch_runs(&bed.gh, THEROCK, WF, &runs).await;
+    put_stage_archives(&bed, 3002);
+    mount_changed_files(&bed.gh, THEROCK, &main[2], &pr_head, changed).await;
+    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, Some(TOPOLOGY)).await;
+    (bed, main, pr_head)
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pr_bumping_one_submodule_rebuilds_its_stages_within_the_request_budget() {
+    let (bed, main, pr_head) = pr_bed(&["rocm-libraries"]).await;
+    let o = bed.run(&group_args("reuse", THEROCK, &pr_head, &["--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["status"], "found");
+    assert_eq!(d["baseline_commit"], main[2]);
+    assert_eq!(d["baseline_run_id"], "3002");
+    assert_eq!(d["therock_commit"], pr_head);
+    assert_eq!(strings(&d["changed_inputs"]), ["rocm-libraries"]);
+    assert_eq!(strings(&d["rebuild_stages"]), ["cv-libs", "math-libs"]);
+    assert!(strings(&d["reuse_stages"]).contains(&"compiler-runtime".to_string()));
+    assert_eq!(d["full_rebuild_required"], false);
+    let artifacts = strings(&d["artifacts"]);
+    assert!(artifacts.contains(&"core-hip_lib_generic.tar.zst".to_string()), "{artifacts:?}");
+    assert!(!artifacts.iter().any(|a| a.starts_with("blas_")), "math-libs builds blas: {artifacts:?}");
+    assert_eq!(strings(&d["missing_artifacts"]), Vec::<String>::new());
+    let reasons = strings(&d["reasons"]);
+    assert!(reasons.iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries (submodule bump since")), "{reasons:?}");
+    let n = request_count(&bed.gh).await;
+    assert!(n <= 7, "reuse on a TheRock PR took {n} GitHub requests (budget 7)");
+
+    // The topology is cached per commit: the second run reads it from the cache.
+    let before = request_count(&bed.gh).await;
+    let o = bed.run(&group_args("reuse", THEROCK, &pr_head, &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(request_count(&bed.gh).await - before, n - 1, "no contents request the second time");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("prebuilt stages: compiler-runtime,debug-tools,host-libs,media-libs,profiler-apps,tools-tests"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pr_touching_build_tools_rebuilds_everything_and_exits_1() {
+    let (bed, _, pr_head) = pr_bed(&["build_tools/fetch_sources.py", "rocm-libraries"]).await;
+    let o = bed.run(&group_args("reuse", THEROCK, &pr_head, &["--json"])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["status"], "not_found");
+    assert_eq!(d["full_rebuild_required"], true);
+    assert_eq!(strings(&d["rebuild_stages"]).len(), 8);
+    assert!(strings(&d["reasons"])[0].contains("build_tools/fetch_sources.py"), "{}", d["reasons"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_paths_outside_the_repository_are_refused() {
+    let bed = Bed::new().await;
+    for bad in ["../x", "/etc/passwd", "a/../../b"] {
+        let o = bed.run(&group_args("reuse", THEROCK, &sha(1), &["--changed", bad])).await;
+        assert_eq!(code(&o), 2, "{bad}");
+        assert!(stderr(&o).contains("outside the repository"), "{}", stderr(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_topology_names_the_file_the_commit_and_the_table() {
+    let (bed, _, pr_head) = pr_bed(&["rocm-libraries"]).await;
+    bed.gh.reset().await;
+    let (bed2, _, _) = (bed, (), ());
+    let main = history(100, 10);
+    mount_commit_runs(&bed2.gh, THEROCK, WF, &pr_head, &[]).await;
+    mount_compare(&bed2.gh, THEROCK, &pr_head, &main[0]).await;
+    mount_history(&bed2.gh, THEROCK, &main, 0).await;
+    mount_branch_runs(&bed2.gh, THEROCK, WF, &[run_json(&main_run(3002, &main, 2, "completed", Some("success")))]).await;
+    mount_changed_files(&bed2.gh, THEROCK, &main[2], &pr_head, &["rocm-libraries"]).await;
+    let broken = TOPOLOGY.replace("artifact_deps = [\"blas\"]", "artifact_deps = [\"blass\"]");
+    mount_file(&bed2.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, Some(&broken)).await;
+    let o = bed2.run(&group_args("reuse", THEROCK, &pr_head, &[])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("BUILD_TOPOLOGY.toml at ") && e.contains(&pr_head[..7]) && e.contains("[artifacts.miopen]"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_reuse_bootstraps_only_the_reused_stages_archives() {
+    let (bed, _, pr_head) = pr_bed(&["rocgdb"]).await;
+    let out = bed.home.path().join("tree");
+    let out_s = out.to_str().unwrap();
+    let o = bed.run(&group_args("fetch", THEROCK, &pr_head, &["--reuse", "--output-dir", out_s, "--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(strings(&d["rebuild_stages"]), ["debug-tools", "tools-tests"]);
+    assert_eq!(d["extract"], "bootstrap");
+    let fetched: Vec<String> = d["archives"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap().to_string()).collect();
+    assert_eq!(fetched, ["amd-llvm_lib_generic.tar.zst", "sysdeps_lib_generic.tar.zst"], "what debug-tools and tools-tests consume, but rocgdb");
+    assert!(out.join("amd-llvm/stage.prebuilt").exists(), "a reused stage's artifact is marked prebuilt");
+    assert!(!out.join("rocgdb/stage.prebuilt").exists(), "a rebuilt stage's artifact is not");
+    assert!(!out.join("blas/stage.prebuilt").exists(), "an artifact no rebuilt stage needs is not fetched");
+}
