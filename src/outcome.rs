@@ -10,6 +10,7 @@ use crate::commands::compare::Compared;
 use crate::commands::exec::ExecReport;
 use crate::commands::fetch::Fetched;
 use crate::commands::reuse::Reused;
+use crate::commands::stage::StageFound;
 use crate::domain::select::Found;
 use crate::report::Render;
 use crate::resolve::Baseline;
@@ -24,6 +25,8 @@ pub enum Outcome {
     Bisected(Box<BisectReport>),
     Executed(ExecReport),
     Reused(Box<Reused>),
+    /// `find --stage`.
+    Staged(Box<StageFound>),
 }
 
 impl Deref for Outcome {
@@ -38,6 +41,7 @@ impl Deref for Outcome {
             Outcome::Bisected(b) => b.as_ref(),
             Outcome::Executed(e) => e,
             Outcome::Reused(r) => r.as_ref(),
+            Outcome::Staged(s) => s.as_ref(),
         }
     }
 }

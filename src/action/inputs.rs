@@ -6,8 +6,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::config::raw::ReuseRaw;
 use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, RequireRaw, SelectRaw, WalkRaw};
+use crate::config::raw::{ReuseRaw, StageRaw};
 use crate::config::{Raw, RawCommand};
 
 /// Inputs as the runner passes them: `INPUT_<NAME>`, upper-cased with hyphens kept; unset ones
@@ -49,6 +49,7 @@ pub struct Inputs {
     pub require_successful_run: Option<String>,
     #[serde(rename = "require-artifact")]
     pub require_artifact: Option<String>,
+    pub stage: Option<String>,
 }
 
 pub use crate::config::given;
@@ -169,8 +170,9 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         pr: None,
         max_age_hours: given(&inputs.max_age_hours),
     };
+    let stage = StageRaw { stage: given(&inputs.stage), ..StageRaw::default() };
     let command = match mode {
-        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), require }),
+        Mode::Find => RawCommand::Find(FindRaw { commit, run_id: given(&inputs.run_id), require, stage: stage.clone() }),
         Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id: given(&inputs.run_id), walk, require }),
         Mode::Fetch => RawCommand::Fetch(FetchRaw {
             commit,
@@ -184,6 +186,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
             fetch: FetchOptsRaw {
                 select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
                 no_verify: !verify,
+                stage,
                 ..FetchOptsRaw::default()
             },
         }),

@@ -4,6 +4,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 use super::reuse::Reused;
+use super::stage::StageSelection;
 use super::App;
 use super::Conclusion as _;
 use crate::config::{ExtractMode, FetchOptions, Source};
@@ -55,6 +56,8 @@ pub struct Fetched {
     pub result: FetchResult,
     /// `--reuse`: the plan whose archives were fetched.
     pub reuse: Option<Box<Reused>>,
+    /// `--stage`: what the stage picked.
+    pub stage: Option<StageSelection>,
 }
 
 pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetched> {
@@ -75,7 +78,19 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     };
     let found = resolved.found();
     if !found.found() || reuse.as_ref().is_some_and(|r| !r.found()) {
-        return Ok(Fetched { resolved, result: FetchResult::NotFound, reuse });
+        return Ok(Fetched { resolved, result: FetchResult::NotFound, reuse, stage: None });
+    }
+    let stage = match &opts.pick.stage {
+        Some(sp) => Some(super::stage::select(app, found, sp).await?),
+        None => None,
+    };
+    if let Some(s) = &stage {
+        crate::say!("{}", crate::report::stage::human_selection(s).trim_end());
+        let only: std::collections::BTreeSet<String> = s.archives.iter().cloned().collect();
+        pick.only = Some(match pick.only.take() {
+            Some(o) => o.intersection(&only).cloned().collect(),
+            None => only,
+        });
     }
     let planned = fetch::plan(found, &pick);
     let result = if planned.is_empty() {
@@ -89,7 +104,7 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
         crate::say!("{}", closing_line(&report));
         FetchResult::Done(report)
     };
-    Ok(Fetched { resolved, result, reuse })
+    Ok(Fetched { resolved, result, reuse, stage })
 }
 
 /// The line a finished fetch ends with on stderr.

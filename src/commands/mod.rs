@@ -12,6 +12,7 @@ pub mod find;
 pub mod latest;
 pub mod reuse;
 mod runner;
+pub mod stage;
 
 use anyhow::{Context, Result};
 use std::path::Path;

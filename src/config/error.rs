@@ -38,6 +38,7 @@ pub enum Field {
     MaxSize,
     MaxAge,
     Changed,
+    ExcludeComponent,
 }
 
 impl Field {
@@ -76,6 +77,7 @@ impl Field {
             Field::MaxSize => "--max-size",
             Field::MaxAge => "--max-age",
             Field::Changed => "--changed",
+            Field::ExcludeComponent => "--exclude-component",
         }
     }
 

@@ -127,8 +127,21 @@ pub struct Pick {
     /// Archive filenames to drop (`--exclude`), after `include`.
     pub exclude: Vec<Regex>,
     pub extract: ExtractMode,
-    /// Only these archive filenames (a reuse plan's); `None`: no such limit.
+    /// Only these archive filenames (a reuse plan's, a stage's); `None`: no such limit.
     pub only: Option<std::collections::BTreeSet<String>>,
+    /// `--stage`: resolved into `only` once the commit's topology is read.
+    pub stage: Option<StagePick>,
+}
+
+/// Which stage's inbound artifacts (`--stage NAME|all`), narrowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagePick {
+    /// `None`: `all`, every artifact of the topology.
+    pub stage: Option<String>,
+    pub exclude_components: Vec<String>,
+    pub exclude_artifacts: Vec<String>,
+    /// Where topology files are kept per commit.
+    pub cache_dir: PathBuf,
 }
 
 impl Pick {
@@ -189,13 +202,22 @@ pub struct ReuseOptions {
 #[derive(Debug, Clone)]
 pub enum Command {
     Find(Subject),
-    Latest { branch: Option<String>, max_commits: usize },
+    Latest {
+        branch: Option<String>,
+        max_commits: usize,
+    },
     Baseline(Subject, WalkOptions),
     Fetch(Source, FetchOptions),
-    Compare { from: Subject, to: Subject, options: CompareOptions },
+    Compare {
+        from: Subject,
+        to: Subject,
+        options: CompareOptions,
+    },
     Bisect(Box<BisectOptions>),
     Exec(Box<ExecOptions>),
     Reuse(Box<ReuseOptions>),
+    /// `find --stage`.
+    FindStage(Subject, Box<StagePick>),
 }
 
 impl Command {
@@ -209,6 +231,7 @@ impl Command {
             Command::Bisect(_) => "bisect",
             Command::Exec(_) => "exec",
             Command::Reuse(_) => "reuse",
+            Command::FindStage(..) => "find",
         }
     }
 }

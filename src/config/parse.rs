@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, ReuseRaw, SelectRaw, WalkRaw};
-use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, ReuseOptions, Source, Subject, WalkOptions};
+use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, ReuseRaw, SelectRaw, StageRaw, WalkRaw};
+use super::{
+    BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, Pick, Query, ReuseOptions, Source, StagePick, Subject, WalkOptions,
+};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::sha::is_sha_like;
@@ -196,13 +198,35 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
             None => ExtractMode::Flatten,
         },
         only: None,
+        stage: None,
     })
+}
+
+/// The archive components (`{name}_{component}_{target}`).
+pub const COMPONENTS: &[&str] = &["lib", "run", "dev", "dbg", "doc", "test"];
+
+/// `--stage` and its narrowing flags; the stage and artifact names are checked against the
+/// commit's topology once it is read.
+fn stage_pick(s: &StageRaw, cache_dir: &Path) -> Result<Option<StagePick>, ConfigError> {
+    let Some(stage) = given(&s.stage) else { return Ok(None) };
+    let exclude_components = split_list(&s.exclude_component);
+    if let Some(bad) = exclude_components.iter().find(|c| !COMPONENTS.contains(&c.as_str())) {
+        return Err(err(Field::ExcludeComponent, format!("unknown component '{bad}': expected one of {}", COMPONENTS.join(", "))));
+    }
+    Ok(Some(StagePick {
+        stage: (stage != "all").then_some(stage),
+        exclude_components,
+        exclude_artifacts: split_list(&s.exclude_artifact),
+        cache_dir: cache_dir.to_path_buf(),
+    }))
 }
 
 fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
     let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
+    let mut pick = pick(&o.select)?;
+    pick.stage = stage_pick(&o.stage, cache_dir)?;
     Ok(FetchOptions {
-        pick: pick(&o.select)?,
+        pick,
         output_dir: PathBuf::from(out),
         verify: !o.no_verify,
         dry_run: o.dry_run,
@@ -268,7 +292,13 @@ fn reuse(r: &ReuseRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> Re
 /// The command and its options.
 pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, platform: Platform) -> Result<Command, ConfigError> {
     Ok(match &raw.command {
-        RawCommand::Find(f) => Command::Find(subject(&f.commit, &f.run_id, None, checkout)?),
+        RawCommand::Find(f) => {
+            let subject = subject(&f.commit, &f.run_id, None, checkout)?;
+            match stage_pick(&f.stage, cache_dir)? {
+                Some(s) => Command::FindStage(subject, Box::new(s)),
+                None => Command::Find(subject),
+            }
+        }
         RawCommand::Latest(l) => {
             branch(&l.branch, Field::Branch)?;
             Command::Latest { branch: given(&l.branch), max_commits: max_commits(&l.max_commits)? }

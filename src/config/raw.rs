@@ -63,6 +63,21 @@ pub struct RequireRaw {
     pub require_successful_run: bool,
 }
 
+/// `--stage`: a build stage's inbound artifacts (`BUILD_TOPOLOGY.toml`), narrowed.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StageRaw {
+    /// Only the artifacts this build stage consumes from earlier stages, or `all` (every
+    /// artifact of the commit's BUILD_TOPOLOGY.toml).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// With --stage: drop archives of this component (lib, run, dev, dbg, doc, test; repeatable).
+    #[arg(long = "exclude-component", requires = "stage")]
+    pub exclude_component: Vec<String>,
+    /// With --stage: drop this artifact (a name of the topology; repeatable).
+    #[arg(long = "exclude-artifact", requires = "stage")]
+    pub exclude_artifact: Vec<String>,
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct FindRaw {
     /// Commit SHA (default: HEAD of the current checkout).
@@ -73,6 +88,8 @@ pub struct FindRaw {
     pub run_id: Option<String>,
     #[command(flatten)]
     pub require: RequireRaw,
+    #[command(flatten)]
+    pub stage: StageRaw,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -158,6 +175,8 @@ pub struct FetchOptsRaw {
     /// Write even into a system directory (`/`, `/usr`, or one that holds a root file system).
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub stage: StageRaw,
 }
 
 #[derive(Args, Debug, Clone, Default)]

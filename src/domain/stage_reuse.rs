@@ -65,6 +65,28 @@ pub fn availability(artifact: &Artifact, archives: &[&ArtifactName], groups: &[A
     Availability { held, missing }
 }
 
+/// `--stage`: the archives of the artifacts `names` (those built on `platform`) among
+/// `archives`, without the `exclude_components`, and the pairs the run lacks.
+pub fn stage_archives(
+    topo: &Topology,
+    names: &BTreeSet<String>,
+    archives: &[&ArtifactName],
+    groups: &[ArtifactGroup],
+    platform: &str,
+    exclude_components: &[String],
+) -> Availability {
+    let kept: Vec<&ArtifactName> = archives.iter().copied().filter(|a| !exclude_components.contains(&a.component)).collect();
+    let mut all = Availability { held: Vec::new(), missing: Vec::new() };
+    for artifact in names.iter().filter_map(|n| topo.artifact(n)).filter(|a| a.built_on(platform)) {
+        let a = availability(artifact, &kept, groups);
+        all.held.extend(a.held);
+        all.missing.extend(a.missing);
+    }
+    all.held.sort();
+    all.held.dedup();
+    all
+}
+
 /// What the rebuilt `stages` consume from the other stages: their inbound artifacts minus what
 /// they produce, of those built on `platform`.
 pub fn consumed(topo: &Topology, stages: &BTreeSet<String>, platform: &str) -> BTreeSet<String> {

@@ -66,6 +66,9 @@ struct FetchDoc<'a> {
     reuse_stages: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rebuild_stages: Option<Vec<String>>,
+    /// `--stage`: the stage, its artifacts, and the pairs the run lacks.
+    #[serde(flatten)]
+    stage: Option<&'a crate::commands::stage::StageSelection>,
 }
 
 fn dry_run<'a>(output_dir: &std::path::Path, extract: &'static str, planned: &'a [Planned]) -> FetchedDoc<'a> {
@@ -150,7 +153,7 @@ impl Render for Fetched {
         };
         let reuse_stages = self.reuse.as_ref().map(|r| r.reuse_stages());
         let rebuild_stages = self.reuse.as_ref().map(|r| r.rebuild_stages());
-        json::value(&FetchDoc { resolved, fetched, reuse_stages, rebuild_stages })
+        json::value(&FetchDoc { resolved, fetched, reuse_stages, rebuild_stages, stage: self.stage.as_ref() })
     }
 
     fn human(&self) -> String {

@@ -12,6 +12,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod reuse;
+pub mod stage;
 
 use serde_json::Value;
 

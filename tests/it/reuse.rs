@@ -109,3 +109,83 @@ async fn fetch_reuse_bootstraps_only_the_reused_stages_archives() {
     assert!(!out.join("rocgdb/stage.prebuilt").exists(), "a rebuilt stage's artifact is not");
     assert!(!out.join("blas/stage.prebuilt").exists(), "an artifact no rebuilt stage needs is not fetched");
 }
+
+/// A TheRock commit with one run holding math-libs' inputs (core-hip in both compressions) and
+/// an xnack target; prim and rocprofiler-sdk are missing.
+async fn stage_bed() -> (Bed, String) {
+    let bed = Bed::new().await;
+    let c = sha(4242);
+    let a = |n: &str, t: &str| simple_artifact(n, t, "x");
+    one_run(
+        &bed,
+        5005,
+        &c,
+        &[
+            ("core-hip_lib_generic.tar.zst", a("core-hip", "generic")),
+            ("core-hip_lib_generic.tar.xz", a("core-hip", "generic")),
+            ("core-hip_dev_generic.tar.zst", a("core-hip", "generic")),
+            ("amd-llvm_lib_generic.tar.zst", a("amd-llvm", "generic")),
+            ("core-runtime_lib_generic.tar.zst", a("core-runtime", "generic")),
+            ("base_lib_generic.tar.zst", a("base", "generic")),
+            ("sysdeps_lib_generic.tar.zst", a("sysdeps", "generic")),
+            ("blas_lib_gfx942:xnack+.tar.zst", a("blas", "gfx942")),
+            ("rocgdb_lib_generic.tar.zst", a("rocgdb", "generic")),
+        ],
+    )
+    .await;
+    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &c, Some(TOPOLOGY)).await;
+    (bed, c)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_selects_its_inbound_archives_zst_first_and_names_the_missing_pairs() {
+    let (bed, c) = stage_bed().await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--stage", "math-libs", "--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["stage"], "math-libs");
+    let picked = strings(&d["stage_archives"]);
+    assert_eq!(
+        picked,
+        [
+            "amd-llvm_lib_generic.tar.zst",
+            "base_lib_generic.tar.zst",
+            "core-hip_dev_generic.tar.zst",
+            "core-hip_lib_generic.tar.zst",
+            "core-runtime_lib_generic.tar.zst",
+            "sysdeps_lib_generic.tar.zst"
+        ],
+        "inbound only, .tar.zst over .tar.xz, no rocgdb, no blas (math-libs builds it)"
+    );
+    assert_eq!(strings(&d["missing_artifacts"]), ["rocprofiler-sdk_*_generic"], "hipinfo-win is a windows artifact");
+
+    // tools-tests consumes rocgdb and what it needs; a target-specific archive of an xnack target counts for gfx942.
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--stage", "all", "--exclude-component", "dev", "--exclude-artifact", "core-hip", "--json"])).await;
+    let d = stdout_json(&o);
+    let picked = strings(&d["stage_archives"]);
+    assert!(picked.contains(&"blas_lib_gfx942:xnack+.tar.zst".to_string()), "{picked:?}");
+    assert!(!picked.iter().any(|p| p.starts_with("core-hip") || p.contains("_dev_")), "{picked:?}");
+
+    // fetch --stage downloads exactly those.
+    let out = bed.home.path().join("t");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &["--stage", "tools-tests", "--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    let fetched: Vec<&str> = d["archives"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap()).collect();
+    assert_eq!(fetched, ["amd-llvm_lib_generic.tar.zst", "rocgdb_lib_generic.tar.zst", "sysdeps_lib_generic.tar.zst"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_stage_artifact_or_component_is_exit_2_listing_the_valid_ones() {
+    let (bed, c) = stage_bed().await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--stage", "math-lib"])).await;
+    assert_eq!(code(&o), 2);
+    let e = stderr(&o);
+    assert!(e.contains("unknown stage 'math-lib'") && e.contains("compiler-runtime, math-libs, cv-libs"), "{e}");
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--stage", "all", "--exclude-artifact", "blass"])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown artifact 'blass'") && stderr(&o).contains("amd-llvm, base, blas"), "{}", stderr(&o));
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--stage", "all", "--exclude-component", "docs"])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("lib, run, dev, dbg, doc, test"), "{}", stderr(&o));
+}
