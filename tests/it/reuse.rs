@@ -189,3 +189,58 @@ async fn an_unknown_stage_artifact_or_component_is_exit_2_listing_the_valid_ones
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("lib, run, dev, dbg, doc, test"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_branch_on_top_of_another_bump_rebuilds_both_from_git_alone() {
+    let bed = Bed::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["remote", "add", "origin", "https://github.com/ROCm/TheRock.git"]);
+    std::fs::write(d.join("BUILD_TOPOLOGY.toml"), TOPOLOGY).unwrap();
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "topology"]);
+    let c0 = bump_gitlink(d, "rocm-libraries", &sha(70));
+    // main moved on: rocgdb was bumped after the baseline's run.
+    let c1 = bump_gitlink(d, "rocgdb", &sha(71));
+    git(d, &["update-ref", "refs/remotes/origin/main", &c1]);
+    // The local branch bumps rocm-libraries again.
+    let head = bump_gitlink(d, "rocm-libraries", &sha(72));
+    let mut r = RunSpec::ok(7001, &c0, THEROCK, WF);
+    r.created_at = "2030-01-01T00:00:00Z".into();
+    mount_branch_runs(&bed.gh, THEROCK, WF, &[run_json(&r)]).await;
+    put_stage_archives(&bed, 7001);
+    let mut cmd = bed.cmd();
+    cmd.current_dir(d).args(["reuse", "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]);
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = stdout_json(&o);
+    assert_eq!(doc["commit"], head);
+    assert_eq!(doc["baseline_commit"], c0);
+    assert_eq!(strings(&doc["changed_inputs"]), ["rocgdb", "rocm-libraries"], "both bumps since the baseline, as paths");
+    assert_eq!(strings(&doc["rebuild_stages"]), ["cv-libs", "debug-tools", "math-libs", "tools-tests"]);
+    for req in bed.gh.received_requests().await.unwrap() {
+        let u = req.url.as_str();
+        assert!(!u.contains("/compare/") && !u.contains("/contents/"), "changed paths and topology come from git: {u}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rocm_libraries_commit_rebuilds_what_rocm_libraries_feeds_with_therocks_topology_at_the_pin() {
+    let bed = Bed::new().await;
+    let lib = "ROCm/rocm-libraries";
+    let c = sha(600);
+    let pin = sha(601);
+    mount_file(&bed.gh, lib, ".github/actions/ci-env/action.yml", &c, Some(&ci_env(&pin))).await;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &pin, &[run_json(&RunSpec::ok(6001, &pin, THEROCK, WF))]).await;
+    put_stage_archives(&bed, 6001);
+    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pin, Some(TOPOLOGY)).await;
+    let o = bed.run(&group_args("reuse", lib, &c, &["--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_commit"], pin, "the topology is TheRock's at the baseline");
+    assert_eq!(strings(&d["changed_inputs"]), ["rocm-libraries"]);
+    assert_eq!(strings(&d["rebuild_stages"]), ["cv-libs", "math-libs"]);
+    assert_eq!(d["baseline_run_id"], "6001");
+    assert!(strings(&d["reasons"]).iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries (the ROCm/rocm-libraries commit")), "{}", d["reasons"]);
+}

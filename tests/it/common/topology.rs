@@ -43,3 +43,10 @@ pub async fn mount_changed_files(gh: &MockServer, repo: &str, base: &str, head: 
         .mount(gh)
         .await;
 }
+
+/// Points submodule `path`'s gitlink at `target` (a commit of the submodule, which need not exist here), and commits.
+pub fn bump_gitlink(dir: &std::path::Path, path: &str, target: &str) -> String {
+    git(dir, &["update-index", "--add", "--cacheinfo", &format!("160000,{target},{path}")]);
+    git(dir, &["commit", "-q", "-m", &format!("Bump {path} to {}", &target[..7])]);
+    git(dir, &["rev-parse", "HEAD"])
+}
