@@ -85,7 +85,7 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
         None => None,
     };
     if let Some(s) = &stage {
-        crate::say!("{}", crate::report::stage::human_selection(s).trim_end());
+        crate::say!("{}", s.summary().trim_end());
         let only: std::collections::BTreeSet<String> = s.archives.iter().cloned().collect();
         pick.only = Some(match pick.only.take() {
             Some(o) => o.intersection(&only).cloned().collect(),

@@ -31,6 +31,17 @@ pub struct StageSelection {
     pub missing_artifacts: Vec<String>,
 }
 
+impl StageSelection {
+    /// Lines saying what `--stage` picked and what the run lacks.
+    pub fn summary(&self) -> String {
+        let mut out = format!("stage {}: {} archives of {} artifacts\n", self.stage, self.archives.len(), self.stage_artifacts.len());
+        if !self.missing_artifacts.is_empty() {
+            out += &format!("missing from the run: {}\n", self.missing_artifacts.join(", "));
+        }
+        out
+    }
+}
+
 /// The stage's archives among `found`'s (a TheRock commit's; a super-repo's runs have no stages).
 pub async fn select(app: &App, found: &Found, pick: &StagePick) -> Result<StageSelection> {
     let repo = &found.repo;

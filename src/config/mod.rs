@@ -130,7 +130,7 @@ pub struct Pick {
     /// Only these archive filenames (a reuse plan's, a stage's); `None`: no such limit.
     pub only: Option<std::collections::BTreeSet<String>>,
     /// `--stage`: resolved into `only` once the commit's topology is read.
-    pub stage: Option<StagePick>,
+    pub stage: Option<Box<StagePick>>,
 }
 
 /// Which stage's inbound artifacts (`--stage NAME|all`), narrowed.

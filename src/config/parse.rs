@@ -207,18 +207,18 @@ pub const COMPONENTS: &[&str] = &["lib", "run", "dev", "dbg", "doc", "test"];
 
 /// `--stage` and its narrowing flags; the stage and artifact names are checked against the
 /// commit's topology once it is read.
-fn stage_pick(s: &StageRaw, cache_dir: &Path) -> Result<Option<StagePick>, ConfigError> {
+fn stage_pick(s: &StageRaw, cache_dir: &Path) -> Result<Option<Box<StagePick>>, ConfigError> {
     let Some(stage) = given(&s.stage) else { return Ok(None) };
     let exclude_components = split_list(&s.exclude_component);
     if let Some(bad) = exclude_components.iter().find(|c| !COMPONENTS.contains(&c.as_str())) {
         return Err(err(Field::ExcludeComponent, format!("unknown component '{bad}': expected one of {}", COMPONENTS.join(", "))));
     }
-    Ok(Some(StagePick {
+    Ok(Some(Box::new(StagePick {
         stage: (stage != "all").then_some(stage),
         exclude_components,
         exclude_artifacts: split_list(&s.exclude_artifact),
         cache_dir: cache_dir.to_path_buf(),
-    }))
+    })))
 }
 
 fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
@@ -295,7 +295,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
         RawCommand::Find(f) => {
             let subject = subject(&f.commit, &f.run_id, None, checkout)?;
             match stage_pick(&f.stage, cache_dir)? {
-                Some(s) => Command::FindStage(subject, Box::new(s)),
+                Some(s) => Command::FindStage(subject, s),
                 None => Command::Find(subject),
             }
         }

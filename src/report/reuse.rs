@@ -35,11 +35,11 @@ struct ReuseDoc<'a> {
     message: Option<&'a str>,
 }
 
-/// An input with its note: `rocm-libraries (submodule bump since 1a2b3c4)`.
-fn input(r: &Reused, i: &str) -> String {
+/// An input changed, with its note: `rocm-libraries changed (submodule bump since 1a2b3c4)`.
+fn changed(r: &Reused, i: &str) -> String {
     match r.notes.get(i) {
-        Some(n) => format!("{i} ({n})"),
-        None => i.to_string(),
+        Some(n) => format!("{i} changed ({n})"),
+        None => format!("{i} changed"),
     }
 }
 
@@ -47,7 +47,7 @@ fn input(r: &Reused, i: &str) -> String {
 pub fn why(r: &Reused, stage: &str) -> String {
     let cause = r.plan.as_ref().and_then(|p| p.causes.get(stage)).or_else(|| r.impact.as_ref().and_then(|i| i.causes.get(stage)));
     match cause {
-        Some(Cause::Changed { input: i, .. }) => format!("{} changed", input(r, i)),
+        Some(Cause::Changed { input: i, .. }) => changed(r, i),
         Some(Cause::Consumes { artifact, from }) => format!("it consumes {artifact}, which {from} rebuilds"),
         Some(Cause::Unavailable { missing }) => format!("the baseline run lacks {}", missing.join(", ")),
         Some(Cause::Full) => "a full rebuild".to_string(),

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::json::{self, FoundDoc, Status};
 use super::{human, markdown, Render};
 use crate::commands::stage::{StageFound, StageSelection};
+
 use crate::commands::Conclusion;
 
 #[derive(Serialize)]
@@ -14,15 +15,6 @@ struct StageDoc<'a> {
     found: FoundDoc<'a>,
     #[serde(flatten)]
     selection: Option<&'a StageSelection>,
-}
-
-/// Lines saying what `--stage` picked and what the run lacks.
-pub fn human_selection(s: &StageSelection) -> String {
-    let mut out = format!("stage {}: {} archives of {} artifacts\n", s.stage, s.archives.len(), s.stage_artifacts.len());
-    if !s.missing_artifacts.is_empty() {
-        out += &format!("missing from the run: {}\n", s.missing_artifacts.join(", "));
-    }
-    out
 }
 
 impl Render for StageFound {
@@ -34,7 +26,7 @@ impl Render for StageFound {
     fn human(&self) -> String {
         let mut s = human::found(&self.found);
         if let Some(sel) = &self.selection {
-            s += &human_selection(sel);
+            s += &sel.summary();
         }
         s
     }

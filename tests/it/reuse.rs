@@ -1,7 +1,7 @@
 use crate::common::*;
 
 /// A TheRock PR whose head has no run: the baseline is main[2]; the PR bumps rocm-libraries.
-async fn pr_bed(changed: &[&str]) -> (Bed, Vec<String>, String) {
+pub async fn pr_bed(changed: &[&str]) -> (Bed, Vec<String>, String) {
     let bed = Bed::new().await;
     let main = history(100, 10);
     let pr_head = sha(9001);
@@ -39,8 +39,9 @@ async fn a_pr_bumping_one_submodule_rebuilds_its_stages_within_the_request_budge
     assert!(!artifacts.iter().any(|a| a.starts_with("blas_")), "math-libs builds blas: {artifacts:?}");
     assert_eq!(strings(&d["missing_artifacts"]), Vec::<String>::new());
     let reasons = strings(&d["reasons"]);
-    assert!(reasons.iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries (submodule bump since")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries changed (submodule bump since")), "{reasons:?}");
     let n = request_count(&bed.gh).await;
+    eprintln!("reuse on a TheRock PR: {n} GitHub requests");
     assert!(n <= 7, "reuse on a TheRock PR took {n} GitHub requests (budget 7)");
 
     // The topology is cached per commit: the second run reads it from the cache.
@@ -242,5 +243,28 @@ async fn a_rocm_libraries_commit_rebuilds_what_rocm_libraries_feeds_with_therock
     assert_eq!(strings(&d["changed_inputs"]), ["rocm-libraries"]);
     assert_eq!(strings(&d["rebuild_stages"]), ["cv-libs", "math-libs"]);
     assert_eq!(d["baseline_run_id"], "6001");
-    assert!(strings(&d["reasons"]).iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries (the ROCm/rocm-libraries commit")), "{}", d["reasons"]);
+    assert!(
+        strings(&d["reasons"]).iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries changed (the ROCm/rocm-libraries commit")),
+        "{}",
+        d["reasons"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_without_a_topology_falls_back_to_no_reuse() {
+    let (bed, _, pr_head) = pr_bed(&["rocm-libraries"]).await;
+    bed.gh.reset().await;
+    let main = history(100, 10);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &pr_head, &[]).await;
+    mount_compare(&bed.gh, THEROCK, &pr_head, &main[0]).await;
+    mount_history(&bed.gh, THEROCK, &main, 0).await;
+    mount_branch_runs(&bed.gh, THEROCK, WF, &[run_json(&main_run(3002, &main, 2, "completed", Some("success")))]).await;
+    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, None).await;
+    let o = bed.run(&group_args("reuse", THEROCK, &pr_head, &["--json"])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["status"], "not_found");
+    assert_eq!(strings(&d["reuse_stages"]), Vec::<String>::new());
+    assert!(d["message"].as_str().unwrap().contains("has no BUILD_TOPOLOGY.toml"), "{d}");
+    assert!(stderr(&o).contains("older than build stages"), "{}", stderr(&o));
 }
