@@ -1,7 +1,12 @@
 use crate::common::*;
 
-/// A TheRock PR whose head has no run: the baseline is main[2]; the PR bumps rocm-libraries.
+/// A TheRock PR whose head has no run: the baseline is main[2]; the PR changes `changed`.
 pub async fn pr_bed(changed: &[&str]) -> (Bed, Vec<String>, String) {
+    pr_bed_with(changed, Some(TOPOLOGY)).await
+}
+
+/// `pr_bed` with the PR head's topology file (`None`: it has none).
+async fn pr_bed_with(changed: &[&str], topology: Option<&str>) -> (Bed, Vec<String>, String) {
     let bed = Bed::new().await;
     let main = history(100, 10);
     let pr_head = sha(9001);
@@ -12,7 +17,7 @@ pub async fn pr_bed(changed: &[&str]) -> (Bed, Vec<String>, String) {
     mount_branch_runs(&bed.gh, THEROCK, WF, &runs).await;
     put_stage_archives(&bed, 3002);
     mount_changed_files(&bed.gh, THEROCK, &main[2], &pr_head, changed).await;
-    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, Some(TOPOLOGY)).await;
+    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, topology).await;
     (bed, main, pr_head)
 }
 
@@ -77,18 +82,9 @@ async fn changed_paths_outside_the_repository_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_topology_names_the_file_the_commit_and_the_table() {
-    let (bed, _, pr_head) = pr_bed(&["rocm-libraries"]).await;
-    bed.gh.reset().await;
-    let (bed2, _, _) = (bed, (), ());
-    let main = history(100, 10);
-    mount_commit_runs(&bed2.gh, THEROCK, WF, &pr_head, &[]).await;
-    mount_compare(&bed2.gh, THEROCK, &pr_head, &main[0]).await;
-    mount_history(&bed2.gh, THEROCK, &main, 0).await;
-    mount_branch_runs(&bed2.gh, THEROCK, WF, &[run_json(&main_run(3002, &main, 2, "completed", Some("success")))]).await;
-    mount_changed_files(&bed2.gh, THEROCK, &main[2], &pr_head, &["rocm-libraries"]).await;
     let broken = TOPOLOGY.replace("artifact_deps = [\"blas\"]", "artifact_deps = [\"blass\"]");
-    mount_file(&bed2.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, Some(&broken)).await;
-    let o = bed2.run(&group_args("reuse", THEROCK, &pr_head, &[])).await;
+    let (bed, _, pr_head) = pr_bed_with(&["rocm-libraries"], Some(&broken)).await;
+    let o = bed.run(&group_args("reuse", THEROCK, &pr_head, &[])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("BUILD_TOPOLOGY.toml at ") && e.contains(&pr_head[..7]) && e.contains("[artifacts.miopen]"), "{e}");
@@ -252,14 +248,7 @@ async fn a_rocm_libraries_commit_rebuilds_what_rocm_libraries_feeds_with_therock
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_without_a_topology_falls_back_to_no_reuse() {
-    let (bed, _, pr_head) = pr_bed(&["rocm-libraries"]).await;
-    bed.gh.reset().await;
-    let main = history(100, 10);
-    mount_commit_runs(&bed.gh, THEROCK, WF, &pr_head, &[]).await;
-    mount_compare(&bed.gh, THEROCK, &pr_head, &main[0]).await;
-    mount_history(&bed.gh, THEROCK, &main, 0).await;
-    mount_branch_runs(&bed.gh, THEROCK, WF, &[run_json(&main_run(3002, &main, 2, "completed", Some("success")))]).await;
-    mount_file(&bed.gh, THEROCK, "BUILD_TOPOLOGY.toml", &pr_head, None).await;
+    let (bed, _, pr_head) = pr_bed_with(&["rocm-libraries"], None).await;
     let o = bed.run(&group_args("reuse", THEROCK, &pr_head, &["--json"])).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let d = stdout_json(&o);
