@@ -43,5 +43,7 @@ async fn dispatch(app: &App) -> Result<Outcome> {
         Command::Bisect(opts) => Outcome::Bisected(Box::new(commands::bisect::run(app, opts).await?)),
         Command::Exec(opts) => Outcome::Executed(commands::exec::run(app, opts).await?),
         Command::Release(opts) => Outcome::Release(Box::new(commands::release::run(app, opts).await?)),
+        Command::FindStage(subject, pick) => Outcome::Staged(Box::new(commands::stage::find(app, subject, pick).await?)),
+        Command::Reuse(opts) => Outcome::Reused(Box::new(commands::reuse::run(app, opts).await?)),
     })
 }

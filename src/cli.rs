@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::cache::Op;
-use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw};
+use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw, ReuseRaw};
 use crate::config::{CacheCommand, ConfigError, Facts, Raw, RawCommand};
 
 #[derive(Parser, Debug)]
@@ -40,6 +40,8 @@ pub enum Cmd {
     Bisect(With<BisectRaw>),
     /// Fetch a commit's artifacts and run a command on them (for `git bisect run`).
     Exec(With<ExecRaw>),
+    /// Which build stages a build of --commit must rebuild, and which it reuses from a baseline run.
+    Reuse(With<ReuseRaw>),
     /// Look after the download cache: info, prune, clear.
     Cache(CacheArgs),
     /// What the container action runs: reads INPUT_* and GITHUB_* variables.
@@ -110,6 +112,7 @@ impl Cmd {
             Cmd::Compare(a) => (a.common, RawCommand::Compare(a.own)),
             Cmd::Bisect(a) => (a.common, RawCommand::Bisect(a.own)),
             Cmd::Exec(a) => (a.common, RawCommand::Exec(a.own)),
+            Cmd::Reuse(a) => (a.common, RawCommand::Reuse(a.own)),
             Cmd::Action | Cmd::Cache(_) => return None,
         };
         Some(Raw { common, command, token: None })

@@ -10,6 +10,8 @@ use crate::commands::compare::Compared;
 use crate::commands::exec::ExecReport;
 use crate::commands::fetch::Fetched;
 use crate::commands::release::Released;
+use crate::commands::reuse::Reused;
+use crate::commands::stage::StageFound;
 use crate::domain::select::Found;
 use crate::report::Render;
 use crate::resolve::Baseline;
@@ -25,6 +27,9 @@ pub enum Outcome {
     Executed(ExecReport),
     /// `find --release` and `fetch --release`.
     Release(Box<Released>),
+    Reused(Box<Reused>),
+    /// `find --stage`.
+    Staged(Box<StageFound>),
 }
 
 impl Deref for Outcome {
@@ -39,6 +44,8 @@ impl Deref for Outcome {
             Outcome::Bisected(b) => b.as_ref(),
             Outcome::Executed(e) => e,
             Outcome::Release(r) => r.as_ref(),
+            Outcome::Reused(r) => r.as_ref(),
+            Outcome::Staged(s) => s.as_ref(),
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 use crate::config::raw::{BaselineRaw, Common, CompareRaw, FetchOptsRaw, FetchRaw, FindRaw, LatestRaw, ReleaseRaw, RequireRaw, SelectRaw, WalkRaw};
+use crate::config::raw::{ReuseRaw, StageRaw};
 use crate::config::{Raw, RawCommand};
 use crate::domain::sha::is_sha_like;
 
@@ -69,6 +70,8 @@ pub struct Inputs {
     pub release: Option<String>,
     /// Named component sets for a CI-artifact fetch (`base,blas,fft`).
     pub components: Option<String>,
+    /// A BUILD_TOPOLOGY.toml stage whose inbound artifacts to find or fetch, or `all`.
+    pub stage: Option<String>,
 }
 
 pub use crate::config::given;
@@ -161,6 +164,7 @@ enum Mode {
     Baseline,
     Fetch,
     Compare,
+    Reuse,
 }
 
 /// Where the commit asked about comes from, when the inputs name none: the caller's own
@@ -206,7 +210,7 @@ fn start(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv, mode: Mode) -> Result<S
     }
     let (repo, own) = (given(&inputs.repository).unwrap_or_default(), env.repository.clone().unwrap_or_default());
     match mode {
-        Mode::Baseline | Mode::Fetch => Ok(Start { commit: None, git_ref: None, default_branch_head: true }),
+        Mode::Baseline | Mode::Fetch | Mode::Reuse => Ok(Start { commit: None, git_ref: None, default_branch_head: true }),
         Mode::Find => Err(format!(
             "input 'repository' names {repo}, not this workflow's repository {own}, so GITHUB_SHA (a commit of {own}) means nothing there: give input 'commit', 'ref' or 'run-id', or use mode: latest (or baseline, which starts from {repo}'s default branch)"
         )),
@@ -259,7 +263,14 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         "mode",
         given(&inputs.mode),
         "fetch",
-        &[("find", Mode::Find), ("latest", Mode::Latest), ("baseline", Mode::Baseline), ("fetch", Mode::Fetch), ("compare", Mode::Compare)],
+        &[
+            ("find", Mode::Find),
+            ("latest", Mode::Latest),
+            ("baseline", Mode::Baseline),
+            ("fetch", Mode::Fetch),
+            ("compare", Mode::Compare),
+            ("reuse", Mode::Reuse),
+        ],
     )?;
     let if_not_found =
         choice("if-not-found", given(&inputs.if_not_found), "fail", &[("fail", IfNotFound::Fail), ("warn", IfNotFound::Warn), ("ignore", IfNotFound::Ignore)])?;
@@ -346,13 +357,16 @@ fn lookup(
     };
     let run_id = given(&inputs.run_id);
     let release = ReleaseRaw { release: given(&inputs.release), tests: false };
+    let stage = StageRaw { stage: given(&inputs.stage), ..StageRaw::default() };
     Ok(match mode {
-        Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require, release }),
+        Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require, release, stage }),
+        Mode::Reuse => RawCommand::Reuse(ReuseRaw { commit, walk, require, changed: Vec::new() }),
         Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id, walk, require }),
         _ => RawCommand::Fetch(FetchRaw {
             commit,
             // By run id the run is used as it is; by commit the baseline walk finds one.
             baseline: run_id.is_none() && release.release.is_none(),
+            reuse: false,
             run_id,
             walk,
             require,
@@ -362,6 +376,7 @@ fn lookup(
                 no_verify: !verify,
                 dry_run,
                 components: given(&inputs.components).into_iter().collect(),
+                stage,
                 ..FetchOptsRaw::default()
             },
             release,

@@ -55,6 +55,13 @@ fn outputs(o: &Outcome, doc: &serde_json::Value) -> Vec<(&'static str, String)> 
     if let Some(version) = doc.get("release").and_then(|r| r.get("version")).and_then(|v| v.as_str()) {
         v.push(("version", version.to_string()));
     }
+    if let Outcome::Reused(r) = o {
+        v.push(("rebuild-stages", r.rebuild_stages().join(",")));
+        v.push(("prebuilt-stages", crate::domain::stage_reuse::prebuilt_stages(r.reuse_stages())));
+    }
+    if let Some(b) = o.baseline().filter(|b| b.found.found()) {
+        v.push(("baseline-run-id", b.found.results().next().map(|h| h.run.id.to_string()).unwrap_or_default()));
+    }
     v
 }
 

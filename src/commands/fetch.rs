@@ -3,7 +3,10 @@
 use anyhow::Result;
 use std::path::PathBuf;
 
+use super::reuse::Reused;
+use super::stage::StageSelection;
 use super::App;
+use super::Conclusion as _;
 use crate::config::{ExtractMode, FetchOptions, Source};
 use crate::domain::select::Found;
 use crate::domain::units::human_bytes;
@@ -51,19 +54,45 @@ pub enum FetchResult {
 pub struct Fetched {
     pub resolved: Resolved,
     pub result: FetchResult,
+    /// `--reuse`: the plan whose archives were fetched.
+    pub reuse: Option<Box<Reused>>,
+    /// `--stage`: what the stage picked.
+    pub stage: Option<StageSelection>,
 }
 
 pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetched> {
     let r = app.resolver();
+    let mut pick = opts.pick.clone();
+    let mut reuse = None;
     let resolved = match source {
         Source::Find(subject) => Resolved::Found(resolve::find(&r, subject).await?),
         Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(resolve::baseline(&r, subject, walk).await?)),
+        Source::Reuse(o) => {
+            let plan = super::reuse::run(app, o).await?;
+            pick.only = Some(plan.artifact_names().into_iter().collect());
+            let b = plan.baseline.clone();
+            crate::say!("{}", super::reuse::summary_line(&plan));
+            reuse = Some(Box::new(plan));
+            Resolved::Baseline(Box::new(b))
+        }
     };
     let found = resolved.found();
-    if !found.found() {
-        return Ok(Fetched { resolved, result: FetchResult::NotFound });
+    if !found.found() || reuse.as_ref().is_some_and(|r| !r.found()) {
+        return Ok(Fetched { resolved, result: FetchResult::NotFound, reuse, stage: None });
     }
-    let planned = fetch::plan(found, &opts.pick);
+    let stage = match &opts.pick.stage {
+        Some(sp) => Some(super::stage::select(app, found, sp).await?),
+        None => None,
+    };
+    if let Some(s) = &stage {
+        crate::say!("{}", s.summary().trim_end());
+        let only: std::collections::BTreeSet<String> = s.archives.iter().cloned().collect();
+        pick.only = Some(match pick.only.take() {
+            Some(o) => o.intersection(&only).cloned().collect(),
+            None => only,
+        });
+    }
+    let planned = fetch::plan(found, &pick);
     if let (Some(b), false) = (resolved.baseline(), planned.is_empty()) {
         // Said before the download: the archives about to arrive are another commit's.
         crate::say!("{}", (app.explain)(b).trim_end());
@@ -71,15 +100,15 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     let result = if planned.is_empty() {
         FetchResult::NothingSelected
     } else if opts.dry_run {
-        FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: opts.pick.extract, planned }
+        FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: pick.extract, planned }
     } else {
         let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-        let req = fetch::Request { mode: opts.pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
+        let req = fetch::Request { mode: pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
         let report = fetch::run(planned, app.s3(), &req, out_dir, app.limits()).await?;
         crate::say!("{}", closing_line(&report));
         FetchResult::Done(report)
     };
-    Ok(Fetched { resolved, result })
+    Ok(Fetched { resolved, result, reuse, stage })
 }
 
 /// The line a finished fetch ends with on stderr.

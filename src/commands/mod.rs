@@ -11,7 +11,9 @@ pub mod fetch;
 pub mod find;
 pub mod latest;
 pub mod release;
+pub mod reuse;
 mod runner;
+pub mod stage;
 
 use anyhow::{Context, Result};
 use std::path::Path;

@@ -42,6 +42,8 @@ pub enum Field {
     Release,
     Components,
     Tests,
+    Changed,
+    ExcludeComponent,
 }
 
 impl Field {
@@ -84,6 +86,8 @@ impl Field {
             Field::Release => "--release",
             Field::Components => "--components",
             Field::Tests => "--tests",
+            Field::Changed => "--changed",
+            Field::ExcludeComponent => "--exclude-component",
         }
     }
 

@@ -147,6 +147,21 @@ pub struct Pick {
     pub extract: ExtractMode,
     /// `--components`: the `{artifact}_{component}` pairs to keep (none given: every one).
     pub components: Option<std::collections::BTreeSet<String>>,
+    /// Only these archive filenames (a reuse plan's, a stage's); `None`: no such limit.
+    pub only: Option<std::collections::BTreeSet<String>>,
+    /// `--stage`: resolved into `only` once the commit's topology is read.
+    pub stage: Option<Box<StagePick>>,
+}
+
+/// Which stage's inbound artifacts (`--stage NAME|all`), narrowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagePick {
+    /// `None`: `all`, every artifact of the topology.
+    pub stage: Option<String>,
+    pub exclude_components: Vec<String>,
+    pub exclude_artifacts: Vec<String>,
+    /// Where topology files are kept per commit.
+    pub cache_dir: PathBuf,
 }
 
 impl Pick {
@@ -155,6 +170,7 @@ impl Pick {
         (self.include.is_empty() || self.include.iter().any(|r| r.is_match(filename)))
             && !self.exclude.iter().any(|r| r.is_match(filename))
             && self.in_components(filename)
+            && self.only.as_ref().is_none_or(|o| o.contains(filename))
     }
 
     fn in_components(&self, filename: &str) -> bool {
@@ -207,19 +223,43 @@ pub struct ExecOptions {
 pub enum Source {
     Find(Subject),
     Baseline(Subject, WalkOptions),
+    /// `fetch --reuse`: the reuse plan's archives from its baseline run.
+    Reuse(Box<ReuseOptions>),
+}
+
+/// `reuse`: the commit, the walk to its baseline, and the changed inputs when given by hand.
+#[derive(Debug, Clone)]
+pub struct ReuseOptions {
+    pub subject: Subject,
+    pub walk: WalkOptions,
+    /// `--changed` (repository-relative paths or submodule names); `None`: from git or the API.
+    pub changed: Option<Vec<String>>,
+    /// Where topology files are kept per commit.
+    pub cache_dir: PathBuf,
 }
 
 /// A command with its options.
 #[derive(Debug, Clone)]
 pub enum Command {
     Find(Subject),
-    Latest { branch: Option<String>, max_commits: usize, from: LatestFrom },
+    Latest {
+        branch: Option<String>,
+        max_commits: usize,
+        from: LatestFrom,
+    },
     Baseline(Subject, WalkOptions),
     Fetch(Source, FetchOptions),
-    Compare { from: Subject, to: Subject, options: CompareOptions },
+    Compare {
+        from: Subject,
+        to: Subject,
+        options: CompareOptions,
+    },
     Bisect(Box<BisectOptions>),
     Exec(Box<ExecOptions>),
     Release(Box<ReleaseOptions>),
+    Reuse(Box<ReuseOptions>),
+    /// `find --stage`.
+    FindStage(Subject, Box<StagePick>),
 }
 
 impl Command {
@@ -234,6 +274,8 @@ impl Command {
             Command::Exec(_) => "exec",
             Command::Release(r) if r.fetch.is_some() => "fetch",
             Command::Release(_) => "find",
+            Command::Reuse(_) => "reuse",
+            Command::FindStage(..) => "find",
         }
     }
 }

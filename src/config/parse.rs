@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
-use super::{BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, LatestFrom, Pick, Query, Source, Subject, WalkOptions};
+use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, ReuseRaw, SelectRaw, StageRaw, WalkRaw};
+use super::{
+    BisectOptions, Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, LatestFrom, Pick, Query, ReuseOptions, Source, StagePick, Subject,
+    WalkOptions,
+};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::sha::is_sha_like;
@@ -233,13 +236,36 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
             None => ExtractMode::Flatten,
         },
         components: None,
+        only: None,
+        stage: None,
     })
+}
+
+/// The archive components (`{name}_{component}_{target}`).
+pub const COMPONENTS: &[&str] = &["lib", "run", "dev", "dbg", "doc", "test"];
+
+/// `--stage` and its narrowing flags; the stage and artifact names are checked against the
+/// commit's topology once it is read.
+fn stage_pick(s: &StageRaw, cache_dir: &Path) -> Result<Option<Box<StagePick>>, ConfigError> {
+    let Some(stage) = given(&s.stage) else { return Ok(None) };
+    let exclude_components = split_list(&s.exclude_component);
+    if let Some(bad) = exclude_components.iter().find(|c| !COMPONENTS.contains(&c.as_str())) {
+        return Err(err(Field::ExcludeComponent, format!("unknown component '{bad}': expected one of {}", COMPONENTS.join(", "))));
+    }
+    Ok(Some(Box::new(StagePick {
+        stage: (stage != "all").then_some(stage),
+        exclude_components,
+        exclude_artifacts: split_list(&s.exclude_artifact),
+        cache_dir: cache_dir.to_path_buf(),
+    })))
 }
 
 pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
     let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
+    let mut pick = pick(&o.select)?;
+    pick.stage = stage_pick(&o.stage, cache_dir)?;
     Ok(FetchOptions {
-        pick: pick(&o.select)?,
+        pick,
         output_dir: PathBuf::from(out),
         verify: !o.no_verify,
         dry_run: o.dry_run,
@@ -281,10 +307,37 @@ fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
     Ok(cmd.to_vec())
 }
 
+/// A `--changed` input: a repository-relative path (or a submodule name), never one that leaves
+/// the repository (`../x`, an absolute path).
+pub fn changed_input(s: &str) -> Result<String, ConfigError> {
+    let t = s.trim();
+    let outside = t.starts_with('/') || t.starts_with('\\') || t.as_bytes().get(1) == Some(&b':') || t.split(['/', '\\']).any(|c| c == "..");
+    if outside {
+        return Err(err(Field::Changed, format!("'{t}' is outside the repository: give paths relative to its root, such as rocm-libraries/projects/rocBLAS")));
+    }
+    Ok(t.to_string())
+}
+
+fn reuse(r: &ReuseRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> Result<ReuseOptions, ConfigError> {
+    let changed: Vec<String> = split_list(&r.changed).iter().map(|c| changed_input(c)).collect::<Result<_, _>>()?;
+    Ok(ReuseOptions {
+        subject: subject(&r.commit, &None, r.walk.pr.as_ref(), checkout)?,
+        walk: walk(&r.walk)?,
+        changed: (!changed.is_empty()).then_some(changed),
+        cache_dir: cache_dir.to_path_buf(),
+    })
+}
+
 /// The command and its options.
 pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, platform: Platform) -> Result<Command, ConfigError> {
     Ok(match &raw.command {
-        RawCommand::Find(f) => Command::Find(subject_of(raw, &f.commit, &f.run_id, None, checkout)?),
+        RawCommand::Find(f) => {
+            let subject = subject_of(raw, &f.commit, &f.run_id, None, checkout)?;
+            match stage_pick(&f.stage, cache_dir)? {
+                Some(s) => Command::FindStage(subject, s),
+                None => Command::Find(subject),
+            }
+        }
         RawCommand::Latest(l) => {
             branch(&l.branch, Field::Branch)?;
             let from = match (given(&l.git_ref), given(&l.run_id)) {
@@ -300,10 +353,21 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             let walk = walk(&f.walk)?;
             let mut options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
             options.pick.components = super::release::components(&f.fetch, f.release.tests)?;
-            let source = if f.baseline { Source::Baseline(subject, walk) } else { Source::Find(subject) };
+            let source = if f.reuse {
+                if given(&f.fetch.select.extract).is_none() {
+                    options.pick.extract = ExtractMode::Bootstrap;
+                }
+                let opts = ReuseOptions { subject, walk, changed: None, cache_dir: cache_dir.to_path_buf() };
+                Source::Reuse(Box::new(opts))
+            } else if f.baseline {
+                Source::Baseline(subject, walk)
+            } else {
+                Source::Find(subject)
+            };
             Command::Fetch(source, options)
         }
         RawCommand::Bisect(b) => Command::Bisect(Box::new(bisect(b, checkout, cache_dir)?)),
+        RawCommand::Reuse(r) => Command::Reuse(Box::new(reuse(r, checkout, cache_dir)?)),
         RawCommand::Exec(e) => Command::Exec(Box::new(ExecOptions {
             subject: subject(&e.commit, &None, None, checkout)?,
             pick: pick(&e.select)?,

@@ -75,6 +75,21 @@ pub struct RequireRaw {
     pub require_successful_run: bool,
 }
 
+/// `--stage`: a build stage's inbound artifacts (`BUILD_TOPOLOGY.toml`), narrowed.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StageRaw {
+    /// Only the artifacts this build stage consumes from earlier stages, or `all` (every
+    /// artifact of the commit's BUILD_TOPOLOGY.toml).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// With --stage: drop archives of this component (lib, run, dev, dbg, doc, test; repeatable).
+    #[arg(long = "exclude-component", requires = "stage")]
+    pub exclude_component: Vec<String>,
+    /// With --stage: drop this artifact (a name of the topology; repeatable).
+    #[arg(long = "exclude-artifact", requires = "stage")]
+    pub exclude_artifact: Vec<String>,
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct FindRaw {
     /// Commit SHA (default: HEAD of the current checkout).
@@ -87,6 +102,8 @@ pub struct FindRaw {
     pub require: RequireRaw,
     #[command(flatten)]
     pub release: ReleaseRaw,
+    #[command(flatten)]
+    pub stage: StageRaw,
 }
 
 /// `--release`: a ROCm release tarball instead of a CI run (`find`, `fetch`).
@@ -145,6 +162,10 @@ pub struct FetchRaw {
     /// Resolve the baseline commit first (as `baseline` does).
     #[arg(long)]
     pub baseline: bool,
+    /// Fetch what `reuse` plans: the baseline run's archives the rebuilt stages need (default
+    /// extract mode bootstrap).
+    #[arg(long, conflicts_with_all = ["baseline", "run_id"])]
+    pub reuse: bool,
     #[command(flatten)]
     pub walk: WalkRaw,
     #[command(flatten)]
@@ -193,6 +214,8 @@ pub struct FetchOptsRaw {
     /// comma-separated or repeated): each adds its `_lib` archives and extras to the base set.
     #[arg(long, num_args = 1..)]
     pub components: Vec<String>,
+    #[command(flatten)]
+    pub stage: StageRaw,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -274,6 +297,21 @@ pub struct ExecRaw {
     pub command: Vec<String>,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReuseRaw {
+    /// Commit SHA (default: HEAD of the current checkout).
+    #[arg(long)]
+    pub commit: Option<String>,
+    #[command(flatten)]
+    pub walk: WalkRaw,
+    #[command(flatten)]
+    pub require: RequireRaw,
+    /// Changed inputs given by hand: repository-relative paths or submodule names (repeatable;
+    /// default: the paths changed between the baseline commit and the commit).
+    #[arg(long, num_args = 1..)]
+    pub changed: Vec<String>,
+}
+
 /// One command's own flags.
 #[derive(Debug, Clone)]
 pub enum RawCommand {
@@ -284,6 +322,7 @@ pub enum RawCommand {
     Compare(CompareRaw),
     Bisect(BisectRaw),
     Exec(ExecRaw),
+    Reuse(ReuseRaw),
 }
 
 /// Which front end the values came from (it words errors in its own terms).
@@ -313,6 +352,7 @@ impl Raw {
             RawCommand::Fetch(f) => Some(&f.require),
             RawCommand::Bisect(b) => Some(&b.require),
             RawCommand::Exec(e) => Some(&e.require),
+            RawCommand::Reuse(r) => Some(&r.require),
             RawCommand::Compare(_) => None,
         }
     }
@@ -335,6 +375,7 @@ impl Raw {
             RawCommand::Compare(c) => !given(&c.from) && !given(&c.from_run_id),
             RawCommand::Bisect(_) => false,
             RawCommand::Exec(e) => !given(&e.commit),
+            RawCommand::Reuse(r) => !given(&r.commit) && !given(&r.walk.pr),
         }
     }
 
@@ -353,7 +394,7 @@ impl Raw {
             RawCommand::Fetch(f) => !given(&f.run_id) || f.baseline,
             RawCommand::Latest(_) => false,
             RawCommand::Compare(c) => !(given(&c.from_run_id) && given(&c.to_run_id)),
-            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) => true,
+            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) | RawCommand::Reuse(_) => true,
         }
     }
 
@@ -378,6 +419,7 @@ impl Raw {
             RawCommand::Compare(c) => given(&c.from).into_iter().chain(given(&c.to)).collect(),
             RawCommand::Bisect(b) => given(&b.good).into_iter().chain(given(&b.bad)).collect(),
             RawCommand::Exec(e) => given(&e.commit).into_iter().collect(),
+            RawCommand::Reuse(r) => given(&r.commit).into_iter().collect(),
         }
     }
 }

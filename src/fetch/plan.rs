@@ -99,7 +99,7 @@ mod tests {
             &["blas_lib_gfx942.tar.zst", "base_lib_generic.tar.zst", "blas_lib_gfx1100.tar.zst", "amd-llvm_lib_generic.tar.zst"],
             &["gfx94X-dcgpu", "gfx110X-all"],
         );
-        let p = plan(&f, &Pick { include: Vec::new(), exclude: Vec::new(), extract: ExtractMode::Flatten, components: None });
+        let p = plan(&f, &Pick { include: Vec::new(), exclude: Vec::new(), extract: ExtractMode::Flatten, components: None, only: None, stage: None });
         assert_eq!(names(&p), vec!["amd-llvm_lib_generic.tar.zst", "base_lib_generic.tar.zst", "blas_lib_gfx1100.tar.zst", "blas_lib_gfx942.tar.zst"]);
         assert_eq!(p[3].key, "5-linux/blas_lib_gfx942.tar.zst");
         assert_eq!(p[3].sidecar_key.as_deref(), Some("5-linux/blas_lib_gfx942.tar.zst.sha256sum"));
@@ -114,6 +114,8 @@ mod tests {
             exclude: vec![regex::Regex::new("^blas_").unwrap()],
             extract: ExtractMode::Flatten,
             components: None,
+            only: None,
+            stage: None,
         };
         assert_eq!(names(&plan(&f, &only)), vec!["amd-llvm_lib_generic.tar.zst"]);
     }

@@ -61,6 +61,14 @@ struct FetchDoc<'a> {
     resolved: ResolvedDoc<'a>,
     #[serde(flatten)]
     fetched: Option<FetchedDoc<'a>>,
+    /// `--reuse`: the stages reused from the baseline run and those left to build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reuse_stages: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rebuild_stages: Option<Vec<String>>,
+    /// `--stage`: the stage, its artifacts, and the pairs the run lacks.
+    #[serde(flatten)]
+    stage: Option<&'a crate::commands::stage::StageSelection>,
 }
 
 fn dry_run<'a>(output_dir: &std::path::Path, extract: &'static str, planned: &'a [Planned]) -> FetchedDoc<'a> {
@@ -143,11 +151,17 @@ impl Render for Fetched {
             FetchResult::DryRun { output_dir, extract, planned } => Some(dry_run(output_dir, extract.as_str(), planned)),
             FetchResult::Done(r) => Some(done(r)),
         };
-        json::value(&FetchDoc { resolved, fetched })
+        let reuse_stages = self.reuse.as_ref().map(|r| r.reuse_stages());
+        let rebuild_stages = self.reuse.as_ref().map(|r| r.rebuild_stages());
+        json::value(&FetchDoc { resolved, fetched, reuse_stages, rebuild_stages, stage: self.stage.as_ref() })
     }
 
     fn human(&self) -> String {
-        human_fetched(self.resolved.found(), &self.result)
+        let mut s = human_fetched(self.resolved.found(), &self.result);
+        if let Some(r) = &self.reuse {
+            s += &format!("reused stages: {}\nleft to build: {}\n", r.reuse_stages().join(", "), r.rebuild_stages().join(", "));
+        }
+        s
     }
 
     fn markdown(&self) -> String {
@@ -162,7 +176,10 @@ impl Render for Fetched {
     fn message(&self) -> Option<String> {
         match self.result {
             FetchResult::NothingSelected => Some("the --include/--exclude filters selected no archive".into()),
-            FetchResult::NotFound => Some(super::not_found(self.resolved.found())),
+            FetchResult::NotFound => match &self.reuse {
+                Some(r) => r.message(),
+                None => Some(super::not_found(self.resolved.found())),
+            },
             FetchResult::DryRun { .. } | FetchResult::Done(_) => None,
         }
     }

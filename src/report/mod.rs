@@ -12,6 +12,8 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod release;
+pub mod reuse;
+pub mod stage;
 
 use serde_json::Value;
 

@@ -7,9 +7,10 @@ mod find;
 mod range;
 mod subject;
 mod superpin;
+pub mod topology;
 mod walk;
 
-pub use baseline::{baseline, Baseline};
+pub use baseline::{baseline, Baseline, BaselineReason};
 pub use error::{Missing, OrMissing, ResolveError};
 pub use find::{find, judge_subject, latest};
 pub use range::{range, RangeCommit};

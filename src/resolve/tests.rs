@@ -56,6 +56,9 @@ impl RunSource for Memory {
     async fn jobs(&self, _: &Repo, _: u64) -> Result<Vec<Job>, GhError> {
         Ok(Vec::new())
     }
+    async fn changed_files(&self, _: &Repo, _: &str, _: &str) -> Result<Vec<String>, GhError> {
+        Ok(Vec::new())
+    }
     async fn commit(&self, _: &Repo, rev: &str) -> Result<Commit, GhError> {
         self.commits.iter().find(|c| c.sha.starts_with(rev)).cloned().ok_or_else(|| GhError::NotFound(rev.into()))
     }

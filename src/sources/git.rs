@@ -104,6 +104,12 @@ impl Checkout {
         (!b.is_empty() && b != "HEAD").then(|| b.to_string())
     }
 
+    /// The paths changed between two commits (`git diff --name-only`; a submodule bump is its path).
+    pub async fn changed_paths(&self, base: &str, head: &str) -> Option<Vec<String>> {
+        let out = git(&self.dir, &["diff", "--name-only", "--no-renames", base, head, "--"]).await?;
+        Some(out.lines().filter(|l| !l.is_empty()).map(String::from).collect())
+    }
+
     /// A file's content at a commit.
     pub async fn show(&self, rev: &str, path: &str) -> Option<String> {
         git(&self.dir, &["show", &format!("{rev}:{path}")]).await

@@ -67,6 +67,9 @@ pub trait RunSource: Send + Sync {
     async fn runs_of_commit(&self, repo: &Repo, sha: &str, max: usize) -> Result<Vec<Run>, GhError>;
     /// The newest commits of `branch` committed at or before `until` (RFC 3339), newest first.
     async fn commits_until(&self, repo: &Repo, branch: &str, until: &str) -> Result<Vec<Commit>, GhError>;
+    /// The paths changed between two commits (the compare API's `files`, every page); a
+    /// submodule bump is its path.
+    async fn changed_files(&self, repo: &Repo, base: &str, head: &str) -> Result<Vec<String>, GhError>;
     /// A file's text at a commit; `Ok(None)` when the file does not exist there.
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError>;

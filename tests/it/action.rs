@@ -622,3 +622,21 @@ async fn release_input_fetches_a_nightly_and_outputs_its_version() {
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stdout).contains("input 'components'"), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuse_mode_writes_the_stage_lists_the_baseline_run_and_a_plan_table() {
+    let (bed, _, head) = crate::reuse::pr_bed(&["rocm-libraries"]).await;
+    let mut r = Runner::new(&bed, THEROCK, "pull_request", pr_payload(&head, "main", "contributor/TheRock"), &sha(0xfeed));
+    r.input("mode", "reuse").input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let out = r.outputs();
+    assert_eq!(out["found"], "true");
+    assert_eq!(out["rebuild-stages"], "cv-libs,math-libs");
+    assert_eq!(out["prebuilt-stages"], "compiler-runtime,debug-tools,host-libs,media-libs,profiler-apps,tools-tests");
+    assert_eq!(out["baseline-run-id"], "3002");
+    let summary = r.summary();
+    assert!(summary.contains("| stage | plan | why |"), "{summary}");
+    assert!(summary.contains("| `math-libs` | rebuild | rocm-libraries changed \\(submodule bump since"), "{summary}");
+    assert!(summary.contains("| `compiler-runtime` | reuse |"), "{summary}");
+}

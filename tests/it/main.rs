@@ -32,6 +32,8 @@ mod realdata;
 mod release;
 /// ROCm release tarballs (`find/fetch --release`) and named component sets (`--components`).
 mod release_tarballs;
+/// `reuse` and `fetch --reuse`: stage impact over BUILD_TOPOLOGY.toml, the plan, a bootstrapped tree.
+mod reuse;
 /// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
 mod superrepo;
 /// What the tool trusts: journals it signed, caches the user owns, modes and owners it sets (issue 21).

@@ -141,6 +141,17 @@ struct Compare {
 }
 
 #[derive(Debug, Deserialize)]
+struct CompareFiles {
+    #[serde(default)]
+    files: Vec<CompareFile>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareFile {
+    filename: String,
+}
+
+#[derive(Debug, Deserialize)]
 struct Contents {
     #[serde(default)]
     content: String,
@@ -295,6 +306,13 @@ impl RunSource for GitHub {
         let what = format!("commits of {branch} in {repo} until {until}");
         let list = self.get_paged(&path, &what, 1, |b| serde_json::from_slice::<Vec<GhCommit>>(&b)).await?;
         Ok(list.into_iter().map(Commit::from).collect())
+    }
+
+    async fn changed_files(&self, repo: &Repo, base: &str, head: &str) -> Result<Vec<String>, GhError> {
+        let path = format!("/repos/{}/compare/{}...{}?per_page=100", repo.full(), urlencode(base), urlencode(head));
+        let what = format!("files changed in {base}...{head} of {repo}");
+        let files = self.get_paged(&path, &what, 100_000, |b| serde_json::from_slice::<CompareFiles>(&b).map(|c| c.files)).await?;
+        Ok(files.into_iter().map(|f| f.filename).collect())
     }
 
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {

@@ -9,6 +9,7 @@ mod github;
 mod proxy;
 mod s3;
 mod superrepo;
+mod topology;
 
 pub use archives::*;
 pub use binary::*;
@@ -18,6 +19,7 @@ pub use proxy::*;
 pub use s3::*;
 use std::path::Path;
 pub use superrepo::*;
+pub use topology::*;
 
 pub const TOKEN: &str = "ghs_testtoken_SECRET_0123456789";
 pub const THEROCK: &str = "ROCm/TheRock";
