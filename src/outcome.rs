@@ -9,6 +9,7 @@ use crate::commands::bisect::BisectReport;
 use crate::commands::compare::Compared;
 use crate::commands::exec::ExecReport;
 use crate::commands::fetch::Fetched;
+use crate::commands::plan::PlanRound;
 use crate::domain::select::Found;
 use crate::report::Render;
 use crate::resolve::Baseline;
@@ -22,6 +23,8 @@ pub enum Outcome {
     Compared(Compared),
     Bisected(Box<BisectReport>),
     Executed(ExecReport),
+    /// `bisect --plan`: the next round.
+    Planned(Box<PlanRound>),
 }
 
 impl Deref for Outcome {
@@ -35,6 +38,7 @@ impl Deref for Outcome {
             Outcome::Compared(c) => c,
             Outcome::Bisected(b) => b.as_ref(),
             Outcome::Executed(e) => e,
+            Outcome::Planned(p) => p.as_ref(),
         }
     }
 }

@@ -4,12 +4,14 @@
 
 pub mod baseline;
 pub mod bisect;
+pub mod bump;
 pub mod cache;
 pub mod compare;
 pub mod exec;
 pub mod fetch;
 pub mod find;
 pub mod latest;
+pub mod plan;
 mod runner;
 
 use anyhow::{Context, Result};
@@ -20,11 +22,11 @@ use crate::domain::buckets::Platform;
 use crate::domain::select::{Found, Hit};
 use crate::exit::ExitStatus;
 use crate::fetch::{Limits, Settings};
-use crate::sources::github::{self, GitHub, Patience};
-use crate::retry::RetryPolicy;
-use crate::sources::listing::Locator;
 use crate::resolve::{Baseline, Resolver};
+use crate::retry::RetryPolicy;
 use crate::s3::S3;
+use crate::sources::github::{self, GitHub, Patience};
+use crate::sources::listing::Locator;
 
 /// What every command works with: the configuration and the clients, built once.
 pub struct App {
@@ -53,7 +55,12 @@ impl App {
     }
 
     pub fn resolver(&self) -> Resolver<'_> {
-        Resolver { runs: &self.gh, listings: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
+        self.resolver_for(&self.cfg.query)
+    }
+
+    /// A resolver over another query (another repository: a bump's super-repo).
+    pub fn resolver_for<'a>(&'a self, q: &'a crate::config::Query) -> Resolver<'a> {
+        Resolver { runs: &self.gh, listings: &self.loc, q, checkout: self.cfg.checkout.as_ref() }
     }
 
     pub fn s3(&self) -> &S3 {
@@ -75,7 +82,8 @@ impl App {
     }
 
     fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &Path, command: &'a [String]) -> runner::Runner<'a> {
-        runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout }
+        let families = self.cfg.query.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(",");
+        runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout, families }
     }
 
     /// With `THEROCK_ARTIFACTS_DEBUG_REQUESTS`: how many requests the command made.

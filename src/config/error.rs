@@ -37,6 +37,10 @@ pub enum Field {
     Program,
     MaxSize,
     MaxAge,
+    Bump,
+    Submodule,
+    Ways,
+    Result,
 }
 
 impl Field {
@@ -74,6 +78,10 @@ impl Field {
             Field::Program => "the command after --",
             Field::MaxSize => "--max-size",
             Field::MaxAge => "--max-age",
+            Field::Bump => "--bump",
+            Field::Submodule => "--submodule",
+            Field::Ways => "--ways",
+            Field::Result => "--result",
         }
     }
 

@@ -139,8 +139,9 @@ impl Pick {
 /// `bisect`: the range, where each step's tree goes, and the test.
 #[derive(Debug, Clone)]
 pub struct BisectOptions {
-    pub good: String,
-    pub bad: String,
+    pub ends: Ends,
+    /// `--plan`: print one round of a parallel bisection instead of testing.
+    pub plan: Option<PlanOptions>,
     pub branch: Option<String>,
     pub max_commits: usize,
     pub pick: Pick,
@@ -148,6 +149,27 @@ pub struct BisectOptions {
     pub keep: bool,
     pub command: Vec<String>,
     pub cache_dir: PathBuf,
+}
+
+/// What `bisect` bisects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ends {
+    /// `--good` and `--bad` in `--repo`.
+    Commits { good: String, bad: String },
+    /// `--bump` (the bad TheRock commit; the good one is its first parent) or
+    /// `--good-therock` / `--bad-therock`: the super-repo range between the gitlinks.
+    Bump { good_therock: Option<String>, bad_therock: String, submodule: Option<String> },
+    /// `--plan --state` alone: the ends the state names.
+    FromState,
+}
+
+/// `bisect --plan`: how many commits a round tests, and what the last round said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    pub ways: usize,
+    pub state: Option<PathBuf>,
+    /// `--result SHA=good|bad|skip`, as given (a SHA or a prefix of one).
+    pub results: Vec<(String, crate::domain::bisect::Verdict)>,
 }
 
 /// `exec`: the commit, where its tree goes, and the command.

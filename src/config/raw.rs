@@ -186,11 +186,15 @@ pub struct CompareRaw {
 #[derive(Args, Debug, Clone, Default)]
 pub struct BisectRaw {
     /// A commit where the test passes.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present_any = ["bump", "bad_therock", "state"])]
     pub good: Option<String>,
     /// A commit where the test fails (a first-parent descendant of --good).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present_any = ["bump", "bad_therock", "state"])]
     pub bad: Option<String>,
+    #[command(flatten)]
+    pub bump: BumpRaw,
+    #[command(flatten)]
+    pub plan: PlanRaw,
     /// The branch whose runs are listed (default: main for TheRock, else the default branch).
     #[arg(long)]
     pub branch: Option<String>,
@@ -210,9 +214,47 @@ pub struct BisectRaw {
     /// Print the answer as Markdown (for a pull request comment).
     #[arg(long)]
     pub markdown: bool,
-    /// The test: exit 0 good, 125 skip, 1-127 bad, 128 or more abort (as `git bisect run`).
-    #[arg(last = true, required = true, num_args = 1..)]
+    /// The test: exit 0 good, 125 skip, 1-127 bad, 128 or more abort (as `git bisect run`). It
+    /// runs with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID, ROCM_PATH and THEROCK_BIN_DIR (the
+    /// tree and its bin/), AMDGPU_FAMILIES (the groups), and PATH and LD_LIBRARY_PATH (PATH on
+    /// Windows) led by the tree's bin/ and lib/.
+    #[arg(last = true, required_unless_present = "plan", num_args = 1..)]
     pub command: Vec<String>,
+}
+
+/// `bisect` over a TheRock submodule bump: the super-repo range between two gitlinks.
+#[derive(Args, Debug, Clone, Default)]
+pub struct BumpRaw {
+    /// A TheRock commit that bumped rocm-libraries or rocm-systems: bisect the super-repo
+    /// commits between its parent's gitlink (good) and its own (bad).
+    #[arg(long, conflicts_with_all = ["good", "bad", "good_therock", "bad_therock"])]
+    pub bump: Option<String>,
+    /// A TheRock commit whose submodule gitlink tests good (with --bad-therock).
+    #[arg(long = "good-therock", requires = "bad_therock", conflicts_with_all = ["good", "bad"])]
+    pub good_therock: Option<String>,
+    /// A later TheRock commit whose submodule gitlink tests bad (with --good-therock).
+    #[arg(long = "bad-therock", requires = "good_therock", conflicts_with_all = ["good", "bad"])]
+    pub bad_therock: Option<String>,
+    /// The submodule to bisect when the bump moved more than one (rocm-libraries, rocm-systems).
+    #[arg(long)]
+    pub submodule: Option<String>,
+}
+
+/// `bisect --plan`: one round of a parallel bisection (a GitHub Actions matrix of `exec` jobs).
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanRaw {
+    /// Print the next round (a matrix of commits to test at once) instead of running a test.
+    #[arg(long)]
+    pub plan: bool,
+    /// How many commits one round tests at once (with --plan; default 3).
+    #[arg(long, requires = "plan")]
+    pub ways: Option<String>,
+    /// The previous round's document (or its `state` value), to go on from (with --plan).
+    #[arg(long, requires = "plan")]
+    pub state: Option<String>,
+    /// A tested commit's verdict, SHA=good|bad|skip (repeatable; with --state).
+    #[arg(long = "result", requires = "state")]
+    pub result: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -230,7 +272,9 @@ pub struct ExecRaw {
     /// Keep the tree.
     #[arg(long)]
     pub keep: bool,
-    /// The command, run with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID set.
+    /// The command, run with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID set, ROCM_PATH and
+    /// THEROCK_BIN_DIR (the tree and its bin/), AMDGPU_FAMILIES (the groups), and PATH and
+    /// LD_LIBRARY_PATH (PATH on Windows) led by the tree's bin/ and lib/.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
 }

@@ -2,9 +2,11 @@
 
 pub mod artifacts;
 pub mod bisect;
+pub mod bisect_plan;
 pub mod buckets;
 pub mod digest;
 pub mod families;
+pub mod gitlinks;
 pub mod manifest;
 pub mod pins;
 // Issue 22 phase A: the rules are in place and tested; phase B wires them into resolve/.

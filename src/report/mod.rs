@@ -11,6 +11,7 @@ pub mod format;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod plan;
 
 use serde_json::Value;
 

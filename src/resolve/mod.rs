@@ -4,6 +4,7 @@
 mod baseline;
 mod error;
 mod find;
+mod gitlink;
 mod range;
 mod subject;
 mod walk;
@@ -11,6 +12,7 @@ mod walk;
 pub use baseline::{baseline, Baseline};
 pub use error::{Missing, OrMissing, ResolveError};
 pub use find::{find, judge_subject, latest};
+pub use gitlink::gitlink;
 pub use range::{range, RangeCommit};
 
 use crate::config::Query;

@@ -68,6 +68,9 @@ impl RunSource for Memory {
     async fn file_at(&self, _: &Repo, _: &str, _: &str) -> Result<Option<String>, GhError> {
         Ok(None)
     }
+    async fn gitlink(&self, _: &Repo, _: &str, _: &str) -> Result<Option<String>, GhError> {
+        Ok(None)
+    }
     async fn pull(&self, _: &Repo, n: u64) -> Result<PullHead, GhError> {
         Err(GhError::NotFound(format!("pull request #{n}")))
     }

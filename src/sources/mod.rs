@@ -64,6 +64,9 @@ pub trait RunSource: Send + Sync {
     /// A file's text at a commit; `Ok(None)` when the file does not exist there.
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError>;
+    /// The commit the submodule at `path` is pinned to at `rev` (its gitlink, from the contents
+    /// API's `{"type": "submodule", "sha"}`); `Ok(None)` when `path` is no submodule there.
+    async fn gitlink(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn default_branch(&self, repo: &Repo) -> Result<String, GhError>;
     /// After a 404 on a workflow's runs: no such repository, or no such workflow?
     async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError;

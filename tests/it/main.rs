@@ -14,6 +14,8 @@ mod action;
 mod baseline;
 /// `bisect` and `exec`: the commit that flipped a file inside an artifact.
 mod bisect;
+/// `bisect --plan`: parallel rounds on many runners, their state and results.
+mod bisect_plan;
 /// `cache info | prune | clear` and the cache's size limit.
 mod cache;
 /// `compare`: archive and file sizes between two commits.
@@ -26,9 +28,9 @@ mod fetch;
 mod find;
 /// Holes a hostile review found: archives, caches, disks, signals, injection, unbounded answers.
 mod hostile;
-/// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
-mod superrepo;
 /// Real data as of late 2026: pin files, healthy builds, legacy prefixes, nested stages.
 mod realdata;
 /// The release machinery: the release rewrite, the two action definitions, the composite.
 mod release;
+/// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
+mod superrepo;

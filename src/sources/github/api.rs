@@ -297,6 +297,18 @@ impl RunSource for GitHub {
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
+    async fn gitlink(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
+        let what = format!("submodule {path} at {rev} in {repo}");
+        // A file or a directory (an array) is no submodule; nor is a path that is not there.
+        let entry: serde_json::Value = match self.get_json(&format!("/repos/{}/contents/{path}?ref={}", repo.full(), urlencode(rev)), &what).await {
+            Ok(v) => v,
+            Err(GhError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let sha = entry.get("sha").and_then(|s| s.as_str()).filter(|s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        Ok(sha.filter(|_| entry.get("type").and_then(|t| t.as_str()) == Some("submodule")).map(str::to_string))
+    }
+
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError> {
         let p: PullRequest = self.get_json(&format!("/repos/{}/pulls/{number}", repo.full()), &format!("pull request #{number} of {repo}")).await?;
         Ok(PullHead { sha: p.head.sha, base_ref: p.base.git_ref })
