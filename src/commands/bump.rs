@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use super::App;
 use crate::domain::buckets::Repo;
 use crate::domain::gitlinks::{self, Moved, SUBMODULES};
-use crate::domain::run::short_sha;
+use crate::domain::run::{short_sha, Commit};
 use crate::resolve;
 
 /// The super-repo range a bump moved across.
@@ -34,13 +34,25 @@ fn therock_repo(app: &App) -> Repo {
     }
 }
 
+/// A TheRock commit with its parents: from the local checkout when it has it, else GitHub.
+async fn therock_commit(r: &resolve::Resolver<'_>, therock: &Repo, rev: &str) -> Result<Commit> {
+    if let Some(co) = r.checkout {
+        if co.has_object(rev).await {
+            if let Some(c) = co.first_parent_commits(rev, 1).await.and_then(|v| v.into_iter().next()) {
+                return Ok(c);
+            }
+        }
+    }
+    r.runs.commit(therock, rev).await.map_err(|e| anyhow::anyhow!("cannot read TheRock commit {rev} in {therock}: {e}"))
+}
+
 /// Reads the gitlinks at both TheRock commits and picks the one submodule to bisect.
 pub async fn resolve(app: &App, good_therock: Option<&str>, bad_therock: &str, submodule: Option<&str>) -> Result<Bump> {
     let therock = therock_repo(app);
     let r = app.resolver();
-    let bad = r.runs.commit(&therock, bad_therock).await.map_err(|e| anyhow::anyhow!("cannot read TheRock commit {bad_therock} in {therock}: {e}"))?;
+    let bad = therock_commit(&r, &therock, bad_therock).await?;
     let good = match good_therock {
-        Some(g) => r.runs.commit(&therock, g).await.map_err(|e| anyhow::anyhow!("cannot read TheRock commit {g} in {therock}: {e}"))?.sha,
+        Some(g) => therock_commit(&r, &therock, g).await?.sha,
         None => match bad.parents.first() {
             Some(p) => p.clone(),
             None => bail!("TheRock commit {} has no parent: it bumped nothing", short_sha(&bad.sha)),

@@ -16,6 +16,8 @@ mod baseline;
 mod bisect;
 /// `bisect --plan`: parallel rounds on many runners, their state and results.
 mod bisect_plan;
+/// `bisect --bump`: a TheRock submodule bump's super-repo range, gitlinks local and remote.
+mod bisect_bump;
 /// `cache info | prune | clear` and the cache's size limit.
 mod cache;
 /// `compare`: archive and file sizes between two commits.

@@ -1,0 +1,127 @@
+//! `bisect --bump`: a TheRock submodule bump as the range. TheRock is a real git repository
+//! whose commits carry rocm-libraries / rocm-systems gitlinks (`git update-index --cacheinfo
+//! 160000,...`); rocm-systems' history, runs and archives are on the test bed.
+
+use crate::bisect::{archive, TEST};
+use crate::common::*;
+use serde_json::json;
+use std::path::Path;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::Mock;
+
+/// Sets the gitlinks (`None`: leave as is) and commits; the new commit's SHA.
+fn commit_gitlinks(dir: &Path, libraries: Option<&str>, systems: Option<&str>, msg: &str) -> String {
+    for (p, sha) in [("rocm-libraries", libraries), ("rocm-systems", systems)] {
+        if let Some(s) = sha {
+            git(dir, &["update-index", "--add", "--cacheinfo", &format!("160000,{s},{p}")]);
+        }
+    }
+    git(dir, &["commit", "-q", "--allow-empty", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// rocm-systems on GitHub: `n` commits on main (newest first), each but `no_runs` with a run
+/// whose archive flips to "bad" from index `flip` (oldest = 0).
+async fn systems_history(bed: &Bed, base: u32, n: usize, flip: usize, no_runs: &[usize]) -> Vec<String> {
+    let sys = history(base, n);
+    mount_history(&bed.gh, SYS, &sys, 0).await;
+    mount_history(&bed.gh, SYS, &sys, 1).await;
+    Mock::given(method("GET")).and(path(format!("/repos/{SYS}"))).respond_with(ok_json(json!({"full_name": SYS, "default_branch": "main"}))).mount(&bed.gh).await;
+    let mut runs = Vec::new();
+    for i in (0..n).filter(|i| !no_runs.contains(i)) {
+        let id = 60_000 + base as u64 + i as u64;
+        let mut r = RunSpec::ok(id, &sys[n - 1 - i], SYS, LEGACY_WF);
+        r.created_at = format!("2026-08-15T{:02}:{:02}:30Z", 20 - (n - 1 - i) / 60, 59 - (n - 1 - i) % 60);
+        runs.push(super_run_json(&r));
+        bed.s3.put_artifact("therock-ci-artifacts-external", &format!("ROCm-rocm-systems/{id}-linux/"), "flip_lib_gfx942.tar.zst", &archive(i, flip), true);
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{SYS}/actions/workflows/{LEGACY_WF}/runs")))
+        .and(query_param("branch", "main"))
+        .respond_with(ok_json(runs_page(&runs, runs.len())))
+        .mount(&bed.gh)
+        .await;
+    sys
+}
+
+fn bump_args<'a>(range: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["bisect"];
+    v.extend_from_slice(range);
+    v.extend_from_slice(&["--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]);
+    v.extend_from_slice(extra);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bump_is_bisected_over_the_super_repo_range_its_gitlinks_moved_across() {
+    let bed = Bed::new().await;
+    let (flip, n) = (5usize, 9usize);
+    let sys = systems_history(&bed, 0x7100, n, flip, &[2]).await;
+    let lib = [sha(0x7a00), sha(0x7a01)];
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["remote", "add", "origin", "git@github.com:ROCm/TheRock.git"]);
+    let base = commit_gitlinks(d, Some(&lib[0]), Some(&sys[n - 1]), "submodules");
+    let bump = commit_gitlinks(d, None, Some(&sys[1]), "Bump rocm-systems");
+    let both = commit_gitlinks(d, Some(&lib[1]), Some(&sys[0]), "Bump both");
+    std::fs::write(d.join("README.md"), "x").unwrap();
+    git(d, &["add", "README.md"]);
+    let none = commit_gitlinks(d, None, None, "docs");
+
+    // From inside the TheRock checkout: the gitlinks come from `git ls-tree`, no request.
+    let mut cmd = bed.cmd();
+    cmd.current_dir(d).args(bump_args(&["--bump", &bump], &["--", "sh", "-c", TEST]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = stdout_json(&o);
+    assert_eq!(doc["first_bad"]["sha"], sys[n - 1 - flip], "{doc}");
+    assert_eq!(doc["last_good"]["sha"], sys[n - flip], "{doc}");
+    assert_eq!((doc["good"].as_str(), doc["bad"].as_str()), (Some(sys[n - 1].as_str()), Some(sys[1].as_str())), "the super-repo range: {doc}");
+    assert_eq!(doc["bump"]["submodule"], "rocm-systems");
+    assert_eq!(doc["bump"]["repo"], SYS);
+    assert_eq!(doc["bump"]["good_therock"], base);
+    assert!(!gh_paths(&bed.gh).await.iter().any(|p| p.contains("/contents/")), "gitlinks read locally");
+
+    // Two submodules moved: say which and ask; none moved: say so. Exit 2, nothing tested.
+    for (c, what) in [(&both, "pass --submodule NAME"), (&none, "moved no submodule")] {
+        let mut cmd = bed.cmd();
+        cmd.current_dir(d).args(bump_args(&["--bump", c], &["--", "sh", "-c", TEST]));
+        let o = run_cmd(cmd).await;
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(stderr(&o).contains(what) && !stderr(&o).contains("bisect: step"), "{}", stderr(&o));
+    }
+    let mut cmd = bed.cmd();
+    cmd.current_dir(d).args(bump_args(&["--bump", &both, "--submodule", "rocm-systems"], &["--", "sh", "-c", TEST]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "--submodule picks one: {}", stderr(&o));
+    let doc = stdout_json(&o);
+    assert_eq!((doc["bump"]["submodule"].as_str(), doc["first_bad"]["sha"].as_str()), (Some("rocm-systems"), Some(sys[0].as_str())), "{doc}");
+
+    // Without a checkout: TheRock's commits and gitlinks from the API (the contents API's
+    // submodule entries), the same answer.
+    for (c, parent) in [(&base, None), (&bump, Some(&base))] {
+        let parents: Vec<&str> = parent.map(|p| vec![p.as_str()]).unwrap_or_default();
+        mount_commit_with_parents(&bed, c, &parents).await;
+        for (p, at) in [("rocm-libraries", &lib[0]), ("rocm-systems", if c == &base { &sys[n - 1] } else { &sys[1] })] {
+            let entry = json!({"type": "submodule", "name": p, "path": p, "sha": at, "size": 0,
+                               "submodule_git_url": format!("https://github.com/ROCm/{p}.git")});
+            Mock::given(method("GET"))
+                .and(path(format!("/repos/{THEROCK}/contents/{p}")))
+                .and(query_param("ref", c.as_str()))
+                .respond_with(ok_json(entry))
+                .mount(&bed.gh)
+                .await;
+        }
+    }
+    let away = tempfile::tempdir().unwrap();
+    let mut cmd = bed.cmd();
+    cmd.current_dir(away.path()).args(bump_args(&["--repo", THEROCK, "--good-therock", &base, "--bad-therock", &bump], &["--", "sh", "-c", TEST]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["first_bad"]["sha"], sys[n - 1 - flip]);
+}
+
+async fn mount_commit_with_parents(bed: &Bed, c: &str, parents: &[&str]) {
+    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/commits/{c}"))).respond_with(ok_json(commit_json(c, parents, "2026-08-15T20:00:00Z"))).mount(&bed.gh).await;
+}
