@@ -46,5 +46,6 @@ async fn dispatch(app: &App) -> Result<Outcome> {
             None => Outcome::Bisected(Box::new(commands::bisect::run(app, opts).await?)),
         },
         Command::Exec(opts) => Outcome::Executed(commands::exec::run(app, opts).await?),
+        Command::Contains(opts) => Outcome::Contains(Box::new(commands::contains::run(app, opts).await?)),
     })
 }

@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::cache::Op;
-use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw};
+use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ContainsRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw};
 use crate::config::{CacheCommand, ConfigError, Facts, Raw, RawCommand};
 
 #[derive(Parser, Debug)]
@@ -39,6 +39,9 @@ pub enum Cmd {
     Bisect(With<BisectRaw>),
     /// Fetch a commit's artifacts and run a command on them (for `git bisect run`).
     Exec(With<ExecRaw>),
+    /// The first TheRock commit whose submodule gitlink includes a rocm-libraries or
+    /// rocm-systems commit, its runs' artifacts and its dev tarball.
+    Contains(With<ContainsRaw>),
     /// Look after the download cache: info, prune, clear.
     Cache(CacheArgs),
     /// What the container action runs: reads INPUT_* and GITHUB_* variables.
@@ -109,6 +112,7 @@ impl Cmd {
             Cmd::Compare(a) => (a.common, RawCommand::Compare(a.own)),
             Cmd::Bisect(a) => (a.common, RawCommand::Bisect(a.own)),
             Cmd::Exec(a) => (a.common, RawCommand::Exec(a.own)),
+            Cmd::Contains(a) => (a.common, RawCommand::Contains(a.own)),
             Cmd::Action | Cmd::Cache(_) => return None,
         };
         Some(Raw { common, command, token: None })

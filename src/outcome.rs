@@ -7,6 +7,7 @@ use std::ops::Deref;
 
 use crate::commands::bisect::BisectReport;
 use crate::commands::compare::Compared;
+use crate::commands::contains::ContainsReport;
 use crate::commands::exec::ExecReport;
 use crate::commands::fetch::Fetched;
 use crate::commands::plan::PlanRound;
@@ -25,6 +26,7 @@ pub enum Outcome {
     Executed(ExecReport),
     /// `bisect --plan`: the next round.
     Planned(Box<PlanRound>),
+    Contains(Box<ContainsReport>),
 }
 
 impl Deref for Outcome {
@@ -39,6 +41,7 @@ impl Deref for Outcome {
             Outcome::Bisected(b) => b.as_ref(),
             Outcome::Executed(e) => e,
             Outcome::Planned(p) => p.as_ref(),
+            Outcome::Contains(c) => c.as_ref(),
         }
     }
 }

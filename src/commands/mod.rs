@@ -7,6 +7,7 @@ pub mod bisect;
 pub mod bump;
 pub mod cache;
 pub mod compare;
+pub mod contains;
 pub mod exec;
 pub mod fetch;
 pub mod find;

@@ -41,6 +41,7 @@ pub enum Field {
     Submodule,
     Ways,
     Result,
+    TherockBranch,
 }
 
 impl Field {
@@ -82,6 +83,7 @@ impl Field {
             Field::Submodule => "--submodule",
             Field::Ways => "--ways",
             Field::Result => "--result",
+            Field::TherockBranch => "--therock-branch",
         }
     }
 

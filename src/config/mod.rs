@@ -183,6 +183,13 @@ pub struct ExecOptions {
     pub cache_dir: PathBuf,
 }
 
+/// `contains`: the super-repo commit and the TheRock branch searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainsOptions {
+    pub commit: String,
+    pub therock_branch: String,
+}
+
 /// How `fetch` finds its commit.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -200,6 +207,7 @@ pub enum Command {
     Compare { from: Subject, to: Subject, options: CompareOptions },
     Bisect(Box<BisectOptions>),
     Exec(Box<ExecOptions>),
+    Contains(ContainsOptions),
 }
 
 impl Command {
@@ -212,6 +220,7 @@ impl Command {
             Command::Compare { .. } => "compare",
             Command::Bisect(_) => "bisect",
             Command::Exec(_) => "exec",
+            Command::Contains(_) => "contains",
         }
     }
 }
@@ -279,7 +288,7 @@ pub struct Config {
 
 impl Config {
     pub fn build(raw: Raw, facts: Facts) -> Result<Config, ConfigError> {
-        let everything_allowed = matches!(raw.command, RawCommand::Fetch(_));
+        let everything_allowed = matches!(raw.command, RawCommand::Fetch(_) | RawCommand::Contains(_));
         let groups = parse::groups(&raw.common.artifact_group, &raw.common.amdgpu_target, everything_allowed)?;
         let repo = parse::repo(&raw, &facts);
         // The checkout only speaks for the commit when it is a checkout of that repository

@@ -266,6 +266,16 @@ fn ends(b: &BisectRaw, checkout: Option<&CheckoutFacts>, plan: Option<&PlanOptio
     Ok(Ends::Commits { good, bad })
 }
 
+/// `contains --commit SHA [--therock-branch B]` (the commit: the checkout's HEAD by default).
+fn contains(c: &super::raw::ContainsRaw, checkout: Option<&CheckoutFacts>) -> Result<super::ContainsOptions, ConfigError> {
+    let commit = match subject(&c.commit, &None, None, checkout)? {
+        Subject::Commit { sha, .. } => sha,
+        _ => return Err(err(Field::Commit, "expected a commit")),
+    };
+    let therock_branch = branch(&c.therock_branch, Field::TherockBranch)?.unwrap_or_else(|| "main".into());
+    Ok(super::ContainsOptions { commit, therock_branch })
+}
+
 /// `--plan --ways K [--state FILE --result SHA=VERDICT...]`.
 fn plan(b: &BisectRaw) -> Result<Option<PlanOptions>, ConfigError> {
     if !b.plan.plan {
@@ -306,6 +316,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             Command::Fetch(source, options)
         }
         RawCommand::Bisect(b) => Command::Bisect(Box::new(bisect(b, checkout, cache_dir)?)),
+        RawCommand::Contains(c) => Command::Contains(contains(c, checkout)?),
         RawCommand::Exec(e) => Command::Exec(Box::new(ExecOptions {
             subject: subject(&e.commit, &None, None, checkout)?,
             pick: pick(&e.select)?,

@@ -279,6 +279,17 @@ pub struct ExecRaw {
     pub command: Vec<String>,
 }
 
+/// `contains`: the first TheRock commit whose gitlink includes a super-repo commit.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ContainsRaw {
+    /// The rocm-libraries / rocm-systems commit (default: HEAD of the current checkout).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// The TheRock branch whose first-parent history is searched (default main).
+    #[arg(long = "therock-branch")]
+    pub therock_branch: Option<String>,
+}
+
 /// One command's own flags.
 #[derive(Debug, Clone)]
 pub enum RawCommand {
@@ -289,6 +300,7 @@ pub enum RawCommand {
     Compare(CompareRaw),
     Bisect(BisectRaw),
     Exec(ExecRaw),
+    Contains(ContainsRaw),
 }
 
 /// Which front end the values came from (it words errors in its own terms).
@@ -318,7 +330,7 @@ impl Raw {
             RawCommand::Fetch(f) => Some(&f.require),
             RawCommand::Bisect(b) => Some(&b.require),
             RawCommand::Exec(e) => Some(&e.require),
-            RawCommand::Compare(_) => None,
+            RawCommand::Compare(_) | RawCommand::Contains(_) => None,
         }
     }
 
@@ -334,6 +346,7 @@ impl Raw {
             RawCommand::Compare(c) => !given(&c.from) && !given(&c.from_run_id),
             RawCommand::Bisect(_) => false,
             RawCommand::Exec(e) => !given(&e.commit),
+            RawCommand::Contains(c) => !given(&c.commit),
         }
     }
 
@@ -349,7 +362,7 @@ impl Raw {
             RawCommand::Fetch(f) => !given(&f.run_id) || f.baseline,
             RawCommand::Latest(_) => false,
             RawCommand::Compare(c) => !(given(&c.from_run_id) && given(&c.to_run_id)),
-            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) => true,
+            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) | RawCommand::Contains(_) => true,
         }
     }
 
@@ -364,6 +377,7 @@ impl Raw {
             RawCommand::Compare(c) => given(&c.from).into_iter().chain(given(&c.to)).collect(),
             RawCommand::Bisect(b) => given(&b.good).into_iter().chain(given(&b.bad)).collect(),
             RawCommand::Exec(e) => given(&e.commit).into_iter().collect(),
+            RawCommand::Contains(c) => given(&c.commit).into_iter().collect(),
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod artifacts;
 pub mod bisect;
 pub mod bisect_plan;
 pub mod buckets;
+pub mod contains;
 pub mod digest;
 pub mod families;
 pub mod gitlinks;

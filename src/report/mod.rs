@@ -6,6 +6,7 @@
 pub mod bisect;
 pub mod cache;
 pub mod compare;
+pub mod contains;
 pub mod fetch;
 pub mod format;
 pub mod human;

@@ -26,7 +26,11 @@ async fn systems_history(bed: &Bed, base: u32, n: usize, flip: usize, no_runs: &
     let sys = history(base, n);
     mount_history(&bed.gh, SYS, &sys, 0).await;
     mount_history(&bed.gh, SYS, &sys, 1).await;
-    Mock::given(method("GET")).and(path(format!("/repos/{SYS}"))).respond_with(ok_json(json!({"full_name": SYS, "default_branch": "main"}))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{SYS}")))
+        .respond_with(ok_json(json!({"full_name": SYS, "default_branch": "main"})))
+        .mount(&bed.gh)
+        .await;
     let mut runs = Vec::new();
     for i in (0..n).filter(|i| !no_runs.contains(i)) {
         let id = 60_000 + base as u64 + i as u64;
@@ -123,5 +127,9 @@ async fn a_bump_is_bisected_over_the_super_repo_range_its_gitlinks_moved_across(
 }
 
 async fn mount_commit_with_parents(bed: &Bed, c: &str, parents: &[&str]) {
-    Mock::given(method("GET")).and(path(format!("/repos/{THEROCK}/commits/{c}"))).respond_with(ok_json(commit_json(c, parents, "2026-08-15T20:00:00Z"))).mount(&bed.gh).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits/{c}")))
+        .respond_with(ok_json(commit_json(c, parents, "2026-08-15T20:00:00Z")))
+        .mount(&bed.gh)
+        .await;
 }
