@@ -83,9 +83,9 @@ async fn the_first_therock_commit_past_a_commit_within_sixteen_requests_over_two
     let w = World::new();
     let x = 181;
     mount_world(&bed, &w, x).await;
-    mount_comparison(&bed.gh, &w, x, &w.systems[299], "ahead", &w.systems[182..].to_vec()).await;
+    mount_comparison(&bed.gh, &w, x, &w.systems[299], "ahead", &w.systems[182..]).await;
     let (answer, link) = w.bump(60);
-    mount_comparison(&bed.gh, &w, x, link, "ahead", &[link.clone()]).await;
+    mount_comparison(&bed.gh, &w, x, link, "ahead", std::slice::from_ref(link)).await;
     one_run(&bed, 51_000, &w.therock[answer], &[]).await;
     put_group(&bed, 51_000);
     // Later TheRock commits, for the dev tarball: one built 6 commits after the bump.
