@@ -5,7 +5,8 @@ use anyhow::{bail, Result};
 use std::time::Instant;
 
 use super::bump::Bump;
-use super::runner::{first_run_id, Workdir};
+use super::overlay::{self, Layer};
+use super::runner::{first_run_id, Runner, Workdir};
 use super::App;
 use crate::config::{BisectOptions, Ends, Query};
 use crate::domain::bisect::{Bisection, Verdict};
@@ -23,6 +24,10 @@ pub struct Step {
     pub exit_code: Option<i32>,
     pub verdict: Verdict,
     pub seconds: f64,
+    /// With `--overlay`: which archives came from which run (the TheRock baseline, then the
+    /// commit's own run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<Layer>,
 }
 
 /// What the bisection proved.
@@ -117,7 +122,9 @@ pub async fn run(app: &App, o: &BisectOptions) -> Result<BisectReport> {
     };
     let work = Workdir::new(o.workdir.as_deref(), o.keep)?;
     let runner = app.runner(&o.pick, &o.cache_dir, &o.command);
-    let mut report = bisect(&span.good, &span.bad, range, &runner, &work).await?;
+    let overlay = o.overlay && !span.query.repo.is_therock_family();
+    let ctx = Ctx { app, query: &span.query, overlay, runner: &runner, work: &work };
+    let mut report = bisect(&span.good, &span.bad, range, &ctx).await?;
     report.bump = span.bump;
     Ok(report)
 }
@@ -152,8 +159,37 @@ pub fn answer(range: &[RangeCommit], cands: &[(usize, Found)], b: &Bisection) ->
     }
 }
 
-/// Bisects `range` (oldest first, not empty; the last is the given bad commit) with `runner`.
-async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, runner: &super::runner::Runner<'_>, work: &Workdir) -> Result<BisectReport> {
+/// What each step needs: where trees go, how to fetch and run, and whether to overlay.
+struct Ctx<'a> {
+    app: &'a App,
+    query: &'a Query,
+    overlay: bool,
+    runner: &'a Runner<'a>,
+    work: &'a Workdir,
+}
+
+/// A step's tree: the commit's archives, or (`--overlay`) its TheRock baseline and them over
+/// it. The bytes downloaded and the layers; `Err(why)` when the step cannot be tested.
+async fn step_tree(ctx: &Ctx<'_>, found: &Found, sha: &str, tree: &std::path::Path) -> Result<Result<(u64, Vec<Layer>), String>> {
+    if !ctx.overlay {
+        return Ok(Ok((ctx.runner.fetch(found, tree).await?, Vec::new())));
+    }
+    match overlay::base_of(ctx.app, ctx.query, sha).await? {
+        Ok(base) => {
+            let (bytes, layers) = overlay::fetch(ctx.runner, &[&base, found], tree).await?;
+            for l in &layers {
+                let run = l.run_id.map(|r| r.to_string()).unwrap_or_default();
+                crate::say!("bisect: {} archive(s) from {} run {run} ({})", l.archives.len(), l.repo, l.archives.join(", "));
+            }
+            Ok(Ok((bytes, layers)))
+        }
+        Err(why) => Ok(Err(why)),
+    }
+}
+
+/// Bisects `range` (oldest first, not empty; the last is the given bad commit).
+async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, ctx: &Ctx<'_>) -> Result<BisectReport> {
+    let (runner, work) = (ctx.runner, ctx.work);
     let mut report = BisectReport { note: None, ..BisectReport::none(good, bad, String::new()) };
     let (cands, without) = candidates(&range);
     report.without_artifacts = without;
@@ -174,13 +210,26 @@ async fn bisect(good: &str, bad: &str, range: Vec<RangeCommit>, runner: &super::
         crate::say!("bisect: step {step} (about {} left): {} {}", b.tests_left(), short_sha(sha), range[*i].commit.subject.as_deref().unwrap_or(""));
         let started = Instant::now();
         let tree = work.root.join(format!("step-{step}-{}", short_sha(sha)));
-        let fetched = runner.fetch(found, &tree).await?;
         let run_id = first_run_id(found);
-        let code = runner.run(&tree, sha, run_id).await?;
+        let (fetched, layers, code) = match step_tree(ctx, found, sha, &tree).await? {
+            Ok((bytes, layers)) => (bytes, layers, runner.run(&tree, sha, run_id).await?),
+            Err(why) => {
+                crate::say!("bisect: {} cannot be tested: {why}", short_sha(sha));
+                (0, Vec::new(), Some(i32::from(crate::exit::UNTESTABLE)))
+            }
+        };
         work.drop_tree(&tree);
         let verdict = Verdict::from_exit(code);
         crate::say!("bisect: {} is {}", short_sha(sha), verdict_word(verdict, code));
-        report.steps.push(Step { commit: sha.clone(), run_id, fetched_bytes: fetched, exit_code: code, verdict, seconds: started.elapsed().as_secs_f64() });
+        report.steps.push(Step {
+            commit: sha.clone(),
+            run_id,
+            fetched_bytes: fetched,
+            exit_code: code,
+            verdict,
+            seconds: started.elapsed().as_secs_f64(),
+            layers,
+        });
         if verdict == Verdict::Abort {
             bail!(
                 "the test exited {} on {}: bisection aborted (as `git bisect run` does for 128 or more)",

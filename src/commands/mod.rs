@@ -12,6 +12,7 @@ pub mod exec;
 pub mod fetch;
 pub mod find;
 pub mod latest;
+pub mod overlay;
 pub mod plan;
 mod runner;
 

@@ -126,7 +126,15 @@ pub async fn run(app: &App, o: &BisectOptions, p: &PlanOptions) -> Result<Planne
 
 /// A result as a step of the answer (a matrix job ran it: no bytes or time of ours).
 fn step(t: &Tested, cands: &[(usize, crate::domain::select::Found)], k: Option<usize>) -> Step {
-    Step { commit: t.commit.clone(), run_id: k.and_then(|k| first_run_id(&cands[k].1)), fetched_bytes: 0, exit_code: None, verdict: t.verdict, seconds: 0.0 }
+    Step {
+        commit: t.commit.clone(),
+        run_id: k.and_then(|k| first_run_id(&cands[k].1)),
+        fetched_bytes: 0,
+        exit_code: None,
+        verdict: t.verdict,
+        seconds: 0.0,
+        layers: Vec::new(),
+    }
 }
 
 impl super::Conclusion for PlanRound {

@@ -83,6 +83,12 @@ pub fn install_env(tree: &Path, families: &str) -> Vec<(&'static str, std::ffi::
 impl Runner<'_> {
     /// Fetches `found`'s archives into `tree`; the bytes downloaded.
     pub async fn fetch(&self, found: &Found, tree: &Path) -> Result<u64> {
+        Ok(self.fetch_named(found, tree).await?.0)
+    }
+
+    /// Fetches `found`'s archives into `tree` (over what is there); the bytes downloaded and the
+    /// archives' names.
+    pub async fn fetch_named(&self, found: &Found, tree: &Path) -> Result<(u64, Vec<String>)> {
         let planned = fetch::plan(found, self.pick);
         if planned.is_empty() {
             bail!("the --include/--exclude filters selected no archive of commit {}", found.commit.as_deref().unwrap_or("?"));
@@ -90,7 +96,7 @@ impl Runner<'_> {
         let out = fetch::prepare_output(tree, false)?;
         let req = fetch::Request { mode: self.pick.extract, verify: true, cache_dir: Some(self.cache_dir.clone()) };
         let report = fetch::run(planned, self.s3, &req, out, self.limits).await?;
-        Ok(report.downloaded)
+        Ok((report.downloaded, report.archives.into_iter().map(|a| a.filename).collect()))
     }
 
     /// Runs the command on `tree`; its exit code (`None`: killed by a signal).

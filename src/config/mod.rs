@@ -142,6 +142,8 @@ pub struct BisectOptions {
     pub ends: Ends,
     /// `--plan`: print one round of a parallel bisection instead of testing.
     pub plan: Option<PlanOptions>,
+    /// `--overlay`: a super-repo commit's archives over its pin's TheRock baseline.
+    pub overlay: bool,
     pub branch: Option<String>,
     pub max_commits: usize,
     pub pick: Pick,
@@ -176,6 +178,8 @@ pub struct PlanOptions {
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     pub subject: Subject,
+    /// `--overlay`: a super-repo commit's archives over its pin's TheRock baseline.
+    pub overlay: bool,
     pub pick: Pick,
     pub workdir: Option<PathBuf>,
     pub keep: bool,

@@ -220,6 +220,7 @@ fn bisect(b: &BisectRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> 
     Ok(BisectOptions {
         ends: ends(b, checkout, plan.as_ref())?,
         plan,
+        overlay: b.overlay,
         branch: branch(&b.branch, Field::Branch)?,
         max_commits: max_commits(&b.max_commits)?,
         pick: pick(&b.select)?,
@@ -319,6 +320,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
         RawCommand::Contains(c) => Command::Contains(contains(c, checkout)?),
         RawCommand::Exec(e) => Command::Exec(Box::new(ExecOptions {
             subject: subject(&e.commit, &None, None, checkout)?,
+            overlay: e.overlay,
             pick: pick(&e.select)?,
             workdir: given(&e.workdir).map(PathBuf::from),
             keep: e.keep,

@@ -211,6 +211,10 @@ pub struct BisectRaw {
     /// Keep each step's tree.
     #[arg(long)]
     pub keep: bool,
+    /// For a rocm-libraries / rocm-systems commit: fetch the TheRock baseline of its pin for
+    /// the groups, then its own run's archives over it (a complete ROCm tree).
+    #[arg(long)]
+    pub overlay: bool,
     /// Print the answer as Markdown (for a pull request comment).
     #[arg(long)]
     pub markdown: bool,
@@ -272,6 +276,10 @@ pub struct ExecRaw {
     /// Keep the tree.
     #[arg(long)]
     pub keep: bool,
+    /// For a rocm-libraries / rocm-systems commit: fetch the TheRock baseline of its pin for
+    /// the groups, then its own run's archives over it (a complete ROCm tree).
+    #[arg(long)]
+    pub overlay: bool,
     /// The command, run with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID set, ROCM_PATH and
     /// THEROCK_BIN_DIR (the tree and its bin/), AMDGPU_FAMILIES (the groups), and PATH and
     /// LD_LIBRARY_PATH (PATH on Windows) led by the tree's bin/ and lib/.

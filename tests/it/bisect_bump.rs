@@ -133,3 +133,60 @@ async fn mount_commit_with_parents(bed: &Bed, c: &str, parents: &[&str]) {
         .mount(&bed.gh)
         .await;
 }
+
+/// TEST, and the HIP runtime the TheRock baseline provides (a super-repo run lacks it).
+const NEEDS_BOTH: &str = r#"
+[ -f "$ROCM_PATH/share/hip/runtime.txt" ] || { echo "no HIP runtime in $ROCM_PATH"; exit 1; }
+grep -q good "$ROCM_PATH/share/flip/state.txt"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overlay_tree_holds_the_pins_therock_baseline_under_the_super_repo_run() {
+    let bed = Bed::new().await;
+    let (flip, n) = (4usize, 8usize);
+    let sys = systems_history(&bed, 0x7200, n, flip, &[]).await;
+    // Every rocm-systems commit pins one TheRock commit, whose run holds the HIP runtime.
+    let pin = sha(0x7c00);
+    for s in &sys {
+        mount_file(&bed.gh, SYS, ".github/actions/ci-env/action.yml", s, Some(&ci_env(&pin))).await;
+    }
+    let runtime = zst(&tar_bytes(&["core-runtime/stage"], &[Member::File("core-runtime/stage/share/hip/runtime.txt", b"hip\n", 0o644)]));
+    one_run(&bed, 79_000, &pin, &[("core-runtime_lib_gfx942.tar.zst", runtime)]).await;
+    let args = |overlay: bool| {
+        let mut v = vec!["bisect", "--repo", SYS, "--good", &sys[n - 1], "--bad", &sys[0], "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"];
+        if overlay {
+            v.push("--overlay");
+        }
+        v.extend(["--", "sh", "-c", NEEDS_BOTH]);
+        v
+    };
+    // Without the overlay the test cannot find the runtime: every commit reads as bad.
+    let o = bed.run(&args(false)).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["first_bad"]["sha"], sys[n - 2], "{}", stdout_json(&o));
+
+    bed.s3.clear_log();
+    let o = bed.run(&args(true)).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["first_bad"]["sha"], sys[n - 1 - flip], "{d}\n{}", stderr(&o));
+    let steps = d["steps"].as_array().unwrap();
+    assert!(steps.len() >= 2, "{d}");
+    for s in steps {
+        let layers = s["layers"].as_array().unwrap();
+        assert_eq!(layers[0]["repo"], THEROCK, "the baseline first: {s}");
+        assert_eq!(layers[0]["run_id"], 79_000);
+        assert_eq!(layers[0]["archives"], json!(["core-runtime_lib_gfx942.tar.zst"]));
+        assert_eq!(layers[1]["repo"], SYS, "the commit's own run over it: {s}");
+        assert_eq!(layers[1]["archives"], json!(["flip_lib_gfx942.tar.zst"]));
+    }
+    assert!(stderr(&o).contains("archive(s) from ROCm/TheRock run 79000"), "{}", stderr(&o));
+    // With the cache, the shared TheRock part is downloaded once for the whole bisection.
+    let gets = bed
+        .s3
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET") && r.contains("79000-linux/core-runtime_lib_gfx942.tar.zst") && !r.contains("sha256sum"))
+        .count();
+    assert_eq!(gets, 1, "{:#?}", bed.s3.requests());
+}
