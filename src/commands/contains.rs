@@ -78,12 +78,17 @@ pub async fn run(app: &App, o: &ContainsOptions) -> Result<ContainsReport> {
     let r = app.resolver();
     let branch = &o.therock_branch;
     let newest = resolve::gitlink(&r, &therock, path, branch).await?.ok_or_else(|| anyhow!("TheRock {branch} has no {path} submodule"))?;
-    // One comparison: the commit exists, the newest gitlink includes it, and what descends from it.
-    let cmp = match r.runs.compare(repo, &o.commit, &newest).await {
-        Ok(c) => c,
-        Err(e) if e.is_missing() => bail!("commit {} is not in {repo} (GitHub does not know it there)", o.commit),
-        Err(e) => return Err(e.into()),
+    // The commit, its date, whether the newest gitlink includes it, and what descends from it:
+    // from the local super-repo checkout when it has both, else one comparison.
+    let first = match local_first(&r, &o.commit, &newest).await {
+        Some(f) => f,
+        None => match r.runs.compare(repo, &o.commit, &newest).await {
+            Ok(c) => First { includes: rules::status_includes(&c.status), descendants: rules::descendants(&c.base.sha, &c.commits, c.ahead_by), base: c.base },
+            Err(e) if e.is_missing() => bail!("commit {} is not in {repo} (GitHub does not know it there)", o.commit),
+            Err(e) => return Err(e.into()),
+        },
     };
+    let cmp = first;
     let commit = cmp.base.sha.clone();
     let mut report = ContainsReport {
         repo: repo.clone(),
@@ -97,7 +102,7 @@ pub async fn run(app: &App, o: &ContainsOptions) -> Result<ContainsReport> {
         release: None,
         probes: 0,
     };
-    if !rules::status_includes(&cmp.status) {
+    if !cmp.includes {
         return Ok(report);
     }
     let since = cmp.base.date.map(crate::domain::time::format_rfc3339);
@@ -108,7 +113,7 @@ pub async fn run(app: &App, o: &ContainsOptions) -> Result<ContainsReport> {
     if bumps.is_empty() {
         bail!("TheRock {branch} has no commit that changed {path}");
     }
-    let judge = Judge { r: &r, repo, commit: commit.clone(), descendants: rules::descendants(&commit, &cmp.commits, cmp.ahead_by) };
+    let judge = Judge { r: &r, repo, commit: commit.clone(), descendants: cmp.descendants };
     let mut links: HashMap<usize, String> = HashMap::from([(bumps.len() - 1, newest.clone())]);
     let mut k = search(&r, &therock, path, &bumps, &judge, FirstTrue::new(bumps.len()), &mut links, &mut report.probes).await?;
     // The descendants list assumes a linear history: the answer is checked exactly, and the
@@ -131,6 +136,24 @@ pub async fn run(app: &App, o: &ContainsOptions) -> Result<ContainsReport> {
     report.release = dev_tarball(app, &r, &therock, branch, &bump).await?;
     report.therock_commit = Some(bump);
     Ok(report)
+}
+
+/// What is known of the commit before the search.
+struct First {
+    base: Commit,
+    includes: bool,
+    descendants: Option<HashSet<String>>,
+}
+
+/// `First` from the local super-repo checkout, when it has the commit and the newest gitlink.
+async fn local_first(r: &Resolver<'_>, commit: &str, newest: &str) -> Option<First> {
+    let co = r.checkout?;
+    if !(co.has_object(commit).await && co.has_object(newest).await) {
+        return None;
+    }
+    let base = co.first_parent_commits(commit, 1).await?.into_iter().next()?;
+    let includes = co.merge_base(&base.sha, newest).await.as_deref() == Some(base.sha.as_str());
+    Some(First { base, includes, descendants: None })
 }
 
 /// Bisects `bumps` (oldest first; the newest's gitlink is in `links`) for the oldest whose

@@ -154,3 +154,76 @@ async fn a_commit_not_pinned_yet_is_not_found_and_one_the_super_repo_lacks_is_an
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("is not a TheRock super-repo"), "{}", stderr(&o));
 }
+
+/// Serves TheRock's rocm-systems gitlinks and the commits that moved them from a real
+/// repository: the contents API from `git ls-tree`, the commits listing from `git log -- path`.
+async fn serve_therock(gh: &MockServer, dir: &std::path::Path) -> Vec<String> {
+    let log = git(dir, &["log", "--first-parent", "--format=%H %P", "--", "rocm-systems"]);
+    let mut bumps = Vec::new();
+    let mut listed = Vec::new();
+    for line in log.lines() {
+        let mut f = line.split_whitespace();
+        let (c, parent) = (f.next().unwrap().to_string(), f.next());
+        listed.push(commit_json(&c, &parent.into_iter().collect::<Vec<_>>(), "2026-08-15T20:00:00Z"));
+        bumps.push(c);
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits")))
+        .and(query_param("path", "rocm-systems"))
+        .respond_with(ok_json(json!(listed)))
+        .mount(gh)
+        .await;
+    for at in bumps.iter().map(String::as_str).chain(["main"]) {
+        let tree = git(dir, &["ls-tree", at, "--", "rocm-systems"]);
+        let link = tree.split_whitespace().nth(2).unwrap().to_string();
+        mount_gitlink(gh, at, &link).await;
+    }
+    bumps.reverse();
+    bumps
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_super_repo_checkout_inclusion_is_decided_by_git_over_real_gitlinks() {
+    let bed = Bed::new().await;
+    let sdir = tempfile::tempdir().unwrap();
+    let systems = git_repo(sdir.path(), "git@github.com:ROCm/rocm-systems.git", 12);
+    git(sdir.path(), &["update-ref", "refs/remotes/origin/develop", "HEAD"]);
+    // TheRock: four bumps of the rocm-systems gitlink between commits that change other files.
+    let tdir = tempfile::tempdir().unwrap();
+    let t = tdir.path();
+    git(t, &["init", "-q", "-b", "main"]);
+    for (i, pinned) in [1usize, 4, 7, 11].iter().enumerate() {
+        std::fs::write(t.join("README.md"), format!("{i}\n")).unwrap();
+        git(t, &["add", "README.md"]);
+        git(t, &["commit", "-q", "-m", &format!("docs {i}")]);
+        git(t, &["update-index", "--add", "--cacheinfo", &format!("160000,{},rocm-systems", systems[*pinned])]);
+        git(t, &["commit", "-q", "-m", &format!("Bump rocm-systems to {pinned}")]);
+    }
+    let bumps = serve_therock(&bed.gh, t).await;
+    assert_eq!(bumps.len(), 4);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &bumps[2], &[]).await;
+
+    let mut cmd = bed.cmd();
+    cmd.current_dir(sdir.path()).args(["contains", "--commit", &systems[5], "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--json"]);
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["therock_commit"], bumps[2], "the bump to commit 7 is the first past commit 5: {d}");
+    assert_eq!(d["gitlink"], systems[7]);
+    assert_eq!(d["repo"], SYS, "--repo from the checkout's origin");
+    assert!(d["results"].as_array().unwrap().is_empty(), "that commit has no run: {d}");
+    assert!(d["release"].is_null());
+    let paths = gh_paths(&bed.gh).await;
+    assert!(!paths.iter().any(|p| p.contains("/compare/")), "git decided inclusion: {paths:#?}");
+
+    // The newest gitlink (commit 11) predates the checkout's new commit: not in TheRock yet.
+    std::fs::write(sdir.path().join("file.txt"), "new\n").unwrap();
+    git(sdir.path(), &["commit", "-q", "-am", "new"]);
+    let new = git(sdir.path(), &["rev-parse", "HEAD"]);
+    git(sdir.path(), &["update-ref", "refs/remotes/origin/develop", "HEAD"]);
+    let mut cmd = bed.cmd();
+    cmd.current_dir(sdir.path()).args(["contains", "--commit", &new, "--json"]);
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stdout_json(&o)["message"].as_str().unwrap().contains(&systems[11][..12]), "{}", stdout_json(&o));
+}
