@@ -189,4 +189,23 @@ async fn an_overlay_tree_holds_the_pins_therock_baseline_under_the_super_repo_ru
         .filter(|r| r.starts_with("GET") && r.contains("79000-linux/core-runtime_lib_gfx942.tar.zst") && !r.contains("sha256sum"))
         .count();
     assert_eq!(gets, 1, "{:#?}", bed.s3.requests());
+
+    // `exec --overlay` (what each matrix job of a parallel bisection runs) builds the same tree.
+    let good = &sys[n - 2];
+    let id = 60_000 + 0x7200 + 1;
+    let run = {
+        let mut r = RunSpec::ok(id, good, SYS, LEGACY_WF);
+        r.created_at = "2026-08-15T20:58:30Z".into();
+        super_run_json(&r)
+    };
+    mount_commit_runs(&bed.gh, SYS, LEGACY_WF, good, &[run]).await;
+    for (overlay, want) in [(true, 0), (false, 1)] {
+        let mut v = vec!["exec", "--repo", SYS, "--commit", good, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"];
+        if overlay {
+            v.push("--overlay");
+        }
+        v.extend(["--", "sh", "-c", NEEDS_BOTH]);
+        let o = bed.run(&v).await;
+        assert_eq!(code(&o), want, "overlay {overlay}: {}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    }
 }
