@@ -40,10 +40,17 @@ async fn dispatch(app: &App) -> Result<Outcome> {
         Command::Baseline(subject, walk) => Outcome::Baseline(Box::new(commands::baseline::run(app, subject, walk).await?)),
         Command::Fetch(source, opts) => Outcome::Fetched(Box::new(commands::fetch::run(app, source, opts).await?)),
         Command::Compare { from, to, options } => Outcome::Compared(commands::compare::run(app, from, to, options).await?),
-        Command::Bisect(opts) => Outcome::Bisected(Box::new(commands::bisect::run(app, opts).await?)),
+        Command::Bisect(opts) => match &opts.plan {
+            Some(p) => match commands::plan::run(app, opts, p).await? {
+                commands::plan::Planned::Round(r) => Outcome::Planned(r),
+                commands::plan::Planned::Done(b) => Outcome::Bisected(b),
+            },
+            None => Outcome::Bisected(Box::new(commands::bisect::run(app, opts).await?)),
+        },
         Command::Exec(opts) => Outcome::Executed(commands::exec::run(app, opts).await?),
         Command::Release(opts) => Outcome::Release(Box::new(commands::release::run(app, opts).await?)),
         Command::FindStage(subject, pick) => Outcome::Staged(Box::new(commands::stage::find(app, subject, pick).await?)),
         Command::Reuse(opts) => Outcome::Reused(Box::new(commands::reuse::run(app, opts).await?)),
+        Command::Contains(opts) => Outcome::Contains(Box::new(commands::contains::run(app, opts).await?)),
     })
 }

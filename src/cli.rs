@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::cache::Op;
-use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw, ReuseRaw};
+use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ContainsRaw, ExecRaw, FetchRaw, FindRaw, LatestRaw, ReuseRaw};
 use crate::config::{CacheCommand, ConfigError, Facts, Raw, RawCommand};
 
 #[derive(Parser, Debug)]
@@ -24,6 +24,8 @@ pub struct With<T: Args> {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per process, moved once: boxing the large variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Cmd {
     /// Scenario 1: the CI runs and S3 locations holding a commit's (or a run's) artifacts.
     Find(With<FindRaw>),
@@ -42,6 +44,9 @@ pub enum Cmd {
     Exec(With<ExecRaw>),
     /// Which build stages a build of --commit must rebuild, and which it reuses from a baseline run.
     Reuse(With<ReuseRaw>),
+    /// The first TheRock commit whose submodule gitlink includes a rocm-libraries or
+    /// rocm-systems commit, its runs' artifacts and its dev tarball.
+    Contains(With<ContainsRaw>),
     /// Look after the download cache: info, prune, clear.
     Cache(CacheArgs),
     /// What the container action runs: reads INPUT_* and GITHUB_* variables.
@@ -113,6 +118,7 @@ impl Cmd {
             Cmd::Bisect(a) => (a.common, RawCommand::Bisect(a.own)),
             Cmd::Exec(a) => (a.common, RawCommand::Exec(a.own)),
             Cmd::Reuse(a) => (a.common, RawCommand::Reuse(a.own)),
+            Cmd::Contains(a) => (a.common, RawCommand::Contains(a.own)),
             Cmd::Action | Cmd::Cache(_) => return None,
         };
         Some(Raw { common, command, token: None })

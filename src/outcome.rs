@@ -7,8 +7,10 @@ use std::ops::Deref;
 
 use crate::commands::bisect::BisectReport;
 use crate::commands::compare::Compared;
+use crate::commands::contains::ContainsReport;
 use crate::commands::exec::ExecReport;
 use crate::commands::fetch::Fetched;
+use crate::commands::plan::PlanRound;
 use crate::commands::release::Released;
 use crate::commands::reuse::Reused;
 use crate::commands::stage::StageFound;
@@ -30,6 +32,9 @@ pub enum Outcome {
     Reused(Box<Reused>),
     /// `find --stage`.
     Staged(Box<StageFound>),
+    /// `bisect --plan`: the next round.
+    Planned(Box<PlanRound>),
+    Contains(Box<ContainsReport>),
 }
 
 impl Deref for Outcome {
@@ -46,6 +51,8 @@ impl Deref for Outcome {
             Outcome::Release(r) => r.as_ref(),
             Outcome::Reused(r) => r.as_ref(),
             Outcome::Staged(s) => s.as_ref(),
+            Outcome::Planned(p) => p.as_ref(),
+            Outcome::Contains(c) => c.as_ref(),
         }
     }
 }

@@ -32,7 +32,22 @@ pub async fn run(app: &App, o: &ExecOptions) -> Result<ExecReport> {
     let work = Workdir::new(o.workdir.as_deref(), o.keep)?;
     let runner = app.runner(&o.pick, &o.cache_dir, &o.command);
     let tree = work.root.join(format!("exec-{}", short_sha(&sha)));
-    runner.fetch(&found, &tree).await?;
+    if o.overlay && !app.cfg.query.repo.is_therock_family() {
+        match super::overlay::base_of(app, &app.cfg.query, &sha).await? {
+            Ok(base) => {
+                let (_, layers) = super::overlay::fetch(&runner, &[&base, &found], &tree).await?;
+                for l in &layers {
+                    crate::say!("exec: {} archive(s) from {} run {}", l.archives.len(), l.repo, l.run_id.map(|r| r.to_string()).unwrap_or_default());
+                }
+            }
+            Err(why) => {
+                let note = format!("commit {} cannot be tested: {why}; exit {UNTESTABLE}, so `git bisect run` skips it", short_sha(&sha));
+                return Ok(ExecReport { commit: sha, run_id: None, status: ExitStatus::External(UNTESTABLE), note: Some(note) });
+            }
+        }
+    } else {
+        runner.fetch(&found, &tree).await?;
+    }
     let run_id = first_run_id(&found);
     let code = runner.run(&tree, &sha, run_id).await?;
     work.drop_tree(&tree);

@@ -4,12 +4,16 @@
 
 pub mod baseline;
 pub mod bisect;
+pub mod bump;
 pub mod cache;
 pub mod compare;
+pub mod contains;
 pub mod exec;
 pub mod fetch;
 pub mod find;
 pub mod latest;
+pub mod overlay;
+pub mod plan;
 pub mod release;
 pub mod reuse;
 mod runner;
@@ -60,7 +64,12 @@ impl App {
     }
 
     pub fn resolver(&self) -> Resolver<'_> {
-        Resolver { runs: &self.gh, listings: &self.loc, q: &self.cfg.query, checkout: self.cfg.checkout.as_ref() }
+        self.resolver_for(&self.cfg.query)
+    }
+
+    /// A resolver over another query (another repository: a bump's super-repo).
+    pub fn resolver_for<'a>(&'a self, q: &'a crate::config::Query) -> Resolver<'a> {
+        Resolver { runs: &self.gh, listings: &self.loc, q, checkout: self.cfg.checkout.as_ref() }
     }
 
     pub fn s3(&self) -> &S3 {
@@ -82,7 +91,8 @@ impl App {
     }
 
     fn runner<'a>(&'a self, pick: &'a Pick, cache_dir: &Path, command: &'a [String]) -> runner::Runner<'a> {
-        runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout }
+        let families = self.cfg.query.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(",");
+        runner::Runner { s3: self.s3(), pick, cache_dir: cache_dir.to_path_buf(), limits: self.limits(), command, quiet_stdout: self.quiet_stdout, families }
     }
 
     /// Counts S3 listings made outside the run listings (release tarballs).

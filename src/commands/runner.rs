@@ -1,6 +1,8 @@
 //! What `bisect` and `exec` share: fetch a commit's artifacts into a fresh tree, run the user's
 //! test on it with `THEROCK_ARTIFACTS_DIR`, `THEROCK_ARTIFACTS_COMMIT` and
-//! `THEROCK_ARTIFACTS_RUN_ID` set, and remove the tree afterwards unless `--keep`.
+//! `THEROCK_ARTIFACTS_RUN_ID` set, and a ROCm install's environment (`ROCM_PATH`,
+//! `THEROCK_BIN_DIR`, `AMDGPU_FAMILIES`, `PATH` / `LD_LIBRARY_PATH` led by the tree), and remove
+//! the tree afterwards unless `--keep`.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -52,11 +54,41 @@ pub struct Runner<'a> {
     pub command: &'a [String],
     /// With `--json`, the test's stdout goes to stderr (stdout holds one JSON document).
     pub quiet_stdout: bool,
+    /// The requested groups, comma-separated (`AMDGPU_FAMILIES`).
+    pub families: String,
+}
+
+/// `var` with `dirs` in front of its current value (`std::env::join_paths` rules).
+fn led_by(dirs: &[PathBuf], var: &str) -> std::ffi::OsString {
+    let mut all: Vec<PathBuf> = dirs.to_vec();
+    if let Some(old) = std::env::var_os(var) {
+        all.extend(std::env::split_paths(&old));
+    }
+    std::env::join_paths(all).unwrap_or_default()
+}
+
+/// The test's environment on `tree`: a ROCm install there, as TheRock's own tests expect it.
+pub fn install_env(tree: &Path, families: &str) -> Vec<(&'static str, std::ffi::OsString)> {
+    let (bin, lib) = (tree.join("bin"), tree.join("lib"));
+    let mut env = vec![("ROCM_PATH", tree.as_os_str().to_owned()), ("THEROCK_BIN_DIR", bin.as_os_str().to_owned()), ("AMDGPU_FAMILIES", families.into())];
+    if cfg!(windows) {
+        env.push(("PATH", led_by(&[bin, lib], "PATH")));
+    } else {
+        env.push(("PATH", led_by(&[bin], "PATH")));
+        env.push(("LD_LIBRARY_PATH", led_by(&[lib], "LD_LIBRARY_PATH")));
+    }
+    env
 }
 
 impl Runner<'_> {
     /// Fetches `found`'s archives into `tree`; the bytes downloaded.
     pub async fn fetch(&self, found: &Found, tree: &Path) -> Result<u64> {
+        Ok(self.fetch_named(found, tree).await?.0)
+    }
+
+    /// Fetches `found`'s archives into `tree` (over what is there); the bytes downloaded and the
+    /// archives' names.
+    pub async fn fetch_named(&self, found: &Found, tree: &Path) -> Result<(u64, Vec<String>)> {
         let planned = fetch::plan(found, self.pick);
         if planned.is_empty() {
             bail!("the --include/--exclude filters selected no archive of commit {}", found.commit.as_deref().unwrap_or("?"));
@@ -64,7 +96,7 @@ impl Runner<'_> {
         let out = fetch::prepare_output(tree, false)?;
         let req = fetch::Request { mode: self.pick.extract, verify: true, cache_dir: Some(self.cache_dir.clone()) };
         let report = fetch::run(planned, self.s3, &req, out, self.limits).await?;
-        Ok(report.downloaded)
+        Ok((report.downloaded, report.archives.into_iter().map(|a| a.filename).collect()))
     }
 
     /// Runs the command on `tree`; its exit code (`None`: killed by a signal).
@@ -73,7 +105,8 @@ impl Runner<'_> {
         cmd.args(&self.command[1..])
             .env("THEROCK_ARTIFACTS_DIR", tree)
             .env("THEROCK_ARTIFACTS_COMMIT", commit)
-            .env("THEROCK_ARTIFACTS_RUN_ID", run_id.map(|r| r.to_string()).unwrap_or_default());
+            .env("THEROCK_ARTIFACTS_RUN_ID", run_id.map(|r| r.to_string()).unwrap_or_default())
+            .envs(install_env(tree, &self.families));
         if self.quiet_stdout {
             cmd.stdout(std::process::Stdio::from(std::io::stderr()));
         }

@@ -44,6 +44,11 @@ pub enum Field {
     Tests,
     Changed,
     ExcludeComponent,
+    Bump,
+    Submodule,
+    Ways,
+    Result,
+    TherockBranch,
 }
 
 impl Field {
@@ -88,6 +93,11 @@ impl Field {
             Field::Tests => "--tests",
             Field::Changed => "--changed",
             Field::ExcludeComponent => "--exclude-component",
+            Field::Bump => "--bump",
+            Field::Submodule => "--submodule",
+            Field::Ways => "--ways",
+            Field::Result => "--result",
+            Field::TherockBranch => "--therock-branch",
         }
     }
 

@@ -196,8 +196,11 @@ pub struct ReleaseOptions {
 /// `bisect`: the range, where each step's tree goes, and the test.
 #[derive(Debug, Clone)]
 pub struct BisectOptions {
-    pub good: String,
-    pub bad: String,
+    pub ends: Ends,
+    /// `--plan`: print one round of a parallel bisection instead of testing.
+    pub plan: Option<PlanOptions>,
+    /// `--overlay`: a super-repo commit's archives over its pin's TheRock baseline.
+    pub overlay: bool,
     pub branch: Option<String>,
     pub max_commits: usize,
     pub pick: Pick,
@@ -207,15 +210,45 @@ pub struct BisectOptions {
     pub cache_dir: PathBuf,
 }
 
+/// What `bisect` bisects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ends {
+    /// `--good` and `--bad` in `--repo`.
+    Commits { good: String, bad: String },
+    /// `--bump` (the bad TheRock commit; the good one is its first parent) or
+    /// `--good-therock` / `--bad-therock`: the super-repo range between the gitlinks.
+    Bump { good_therock: Option<String>, bad_therock: String, submodule: Option<String> },
+    /// `--plan --state` alone: the ends the state names.
+    FromState,
+}
+
+/// `bisect --plan`: how many commits a round tests, and what the last round said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    pub ways: usize,
+    pub state: Option<PathBuf>,
+    /// `--result SHA=good|bad|skip`, as given (a SHA or a prefix of one).
+    pub results: Vec<(String, crate::domain::bisect::Verdict)>,
+}
+
 /// `exec`: the commit, where its tree goes, and the command.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     pub subject: Subject,
+    /// `--overlay`: a super-repo commit's archives over its pin's TheRock baseline.
+    pub overlay: bool,
     pub pick: Pick,
     pub workdir: Option<PathBuf>,
     pub keep: bool,
     pub command: Vec<String>,
     pub cache_dir: PathBuf,
+}
+
+/// `contains`: the super-repo commit and the TheRock branch searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainsOptions {
+    pub commit: String,
+    pub therock_branch: String,
 }
 
 /// How `fetch` finds its commit.
@@ -260,6 +293,7 @@ pub enum Command {
     Reuse(Box<ReuseOptions>),
     /// `find --stage`.
     FindStage(Subject, Box<StagePick>),
+    Contains(ContainsOptions),
 }
 
 impl Command {
@@ -276,6 +310,7 @@ impl Command {
             Command::Release(_) => "find",
             Command::Reuse(_) => "reuse",
             Command::FindStage(..) => "find",
+            Command::Contains(_) => "contains",
         }
     }
 }
@@ -343,7 +378,7 @@ pub struct Config {
 
 impl Config {
     pub fn build(raw: Raw, facts: Facts) -> Result<Config, ConfigError> {
-        let everything_allowed = matches!(raw.command, RawCommand::Fetch(_));
+        let everything_allowed = matches!(raw.command, RawCommand::Fetch(_) | RawCommand::Contains(_));
         // A release tarball's group is a name in its key (`multiarch` too), not a GPU family.
         let groups = match raw.release() {
             Some(_) => Vec::new(),

@@ -248,11 +248,15 @@ pub struct CompareRaw {
 #[derive(Args, Debug, Clone, Default)]
 pub struct BisectRaw {
     /// A commit where the test passes.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present_any = ["bump", "bad_therock", "state"])]
     pub good: Option<String>,
     /// A commit where the test fails (a first-parent descendant of --good).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present_any = ["bump", "bad_therock", "state"])]
     pub bad: Option<String>,
+    #[command(flatten)]
+    pub bump: BumpRaw,
+    #[command(flatten)]
+    pub plan: PlanRaw,
     /// The branch whose runs are listed (default: main for TheRock, else the default branch).
     #[arg(long)]
     pub branch: Option<String>,
@@ -269,12 +273,54 @@ pub struct BisectRaw {
     /// Keep each step's tree.
     #[arg(long)]
     pub keep: bool,
+    /// For a rocm-libraries / rocm-systems commit: fetch the TheRock baseline of its pin for
+    /// the groups, then its own run's archives over it (a complete ROCm tree).
+    #[arg(long)]
+    pub overlay: bool,
     /// Print the answer as Markdown (for a pull request comment).
     #[arg(long)]
     pub markdown: bool,
-    /// The test: exit 0 good, 125 skip, 1-127 bad, 128 or more abort (as `git bisect run`).
-    #[arg(last = true, required = true, num_args = 1..)]
+    /// The test: exit 0 good, 125 skip, 1-127 bad, 128 or more abort (as `git bisect run`). It
+    /// runs with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID, ROCM_PATH and THEROCK_BIN_DIR (the
+    /// tree and its bin/), AMDGPU_FAMILIES (the groups), and PATH and LD_LIBRARY_PATH (PATH on
+    /// Windows) led by the tree's bin/ and lib/.
+    #[arg(last = true, required_unless_present = "plan", num_args = 1..)]
     pub command: Vec<String>,
+}
+
+/// `bisect` over a TheRock submodule bump: the super-repo range between two gitlinks.
+#[derive(Args, Debug, Clone, Default)]
+pub struct BumpRaw {
+    /// A TheRock commit that bumped rocm-libraries or rocm-systems: bisect the super-repo
+    /// commits between its parent's gitlink (good) and its own (bad).
+    #[arg(long, conflicts_with_all = ["good", "bad", "good_therock", "bad_therock"])]
+    pub bump: Option<String>,
+    /// A TheRock commit whose submodule gitlink tests good (with --bad-therock).
+    #[arg(long = "good-therock", requires = "bad_therock", conflicts_with_all = ["good", "bad"])]
+    pub good_therock: Option<String>,
+    /// A later TheRock commit whose submodule gitlink tests bad (with --good-therock).
+    #[arg(long = "bad-therock", requires = "good_therock", conflicts_with_all = ["good", "bad"])]
+    pub bad_therock: Option<String>,
+    /// The submodule to bisect when the bump moved more than one (rocm-libraries, rocm-systems).
+    #[arg(long)]
+    pub submodule: Option<String>,
+}
+
+/// `bisect --plan`: one round of a parallel bisection (a GitHub Actions matrix of `exec` jobs).
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanRaw {
+    /// Print the next round (a matrix of commits to test at once) instead of running a test.
+    #[arg(long)]
+    pub plan: bool,
+    /// How many commits one round tests at once (with --plan; default 3).
+    #[arg(long, requires = "plan")]
+    pub ways: Option<String>,
+    /// The previous round's document (or its `state` value), to go on from (with --plan).
+    #[arg(long, requires = "plan")]
+    pub state: Option<String>,
+    /// A tested commit's verdict, SHA=good|bad|skip (repeatable; with --state).
+    #[arg(long = "result", requires = "state")]
+    pub result: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -292,7 +338,13 @@ pub struct ExecRaw {
     /// Keep the tree.
     #[arg(long)]
     pub keep: bool,
-    /// The command, run with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID set.
+    /// For a rocm-libraries / rocm-systems commit: fetch the TheRock baseline of its pin for
+    /// the groups, then its own run's archives over it (a complete ROCm tree).
+    #[arg(long)]
+    pub overlay: bool,
+    /// The command, run with THEROCK_ARTIFACTS_DIR, _COMMIT and _RUN_ID set, ROCM_PATH and
+    /// THEROCK_BIN_DIR (the tree and its bin/), AMDGPU_FAMILIES (the groups), and PATH and
+    /// LD_LIBRARY_PATH (PATH on Windows) led by the tree's bin/ and lib/.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
 }
@@ -312,8 +364,21 @@ pub struct ReuseRaw {
     pub changed: Vec<String>,
 }
 
+/// `contains`: the first TheRock commit whose gitlink includes a super-repo commit.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ContainsRaw {
+    /// The rocm-libraries / rocm-systems commit (default: HEAD of the current checkout).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// The TheRock branch whose first-parent history is searched (default main).
+    #[arg(long = "therock-branch")]
+    pub therock_branch: Option<String>,
+}
+
 /// One command's own flags.
 #[derive(Debug, Clone)]
+// Parsed once per process, moved once: boxing the large variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum RawCommand {
     Find(FindRaw),
     Latest(LatestRaw),
@@ -323,6 +388,7 @@ pub enum RawCommand {
     Bisect(BisectRaw),
     Exec(ExecRaw),
     Reuse(ReuseRaw),
+    Contains(ContainsRaw),
 }
 
 /// Which front end the values came from (it words errors in its own terms).
@@ -353,7 +419,7 @@ impl Raw {
             RawCommand::Bisect(b) => Some(&b.require),
             RawCommand::Exec(e) => Some(&e.require),
             RawCommand::Reuse(r) => Some(&r.require),
-            RawCommand::Compare(_) => None,
+            RawCommand::Compare(_) | RawCommand::Contains(_) => None,
         }
     }
 
@@ -376,6 +442,7 @@ impl Raw {
             RawCommand::Bisect(_) => false,
             RawCommand::Exec(e) => !given(&e.commit),
             RawCommand::Reuse(r) => !given(&r.commit) && !given(&r.walk.pr),
+            RawCommand::Contains(c) => !given(&c.commit),
         }
     }
 
@@ -394,7 +461,7 @@ impl Raw {
             RawCommand::Fetch(f) => !given(&f.run_id) || f.baseline,
             RawCommand::Latest(_) => false,
             RawCommand::Compare(c) => !(given(&c.from_run_id) && given(&c.to_run_id)),
-            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) | RawCommand::Reuse(_) => true,
+            RawCommand::Baseline(_) | RawCommand::Bisect(_) | RawCommand::Exec(_) | RawCommand::Reuse(_) | RawCommand::Contains(_) => true,
         }
     }
 
@@ -420,6 +487,7 @@ impl Raw {
             RawCommand::Bisect(b) => given(&b.good).into_iter().chain(given(&b.bad)).collect(),
             RawCommand::Exec(e) => given(&e.commit).into_iter().collect(),
             RawCommand::Reuse(r) => given(&r.commit).into_iter().collect(),
+            RawCommand::Contains(c) => given(&c.commit).into_iter().collect(),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 /// What a test run said about a commit (`git bisect run`'s reading of its exit code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Good,
@@ -79,6 +79,38 @@ impl Bisection {
         (self.good, (self.bad < self.n).then_some(self.bad))
     }
 
+    /// One round of a parallel bisection: at most `ways` open candidates that split what is
+    /// open into `ways + 1` parts of near-equal size (all of it when no more are open); empty
+    /// when the answer is known. With K ways N candidates take about log_{K+1}(N) rounds.
+    pub fn round(&self, ways: usize) -> Vec<usize> {
+        let open = self.open();
+        let (n, k) = (open.len(), ways.max(1));
+        if n <= k {
+            return open;
+        }
+        let mut picks: Vec<usize> = (1..=k).map(|j| open[(j * (n + 1) / (k + 1)).saturating_sub(1).min(n - 1)]).collect();
+        picks.dedup();
+        picks
+    }
+
+    /// Records a round's verdicts at once: the bad ones first, then the good ones older than
+    /// the oldest bad (a good verdict newer than a bad one contradicts it and is dropped, as is
+    /// a verdict on a commit outside what was open). Returns the dropped candidates.
+    pub fn record_round(&mut self, verdicts: &[(usize, Verdict)]) -> Vec<usize> {
+        let mut dropped = Vec::new();
+        for (i, v) in verdicts.iter().filter(|(_, v)| *v == Verdict::Bad) {
+            self.record(*i, *v);
+        }
+        for (i, v) in verdicts.iter().filter(|(_, v)| *v != Verdict::Bad) {
+            if *i < self.bad {
+                self.record(*i, *v);
+            } else {
+                dropped.push(*i);
+            }
+        }
+        dropped
+    }
+
     /// Candidates between the answer's ends that were skipped (the first bad commit may be one).
     pub fn skipped_between(&self) -> Vec<usize> {
         let lo = self.good.map_or(0, |g| g + 1);
@@ -141,6 +173,87 @@ mod tests {
         }
         assert_eq!(b.answer(), (Some(3), Some(5)));
         assert_eq!(b.skipped_between(), vec![4], "the first bad commit may be the skipped one");
+    }
+
+    /// Runs a parallel bisection with `ways` per round; the answer and the number of rounds.
+    fn rounds(n: usize, first_bad: usize, skip: &[usize], ways: usize) -> ((Option<usize>, Option<usize>), Vec<usize>, usize) {
+        let mut b = Bisection::new(n, true);
+        let mut rounds = 0;
+        loop {
+            let picks = b.round(ways);
+            if picks.is_empty() {
+                return (b.answer(), b.skipped_between(), rounds);
+            }
+            assert!(picks.len() <= ways);
+            rounds += 1;
+            let v: Vec<(usize, Verdict)> = picks
+                .iter()
+                .map(|&i| {
+                    (
+                        i,
+                        if skip.contains(&i) {
+                            Verdict::Skip
+                        } else if i >= first_bad {
+                            Verdict::Bad
+                        } else {
+                            Verdict::Good
+                        },
+                    )
+                })
+                .collect();
+            b.record_round(&v);
+        }
+    }
+
+    #[test]
+    fn a_round_of_k_splits_the_open_range_into_k_plus_one_parts() {
+        let b = Bisection::new(19, true);
+        assert_eq!(b.round(3), vec![3, 8, 13], "18 open candidates (the bad end is known): parts of 3, 4, 4, 4");
+        assert_eq!(Bisection::new(3, true).round(3), vec![0, 1], "fewer open than ways: test them all");
+        assert!(Bisection::new(1, true).round(3).is_empty(), "only the known bad end: nothing to test");
+    }
+
+    #[test]
+    fn k_ways_reach_the_sequential_answer_in_log_k_plus_1_rounds() {
+        for ways in 1..=5usize {
+            for n in 1..50usize {
+                let bound = {
+                    let (mut r, mut cover) = (0, 1usize);
+                    while cover < n {
+                        cover *= ways + 1;
+                        r += 1;
+                    }
+                    r
+                };
+                for first_bad in 0..n {
+                    let (answer, _, r) = rounds(n, first_bad, &[], ways);
+                    assert_eq!(answer, run(n, first_bad, &[]).0, "n {n} ways {ways} first bad {first_bad}");
+                    assert!(r <= bound, "n {n} ways {ways}: {r} rounds > {bound}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn three_ways_over_twenty_commits_take_three_rounds_with_a_skipped_commit() {
+        // 20 candidates; 7 says skip (as a commit without artifacts would, were it tested).
+        for first_bad in 0..20 {
+            let (answer, skipped, r) = rounds(20, first_bad, &[7], 3);
+            let (seq, _) = run(20, first_bad, &[7]);
+            assert_eq!(answer, seq, "first bad {first_bad}");
+            assert!(r <= 3, "ceil(log4 20) = 3 rounds, took {r} (first bad {first_bad})");
+            if first_bad == 8 {
+                assert_eq!(skipped, vec![7], "the skipped commit may hide the answer, and is named");
+            }
+        }
+    }
+
+    #[test]
+    fn a_good_verdict_newer_than_a_bad_one_is_dropped() {
+        let mut b = Bisection::new(10, true);
+        assert_eq!(b.record_round(&[(6, Verdict::Good), (3, Verdict::Bad), (1, Verdict::Good)]), vec![6]);
+        assert_eq!(b.answer().0, Some(1));
+        assert_eq!(b.round(3), vec![2]);
     }
 
     #[test]

@@ -2,10 +2,13 @@
 
 pub mod artifacts;
 pub mod bisect;
+pub mod bisect_plan;
 pub mod buckets;
 pub mod components;
+pub mod contains;
 pub mod digest;
 pub mod families;
+pub mod gitlinks;
 pub mod manifest;
 pub mod pins;
 pub mod pins_multiarch;

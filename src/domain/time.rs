@@ -62,6 +62,13 @@ mod tests {
         assert_eq!(format_rfc3339(parse_rfc3339("2026-01-02T05:04:05+02:00").unwrap()), "2026-01-02T03:04:05Z");
     }
     #[test]
+    fn formats_what_it_parses() {
+        for s in ["1970-01-01T00:00:00Z", "2026-01-02T03:04:05Z", "2024-02-29T23:59:59Z", "2026-12-31T00:00:01Z"] {
+            assert_eq!(format_rfc3339(parse_rfc3339(s).unwrap()), s);
+        }
+    }
+
+    #[test]
     fn parses() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2026-01-02T03:04:05Z"), Some(1767323045));

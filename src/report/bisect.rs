@@ -49,6 +49,9 @@ struct BisectDoc<'a> {
     answer: Option<AnswerDoc<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// The TheRock bump the super-repo range came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bump: Option<&'a crate::commands::bump::Bump>,
 }
 
 #[derive(Serialize)]
@@ -81,7 +84,17 @@ fn line(c: &Commit) -> String {
 
 fn human(b: &BisectReport) -> String {
     let Some(a) = &b.answer else { return String::new() };
-    let mut out = format!("{}.\n", upper_first(&sentence(b, a)));
+    let mut out = String::new();
+    if let Some(m) = &b.bump {
+        out.push_str(&format!(
+            "TheRock {}..{} moved {} ({}): bisected its range.\n",
+            short_sha(&m.good_therock),
+            short_sha(&m.bad_therock),
+            m.submodule,
+            m.repo
+        ));
+    }
+    out.push_str(&format!("{}.\n", upper_first(&sentence(b, a))));
     for c in &a.commits {
         out.push_str(&format!("  {}\n", line(c)));
     }
@@ -130,6 +143,7 @@ impl Render for BisectReport {
             without_artifacts: self.without_artifacts.iter().map(|(commit, reason)| WithoutArtifacts { commit, reason }).collect(),
             answer,
             message: self.note.clone().or_else(|| self.answer.as_ref().map(|a| sentence(self, a))),
+            bump: self.bump.as_ref(),
         })
     }
 

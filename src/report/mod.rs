@@ -6,11 +6,13 @@
 pub mod bisect;
 pub mod cache;
 pub mod compare;
+pub mod contains;
 pub mod fetch;
 pub mod format;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod plan;
 pub mod release;
 pub mod reuse;
 pub mod stage;

@@ -4,6 +4,7 @@
 mod baseline;
 mod error;
 mod find;
+mod gitlink;
 mod range;
 mod subject;
 mod superpin;
@@ -13,6 +14,7 @@ mod walk;
 pub use baseline::{baseline, Baseline, BaselineReason};
 pub use error::{Missing, OrMissing, ResolveError};
 pub use find::{find, judge_subject, latest};
+pub use gitlink::gitlink;
 pub use range::{range, RangeCommit};
 pub use superpin::ResolvedByTime;
 

@@ -78,6 +78,15 @@ impl RunSource for Memory {
     async fn file_at(&self, _: &Repo, _: &str, _: &str) -> Result<Option<String>, GhError> {
         Ok(None)
     }
+    async fn gitlink(&self, _: &Repo, _: &str, _: &str) -> Result<Option<String>, GhError> {
+        Ok(None)
+    }
+    async fn compare(&self, repo: &Repo, base: &str, head: &str) -> Result<crate::sources::Comparison, GhError> {
+        Err(GhError::NotFound(format!("comparison of {base}...{head} in {repo}")))
+    }
+    async fn commits_touching(&self, _: &Repo, _: &str, _: Option<&str>, _: Option<&str>, max: usize) -> Result<Vec<Commit>, GhError> {
+        Ok(self.commits.iter().take(max).cloned().collect())
+    }
     async fn pull(&self, _: &Repo, n: u64) -> Result<PullHead, GhError> {
         Err(GhError::NotFound(format!("pull request #{n}")))
     }

@@ -110,9 +110,24 @@ impl Checkout {
         Some(out.lines().filter(|l| !l.is_empty()).map(String::from).collect())
     }
 
+    /// The gitlink of the submodule at `path` at `rev` (`git ls-tree`), when it is one.
+    pub async fn gitlink(&self, rev: &str, path: &str) -> Option<String> {
+        let out = git(&self.dir, &["ls-tree", rev, "--", path]).await?;
+        gitlink_of(&out)
+    }
+
     /// A file's content at a commit.
     pub async fn show(&self, rev: &str, path: &str) -> Option<String> {
         git(&self.dir, &["show", &format!("{rev}:{path}")]).await
+    }
+}
+
+/// The SHA of a `160000 commit <sha>\t<path>` line of `git ls-tree`.
+fn gitlink_of(ls_tree: &str) -> Option<String> {
+    let (meta, _) = ls_tree.lines().next()?.split_once('\t')?;
+    match meta.split_whitespace().collect::<Vec<_>>()[..] {
+        ["160000", "commit", sha] => Some(sha.to_string()),
+        _ => None,
     }
 }
 
@@ -132,6 +147,14 @@ fn log_line(l: &str) -> Option<Commit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_commit_entry_is_a_gitlink() {
+        let sha = "a".repeat(40);
+        assert_eq!(gitlink_of(&format!("160000 commit {sha}\trocm-systems\n")), Some(sha));
+        assert_eq!(gitlink_of("100644 blob 0123\tREADME.md"), None);
+        assert_eq!(gitlink_of(""), None);
+    }
 
     #[test]
     fn remote_url_forms() {

@@ -36,6 +36,17 @@ pub struct PullHead {
     pub base_ref: String,
 }
 
+/// `compare/{base}...{head}`: how head relates to base (`identical`, `ahead`: head includes
+/// base, `behind`, `diverged`), base's commit, and the commits head has that base lacks
+/// (oldest first; GitHub lists at most 250 of the `ahead_by`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub status: String,
+    pub ahead_by: u64,
+    pub base: Commit,
+    pub commits: Vec<String>,
+}
+
 /// A listing of runs read page by page, for walks that may not need more than the first.
 #[async_trait]
 pub trait RunPages: Send {
@@ -73,6 +84,13 @@ pub trait RunSource: Send + Sync {
     /// A file's text at a commit; `Ok(None)` when the file does not exist there.
     async fn file_at(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError>;
+    async fn compare(&self, repo: &Repo, base: &str, head: &str) -> Result<Comparison, GhError>;
+    /// Ancestors of `rev` that changed `path` (when given), committed at or after `since` (an
+    /// ISO 8601 time, when given), newest first.
+    async fn commits_touching(&self, repo: &Repo, rev: &str, path: Option<&str>, since: Option<&str>, max: usize) -> Result<Vec<Commit>, GhError>;
+    /// The commit the submodule at `path` is pinned to at `rev` (its gitlink, from the contents
+    /// API's `{"type": "submodule", "sha"}`); `Ok(None)` when `path` is no submodule there.
+    async fn gitlink(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError>;
     async fn default_branch(&self, repo: &Repo) -> Result<String, GhError>;
     /// After a 404 on a workflow's runs: no such repository, or no such workflow?
     async fn explain_workflow_404(&self, repo: &Repo, workflow: &str) -> GhError;

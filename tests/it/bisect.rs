@@ -6,14 +6,14 @@ use wiremock::matchers::{method, path};
 use wiremock::Mock;
 
 /// The archive of commit `i`: `share/flip/state.txt` says "good" before `flip`, "bad" from it.
-fn archive(i: usize, flip: usize) -> Vec<u8> {
+pub(crate) fn archive(i: usize, flip: usize) -> Vec<u8> {
     let state = if i >= flip { "bad\n" } else { "good\n" };
     zst(&tar_bytes(&["flip/stage"], &[Member::File("flip/stage/share/flip/state.txt", state.as_bytes(), 0o644)]))
 }
 
 /// The test: passes while the state is good; says "skip" (125) on a commit listed in
 /// `SKIP_COMMIT`, aborts (128) on `ABORT_COMMIT`.
-const TEST: &str = r#"
+pub(crate) const TEST: &str = r#"
 case " $SKIP_COMMIT " in *" $THEROCK_ARTIFACTS_COMMIT "*) exit 125;; esac
 [ "$THEROCK_ARTIFACTS_COMMIT" = "$ABORT_COMMIT" ] && exit 128
 [ -n "$THEROCK_ARTIFACTS_RUN_ID" ] || exit 3
@@ -23,7 +23,7 @@ grep -q good "$THEROCK_ARTIFACTS_DIR/share/flip/state.txt"
 
 /// 20 commits on main (newest first in `main`); commits `no_runs` (indices, oldest = 0) have no
 /// run; the others a successful run with the flip archive.
-async fn history_with_flip(bed: &Bed, base: u32, flip: usize, no_runs: &[usize]) -> Vec<String> {
+pub(crate) async fn history_with_flip(bed: &Bed, base: u32, flip: usize, no_runs: &[usize]) -> Vec<String> {
     let main = history(base, 20);
     mount_history(&bed.gh, THEROCK, &main, 0).await;
     let oldest_first: Vec<&String> = main.iter().rev().collect();
@@ -41,7 +41,7 @@ async fn history_with_flip(bed: &Bed, base: u32, flip: usize, no_runs: &[usize])
     main
 }
 
-fn bisect_args<'a>(good: &'a str, bad: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn bisect_args<'a>(good: &'a str, bad: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["bisect", "--repo", THEROCK, "--good", good, "--bad", bad, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"];
     v.extend_from_slice(extra);
     v.extend_from_slice(&["--", "sh", "-c", TEST]);
@@ -204,5 +204,37 @@ async fn a_good_and_bad_that_name_one_commit_are_refused_before_anything_is_fetc
         assert!(!err.contains("panicked"), "{err}");
         assert_eq!(stdout_json(&o)["status"], "error");
         assert!(!err.contains("bisect: step"), "nothing is tested: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_runs_in_a_rocm_install_environment_led_by_the_tree() {
+    let bed = Bed::new().await;
+    let c = sha(0x5e_0001);
+    let tool = "#!/bin/sh\necho from-the-tree\n";
+    let tar = tar_bytes(
+        &["flip/stage"],
+        &[Member::File("flip/stage/bin/therock-hello", tool.as_bytes(), 0o755), Member::File("flip/stage/lib/libflip.so", b"x", 0o644)],
+    );
+    one_run(&bed, 77_001, &c, &[("flip_lib_gfx942.tar.zst", zst(&tar))]).await;
+    let check = r#"
+set -e
+[ "$ROCM_PATH" = "$THEROCK_ARTIFACTS_DIR" ] || { echo "ROCM_PATH=$ROCM_PATH"; exit 3; }
+[ "$THEROCK_BIN_DIR" = "$ROCM_PATH/bin" ] || { echo "THEROCK_BIN_DIR=$THEROCK_BIN_DIR"; exit 4; }
+[ "$AMDGPU_FAMILIES" = "gfx94X-dcgpu" ] || { echo "AMDGPU_FAMILIES=$AMDGPU_FAMILIES"; exit 5; }
+case "$PATH" in "$ROCM_PATH/bin:"*) ;; *) echo "PATH=$PATH"; exit 6;; esac
+case "$LD_LIBRARY_PATH" in "$ROCM_PATH/lib:/outside/lib") ;; *) echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; exit 7;; esac
+[ -f "$ROCM_PATH/lib/libflip.so" ] || exit 8
+[ "$(therock-hello)" = from-the-tree ] || exit 9
+"#;
+    let mut cmd = bed.cmd();
+    cmd.env("LD_LIBRARY_PATH", "/outside/lib").args(group_args("exec", THEROCK, &c, &["--", "sh", "-c", check]));
+    let o = run_cmd(cmd).await;
+    assert_eq!(code(&o), 0, "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    // The variables are documented where users look.
+    let help = bed.run(&["bisect", "--help"]).await;
+    let help = String::from_utf8_lossy(&help.stdout).to_string();
+    for v in ["ROCM_PATH", "THEROCK_BIN_DIR", "AMDGPU_FAMILIES", "LD_LIBRARY_PATH"] {
+        assert!(help.contains(v), "bisect --help names {v}: {help}");
     }
 }

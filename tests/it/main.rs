@@ -14,12 +14,18 @@ mod action;
 mod baseline;
 /// `bisect` and `exec`: the commit that flipped a file inside an artifact.
 mod bisect;
+/// `bisect --bump`: a TheRock submodule bump's super-repo range, gitlinks local and remote.
+mod bisect_bump;
+/// `bisect --plan`: parallel rounds on many runners, their state and results.
+mod bisect_plan;
 /// `cache info | prune | clear` and the cache's size limit.
 mod cache;
 /// `compare`: archive and file sizes between two commits.
 mod compare;
 /// The action's container image run as the runner runs it (needs scripts/container-check.sh).
 mod container;
+/// `contains`: the first TheRock commit whose gitlink includes a super-repo commit.
+mod contains;
 /// `fetch`: verified, cached, safe download and extraction; ranged and resumed downloads.
 mod fetch;
 /// `find` and `latest` end to end, GitHub's paging, retries and errors.

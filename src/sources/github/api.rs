@@ -9,7 +9,7 @@ use crate::domain::buckets::Repo;
 use crate::domain::run::{Commit, Job, Run};
 use crate::domain::status::{Conclusion, RunStatus};
 use crate::domain::walk::newest_first;
-use crate::sources::{PullHead, RunFilter, RunPages, RunSource};
+use crate::sources::{Comparison, PullHead, RunFilter, RunPages, RunSource};
 
 /// A run object, with the fields the tool reads (GitHub sends many more).
 #[derive(Debug, Deserialize)]
@@ -149,6 +149,17 @@ struct CompareFiles {
 #[derive(Debug, Deserialize)]
 struct CompareFile {
     filename: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct GhComparison {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    ahead_by: u64,
+    base_commit: GhCommit,
+    #[serde(default)]
+    commits: Vec<GhCommitRef>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -329,6 +340,37 @@ impl RunSource for GitHub {
         let clean: String = c.content.chars().filter(|ch| !ch.is_whitespace()).collect();
         let bytes = base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| GhError::BadContent { what, why: ContentError::Base64(e) })?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    async fn gitlink(&self, repo: &Repo, path: &str, rev: &str) -> Result<Option<String>, GhError> {
+        let what = format!("submodule {path} at {rev} in {repo}");
+        // A file or a directory (an array) is no submodule; nor is a path that is not there.
+        let entry: serde_json::Value = match self.get_json(&format!("/repos/{}/contents/{path}?ref={}", repo.full(), urlencode(rev)), &what).await {
+            Ok(v) => v,
+            Err(GhError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let sha = entry.get("sha").and_then(|s| s.as_str()).filter(|s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        Ok(sha.filter(|_| entry.get("type").and_then(|t| t.as_str()) == Some("submodule")).map(str::to_string))
+    }
+
+    async fn compare(&self, repo: &Repo, base: &str, head: &str) -> Result<Comparison, GhError> {
+        let c: GhComparison = self
+            .get_json(&format!("/repos/{}/compare/{}...{}", repo.full(), urlencode(base), urlencode(head)), &format!("comparison of {base}...{head} in {repo}"))
+            .await?;
+        Ok(Comparison { status: c.status, ahead_by: c.ahead_by, base: c.base_commit.into(), commits: c.commits.into_iter().map(|c| c.sha).collect() })
+    }
+
+    async fn commits_touching(&self, repo: &Repo, rev: &str, path: Option<&str>, since: Option<&str>, max: usize) -> Result<Vec<Commit>, GhError> {
+        let mut q = format!("/repos/{}/commits?sha={}&per_page=100", repo.full(), urlencode(rev));
+        for (k, v) in [("path", path), ("since", since)] {
+            if let Some(v) = v {
+                q.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        let what = format!("commits of {rev} in {repo}{}", path.map(|p| format!(" that changed {p}")).unwrap_or_default());
+        let list = self.get_paged(&q, &what, max, |b| serde_json::from_slice::<Vec<GhCommit>>(&b)).await?;
+        Ok(list.into_iter().map(Commit::from).collect())
     }
 
     async fn pull(&self, repo: &Repo, number: u64) -> Result<PullHead, GhError> {
