@@ -1,0 +1,48 @@
+//! What a newcomer trips on (issue 24, the command line): answers that do not contradict
+//! themselves, "not found" that says why, aliases and help, dry runs, bisect hints.
+
+use crate::common::*;
+
+/// Two runs of one commit, each holding one of two groups.
+async fn split_groups(bed: &Bed, c: &str) {
+    let mut newer = RunSpec::ok(120, c, THEROCK, WF);
+    newer.created_at = "2026-08-02T10:00:00Z".into();
+    let mut older = RunSpec::ok(20, c, THEROCK, WF);
+    older.created_at = "2026-08-01T10:00:00Z".into();
+    mount_commit_runs(&bed.gh, THEROCK, WF, c, &[run_json(&newer), run_json(&older)]).await;
+    bed.s3.put_artifact(BUCKET, "20-linux/", "blas_lib_gfx942.tar.zst", &simple_artifact("blas", "gfx942", "old"), true);
+    bed.s3.put_artifact(BUCKET, "120-linux/", "blas_lib_gfx1100.tar.zst", &simple_artifact("blas", "gfx1100", "new"), true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn require_single_run_says_which_run_has_which_group_and_marks_results_rejected() {
+    let bed = Bed::new().await;
+    let c = sha(2401);
+    split_groups(&bed, &c).await;
+    let args = ["find", "--repo", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "gfx110X-all", "--platform", "linux", "--require-single-run"];
+    let o = bed.run(&args).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let want = format!(
+        "no single run of {} holds both gfx94X-dcgpu and gfx110X-all: run 20 has gfx94X-dcgpu, run 120 has gfx110X-all; drop --require-single-run to combine them",
+        &c[..12]
+    );
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!out.contains("MISSING required artifacts"), "{out}");
+    assert!(!out.contains("S3:"), "a rejected run is not shown as found: {out}");
+
+    let o = bed.run(&[&args[..], &["--json"]].concat()).await;
+    assert_eq!(code(&o), 1);
+    let doc = stdout_json(&o);
+    assert_eq!(doc["status"], "not_found");
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert!(r["rejected"].as_str().unwrap().starts_with("--require-single-run"), "{r}");
+    }
+    // Without the flag the groups combine and no record is marked.
+    let o = bed.run(&args[..args.len() - 1]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = bed.run(&[&args[..args.len() - 1], &["--json"]].concat()).await;
+    assert!(stdout_json(&o)["results"][0].get("rejected").is_none());
+}
