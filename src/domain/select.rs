@@ -143,6 +143,33 @@ impl Found {
     }
 }
 
+/// What one run holds for the groups a lookup missed, in words: its state and what it uploaded
+/// ("run 29 is still in_progress and holds only generic archives so far", "run 23 was
+/// cancelled and uploaded nothing", "run 5 (completed, success) holds gfx1151 but no
+/// archive of gfx94X-dcgpu").
+pub fn run_holds(run: &Run, listing: &RunListing, missing: &[&ArtifactGroup]) -> String {
+    let names: Vec<&str> = missing.iter().map(|g| g.name.as_str()).collect();
+    let state = match (run.is_completed(), &run.conclusion) {
+        (false, _) => format!("is still {}", run.status.name().unwrap_or("running")),
+        (true, Some(c)) if c.name() == "success" => "succeeded".to_string(),
+        (true, Some(c)) if c.name() == "cancelled" => "was cancelled".to_string(),
+        (true, Some(c)) => format!("ended {}", c.name()),
+        (true, None) => "completed".to_string(),
+    };
+    let so_far = if run.is_completed() { "" } else { " so far" };
+    let mut targets: Vec<&str> = listing.archives.iter().filter(|(a, _)| !a.is_generic()).map(|(a, _)| a.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let holds = if listing.archives.is_empty() {
+        format!("uploaded nothing{so_far}")
+    } else if targets.is_empty() {
+        format!("holds only generic archives{so_far}")
+    } else {
+        format!("holds {}{so_far} but no archive of {}", targets.join(", "), names.join(", "))
+    };
+    format!("run {} {state} and {holds}", run.id)
+}
+
 pub fn empty_slots(groups: &[ArtifactGroup]) -> Vec<Slot> {
     groups.iter().map(|g| Slot { group: g.clone(), hit: None, partial: None }).collect()
 }
@@ -274,6 +301,21 @@ mod tests {
         let h = hits(&sel, 1, &older, &[]);
         assert!(sel.offer(h));
         assert_eq!(run_ids(&sel.into_slots()), vec![Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn run_holds_says_the_runs_state_and_what_it_uploaded() {
+        use super::super::status::{Conclusion, RunStatus};
+        let g = groups(&["gfx94X-dcgpu"]);
+        let missing: Vec<&ArtifactGroup> = g.iter().collect();
+        let running = Run { id: 29, status: RunStatus::parse(Some("in_progress")), ..Run::default() };
+        let generic = listing(&["base_lib_generic.tar.zst"]);
+        assert_eq!(run_holds(&running, &generic, &missing), "run 29 is still in_progress and holds only generic archives so far");
+        let cancelled = Run { id: 23, status: RunStatus::parse(Some("completed")), conclusion: Conclusion::parse(Some("cancelled")), ..Run::default() };
+        assert_eq!(run_holds(&cancelled, &RunListing::default(), &missing), "run 23 was cancelled and uploaded nothing");
+        let done = Run { id: 5, status: RunStatus::parse(Some("completed")), conclusion: Conclusion::parse(Some("success")), ..Run::default() };
+        let other = listing(&["base_lib_generic.tar.zst", "blas_lib_gfx1151.tar.zst", "fft_lib_gfx1151.tar.zst"]);
+        assert_eq!(run_holds(&done, &other, &missing), "run 5 succeeded and holds gfx1151 but no archive of gfx94X-dcgpu");
     }
 
     #[test]

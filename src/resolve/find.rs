@@ -8,6 +8,8 @@ use super::walk::{exact, walk_chain};
 use super::{groups_in_runs, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
 use crate::config::Subject;
 use crate::domain::rejection::Rejection;
+use crate::domain::buckets::Repo;
+use crate::sources::github::GhError;
 use crate::domain::run::Run;
 use crate::domain::select::{Found, Slot};
 use crate::domain::walk::{self as rules, WalkCommit};
@@ -25,13 +27,20 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         return Ok(Found::none(repo, workflow, Some(asked.sha), &r.q.groups, Some(note)));
     }
     let commit = asked.sha;
+    let by_run = asked.run.is_some();
     let runs = match asked.run {
         Some(run) => vec![run],
         None => runs_for_commit(r, &repo, &workflow, &commit).await?,
     };
     let considered: Vec<&Run> = runs.iter().filter(|run| !r.q.successful_run || run.is_completed_success()).collect();
+    if runs.is_empty() && !by_run {
+        commit_exists(r, &repo, &commit).await?;
+    }
     let note = if runs.is_empty() {
-        Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}"))
+        let fork = (repo.is_therock_family() && !repo.is_therock())
+            .then_some("; pull-request runs from forks are listed under the upstream repository: --repo ROCm/TheRock")
+            .unwrap_or_default();
+        Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}{fork}"))
     } else if considered.is_empty() {
         let all: Vec<&Run> = runs.iter().collect();
         Some(format!(
@@ -43,10 +52,38 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         None
     };
     let mut slots = groups_in_runs(r, &repo, &considered).await?;
+    let note = match note {
+        None => what_runs_hold(r, &repo, &considered, &slots).await?,
+        n => n,
+    };
     if !repo.is_therock_family() {
         add_therock_commits(r, &mut slots).await;
     }
     Ok(Found { note, ..Found::at(repo, workflow, commit, slots) })
+}
+
+/// A commit without runs may not exist at all (a full SHA is not looked up otherwise): GitHub's
+/// 422 "No commit found" says so; any other answer leaves the "no run" note to speak.
+async fn commit_exists(r: &Resolver<'_>, repo: &Repo, sha: &str) -> Result<(), ResolveError> {
+    match r.runs.commit(repo, sha).await {
+        Err(GhError::Refused { status: 422, .. }) => Err(Missing::Commit { repo: repo.clone(), sha: sha.to_string() }.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Why groups no run held are missing: each run's state and what it uploaded (listings are
+/// cached: no new request). `None` when every group was found, or held without its patterns.
+async fn what_runs_hold(r: &Resolver<'_>, repo: &Repo, runs: &[&Run], slots: &[Slot]) -> Result<Option<String>, ResolveError> {
+    let missing: Vec<_> = slots.iter().filter(|s| s.hit.is_none() && s.partial.is_none()).map(|s| &s.group).collect();
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let mut said = Vec::new();
+    for run in runs.iter().take(5) {
+        let listing = r.listings.listing(&r.listings.location(repo, run)).await?;
+        said.push(crate::domain::select::run_holds(run, &listing, &missing));
+    }
+    Ok((!said.is_empty()).then(|| said.join("; ")))
 }
 
 /// Which TheRock commit each super-repo run built against (S3 only; no GitHub request).

@@ -46,3 +46,52 @@ async fn require_single_run_says_which_run_has_which_group_and_marks_results_rej
     let o = bed.run(&[&args[..args.len() - 1], &["--json"]].concat()).await;
     assert!(stdout_json(&o)["results"][0].get("rejected").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_found_names_the_run_and_its_state() {
+    let bed = Bed::new().await;
+    // Still running, generic archives only so far.
+    let c = sha(2402);
+    let mut running = RunSpec::ok(29, &c, THEROCK, WF);
+    running.status = "in_progress";
+    running.conclusion = None;
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&running)]).await;
+    bed.s3.put_artifact(BUCKET, "29-linux/", "base_lib_generic.tar.zst", &simple_artifact("base", "generic", "x"), true);
+    let o = bed.run(&group_args("find", THEROCK, &c, &[])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("run 29 is still in_progress and holds only generic archives so far"), "{}", stderr(&o));
+
+    // Cancelled before uploading anything.
+    let c = sha(2403);
+    let mut cancelled = RunSpec::ok(23, &c, THEROCK, WF);
+    cancelled.conclusion = Some("cancelled");
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&cancelled)]).await;
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stdout_json(&o)["message"].as_str().unwrap().contains("run 23 was cancelled and uploaded nothing"), "{}", stdout_json(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_found_says_a_commit_does_not_exist_and_where_fork_runs_are() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let bed = Bed::new().await;
+    let ghost = sha(0xdeadbeef);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &ghost, &[]).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{THEROCK}/commits/{ghost}")))
+        .respond_with(ResponseTemplate::new(422).set_body_json(serde_json::json!({"message": "No commit found for SHA"})))
+        .mount(&bed.gh)
+        .await;
+    let o = bed.run(&group_args("find", THEROCK, &ghost, &[])).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("commit {ghost} is not known to ROCm/TheRock on GitHub: it does not exist in ROCm/TheRock")), "{}", stderr(&o));
+
+    // A fork: its pull-request runs are the upstream's.
+    let fork = "contributor/TheRock";
+    let c = sha(2404);
+    mount_commit_runs(&bed.gh, fork, WF, &c, &[]).await;
+    let o = bed.run(&group_args("find", fork, &c, &[])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("pull-request runs from forks are listed under the upstream repository: --repo ROCm/TheRock"), "{}", stderr(&o));
+}
