@@ -117,6 +117,9 @@ async fn run(raw: config::Raw) -> ExitStatus {
         Ok(x) => x,
         Err(e) => return failed(&format!("could not read the local checkout: {e}"), output, ExitStatus::Error),
     };
+    if let Some(note) = config::default_repo_note(&raw, &facts) {
+        crate::say!("{note}");
+    }
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,
         Err(e) => return failed(&e.worded(Front::Cli), output, ExitStatus::Error),

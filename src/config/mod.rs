@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 pub use error::{ConfigError, Field};
 pub use facts::{Facts, Tunables};
-pub use parse::given;
+pub use parse::{default_repo_note, given};
 pub use raw::{Front, Raw, RawCommand};
 
 use crate::domain::buckets::{Platform, ReleaseType, Repo};

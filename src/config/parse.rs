@@ -88,12 +88,20 @@ fn workflow(w: &str) -> Result<String, ConfigError> {
 pub fn repo(raw: &Raw, facts: &Facts) -> Result<Repo, ConfigError> {
     match given(&raw.common.repo) {
         Some(r) => Repo::parse(&r).map_err(|e| err(Field::Repo, e)),
+        // Outside a checkout, upstream's default (`main` says so on stderr: `default_repo_note`).
+        None if facts.checkout.is_none() => Ok(Repo { owner: "ROCm".into(), name: "TheRock".into() }),
         None => facts
             .checkout
             .as_ref()
             .and_then(|c| c.origin.clone())
             .ok_or_else(|| err(Field::Repo, "not given, and the current directory is not a git checkout with a GitHub origin remote")),
     }
+}
+
+/// The note said when `--repo` fell back on ROCm/TheRock (no `--repo`, no checkout here).
+pub fn default_repo_note(raw: &Raw, facts: &Facts) -> Option<&'static str> {
+    (given(&raw.common.repo).is_none() && facts.checkout.is_none())
+        .then_some("note: no --repo given and no git checkout here: using ROCm/TheRock (upstream's default)")
 }
 
 /// The settings every command shares.
@@ -132,7 +140,13 @@ pub fn commit(s: &str, checkout: Option<&CheckoutFacts>, field: Field) -> Result
     if is_sha_like(s) {
         return Ok(Subject::Commit { sha: s.to_ascii_lowercase(), local_only: false });
     }
-    Err(err(field, format!("malformed commit SHA '{s}': expected 7 to 40 hexadecimal digits")))
+    Err(err(
+        field,
+        match checkout {
+            Some(_) => format!("{s} is not a revision in this checkout (nor a commit SHA: 7 to 40 hexadecimal digits)"),
+            None => format!("{s} is not a commit SHA (7 to 40 hexadecimal digits), and no git checkout of the repository is here to resolve it as a revision"),
+        },
+    ))
 }
 
 /// The subject of a lookup: a run id, a pull request, a commit, or the checkout's `HEAD`.
@@ -199,7 +213,12 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
 }
 
 fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
-    let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
+    // A dry run writes nothing: it needs no output directory (an empty path stands for none).
+    let out = match given(output_dir) {
+        Some(d) => d,
+        None if o.dry_run => String::new(),
+        None => return Err(err(Field::OutputDir, "fetch needs an output directory")),
+    };
     Ok(FetchOptions {
         pick: pick(&o.select)?,
         output_dir: PathBuf::from(out),

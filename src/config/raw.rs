@@ -8,14 +8,15 @@ use clap::Args;
 #[derive(Args, Debug, Clone, Default)]
 pub struct Common {
     /// Repository OWNER/NAME (default: the origin remote of the current git checkout).
-    #[arg(long)]
+    #[arg(long, short = 'R')]
     pub repo: Option<String>,
     /// Artifact groups (GPU families such as gfx94X-dcgpu, or `generic`; one or more values;
     /// repeatable). `fetch` without one takes every archive of the run.
     #[arg(long = "artifact-group", num_args = 1..)]
     pub artifact_group: Vec<String>,
-    /// Extra gfx targets for a single artifact group (repeatable).
-    #[arg(long = "amdgpu-target")]
+    /// Extra gfx targets for a single artifact group (repeatable; upstream spells it
+    /// --amdgpu-targets).
+    #[arg(long = "amdgpu-target", visible_alias = "amdgpu-targets")]
     pub amdgpu_target: Vec<String>,
     /// linux or windows (default: the host OS).
     #[arg(long)]
@@ -38,7 +39,7 @@ pub struct WalkRaw {
     #[arg(long = "max-commits")]
     pub max_commits: Option<String>,
     /// The TheRock repository super-repos pin (default ROCm/TheRock).
-    #[arg(long = "therock-repo")]
+    #[arg(long = "therock-repo", visible_alias = "therock-repository")]
     pub therock_repo: Option<String>,
     /// A pull request number: its head commit and base branch.
     #[arg(long)]
@@ -78,7 +79,7 @@ pub struct FindRaw {
 #[derive(Args, Debug, Clone, Default)]
 pub struct LatestRaw {
     /// Branch (default: the repository's default branch).
-    #[arg(long)]
+    #[arg(long, short = 'b')]
     pub branch: Option<String>,
     /// How many commits to look at at most.
     #[arg(long = "max-commits")]
@@ -116,8 +117,8 @@ pub struct FetchRaw {
     pub walk: WalkRaw,
     #[command(flatten)]
     pub require: RequireRaw,
-    /// Where to put the artifacts.
-    #[arg(long = "output-dir", required = true)]
+    /// Where to put the artifacts (not needed with --dry-run).
+    #[arg(long = "output-dir", short = 'D', required_unless_present = "dry_run")]
     pub output_dir: Option<String>,
     #[command(flatten)]
     pub fetch: FetchOptsRaw,
@@ -166,8 +167,9 @@ pub struct CompareRaw {
     pub to: Option<String>,
     #[arg(long = "to-run-id")]
     pub to_run_id: Option<String>,
-    /// The platform of the 'to' side (it must equal --platform; refused otherwise).
-    #[arg(long = "to-platform")]
+    /// The platform of the 'to' side (it must equal --platform; refused otherwise). Hidden:
+    /// only one value is ever accepted; kept so existing scripts still parse.
+    #[arg(long = "to-platform", hide = true)]
     pub to_platform: Option<String>,
     /// Compare file sizes inside the archives (reads tar headers only).
     #[arg(long)]
@@ -192,7 +194,7 @@ pub struct BisectRaw {
     #[arg(long, required = true)]
     pub bad: Option<String>,
     /// The branch whose runs are listed (default: main for TheRock, else the default branch).
-    #[arg(long)]
+    #[arg(long, short = 'b')]
     pub branch: Option<String>,
     /// How many first-parent commits back from --bad to look for --good (default 100).
     #[arg(long = "max-commits")]

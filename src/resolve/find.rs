@@ -7,12 +7,12 @@ use super::subject::commit_of;
 use super::walk::{exact, walk_chain};
 use super::{groups_in_runs, runs_for_commit, Missing, OrMissing, ResolveError, Resolver};
 use crate::config::Subject;
-use crate::domain::rejection::Rejection;
 use crate::domain::buckets::Repo;
-use crate::sources::github::GhError;
+use crate::domain::rejection::Rejection;
 use crate::domain::run::Run;
 use crate::domain::select::{Found, Slot};
 use crate::domain::walk::{self as rules, WalkCommit};
+use crate::sources::github::GhError;
 
 /// The runs of a commit (or one run), and the groups they hold.
 pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveError> {

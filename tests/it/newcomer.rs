@@ -95,3 +95,90 @@ async fn not_found_says_a_commit_does_not_exist_and_where_fork_runs_are() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("pull-request runs from forks are listed under the upstream repository: --repo ROCm/TheRock"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_spellings_short_flags_and_the_default_repository() {
+    let bed = Bed::new().await;
+    let c = sha(2405);
+    one_run(&bed, 2405, &c, &[]).await;
+    put_group(&bed, 2405);
+    // No --repo outside a checkout: ROCm/TheRock, with a note.
+    let o = bed.run(&["find", "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("using ROCm/TheRock"), "{}", stderr(&o));
+    // -R, --amdgpu-targets, -D.
+    let o = bed
+        .run(&["find", "-R", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--amdgpu-targets", "gfx942", "--platform", "linux", "--json"])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("using ROCm/TheRock"), "{}", stderr(&o));
+    let out = bed.home.path().join("out");
+    let o = bed.run(&["fetch", "-R", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "-D", out.to_str().unwrap()]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(out.join("lib").exists() || std::fs::read_dir(&out).unwrap().next().is_some());
+    // -b and --therock-repository parse.
+    let o = bed.run(&["latest", "-R", THEROCK, "-b", "no-such", "--help"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = bed.run(&["baseline", "--therock-repository", THEROCK, "--help"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // --to-platform is hidden (only --platform's value is ever accepted) but still parses.
+    let o = bed.run(&["compare", "--help"]).await;
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("--to-platform"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ref_git_does_not_know_is_not_a_revision_not_a_malformed_sha() {
+    let bed = Bed::new().await;
+    let work = bed.home.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git_repo(&work, "https://github.com/ROCm/TheRock.git", 1);
+    let o = bed.run(&["find", "--commit", "v1.0", "--artifact-group", "gfx94X-dcgpu"]).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("v1.0 is not a revision in this checkout"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("malformed"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_says_what_a_real_fetch_would_download_and_needs_no_output_dir() {
+    let bed = Bed::new().await;
+    let c = sha(2406);
+    one_run(&bed, 2406, &c, &[]).await;
+    put_group(&bed, 2406);
+    let dry = ["fetch", "-R", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--dry-run"];
+    let o = bed.run(&[&dry[..], &["--json"]].concat()).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert!(d["output_dir"].is_null(), "{d}");
+    assert!(d["would_download_bytes"].as_u64().unwrap() > 0);
+    assert!(d["archives"].as_array().unwrap().iter().all(|a| a["cached"] == false));
+    // A real fetch, with one archive filtered out: the closing line counts both.
+    let out = bed.home.path().join("out");
+    let o = bed
+        .run(&[
+            "fetch",
+            "-R",
+            THEROCK,
+            "--commit",
+            &c,
+            "--artifact-group",
+            "gfx94X-dcgpu",
+            "--platform",
+            "linux",
+            "-D",
+            out.to_str().unwrap(),
+            "--exclude",
+            "^base_",
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("fetched 1 archives (1 filtered out) into"), "{}", stderr(&o));
+    let o = bed.run(&["fetch", "-R", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "-D", out.to_str().unwrap()]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // Now everything is cached.
+    let o = bed.run(&[&dry[..], &["--json"]].concat()).await;
+    let d = stdout_json(&o);
+    assert_eq!(d["would_download_bytes"], 0, "{d}");
+    assert!(d["archives"].as_array().unwrap().iter().all(|a| a["cached"] == true), "{d}");
+    let o = bed.run(&dry).await;
+    assert!(String::from_utf8_lossy(&o.stdout).contains("would download 0 B"), "{}", String::from_utf8_lossy(&o.stdout));
+}
