@@ -55,7 +55,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            // `--help` and `--version` are answers; a usage error is an error.
+            // `--help` and `--version` are answers; a usage error is an error, and with
+            // `--json` anywhere on the line still one JSON document on stdout.
+            if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+                println!("{}", report::json::error_document(&usage_error(&e)));
+            }
             return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Found }.into();
         }
     };
@@ -63,6 +67,13 @@ fn main() -> ExitCode {
         cli::Cmd::Cache(c) => cache(c.op).into(),
         command => block_on(command.into_raw()).into(),
     }
+}
+
+/// clap's usage error in one line, without its `error: ` prefix and usage block.
+fn usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    first.trim().trim_start_matches("error:").trim().to_string()
 }
 
 /// The commands that need the async runtime (all but `cache`): `None` is the action.

@@ -18,8 +18,8 @@ pub struct Common {
     /// --amdgpu-targets).
     #[arg(long = "amdgpu-target", visible_alias = "amdgpu-targets")]
     pub amdgpu_target: Vec<String>,
-    /// linux or windows (default: the host OS).
-    #[arg(long)]
+    /// The platform whose artifacts to use (default: the host OS).
+    #[arg(long, ignore_case = true, value_parser = ["linux", "windows"])]
     pub platform: Option<String>,
     /// Workflow file (default: multi_arch_ci.yml for TheRock and forks, therock-ci.yml otherwise).
     #[arg(long)]
@@ -133,8 +133,10 @@ pub struct SelectRaw {
     /// Drop archives whose filename matches (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
-    /// flatten (default), per-artifact, archives or bootstrap.
-    #[arg(long)]
+    /// How to lay the archives out: flatten (default: one merged tree), per-artifact (one
+    /// directory per archive), archives (the archives themselves), bootstrap (TheRock's build
+    /// tree, with .prebuilt markers).
+    #[arg(long, value_parser = ["flatten", "per-artifact", "archives", "bootstrap"])]
     pub extract: Option<String>,
 }
 
@@ -159,12 +161,16 @@ pub struct FetchOptsRaw {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct CompareRaw {
+    /// The older side: a commit SHA or a revision of this checkout (default: HEAD).
     #[arg(long, conflicts_with = "from_run_id")]
     pub from: Option<String>,
+    /// The older side: this workflow run.
     #[arg(long = "from-run-id")]
     pub from_run_id: Option<String>,
+    /// The newer side: a commit SHA or a revision of this checkout.
     #[arg(long, conflicts_with = "to_run_id")]
     pub to: Option<String>,
+    /// The newer side: this workflow run.
     #[arg(long = "to-run-id")]
     pub to_run_id: Option<String>,
     /// The platform of the 'to' side (it must equal --platform; refused otherwise). Hidden:

@@ -182,3 +182,37 @@ async fn dry_run_says_what_a_real_fetch_would_download_and_needs_no_output_dir()
     let o = bed.run(&dry).await;
     assert!(String::from_utf8_lossy(&o.stdout).contains("would download 0 B"), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_describes_every_flag_and_argument_errors_stay_json() {
+    let bed = Bed::new().await;
+    for cmd in ["find", "latest", "baseline", "fetch", "compare", "bisect", "exec"] {
+        let o = bed.run(&[cmd, "--help"]).await;
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(!text.contains("Scenario"), "{cmd}: {text}");
+        assert!(text.contains("Examples:") && text.contains("Exit codes:"), "{cmd}: {text}");
+        // Every option line (`--flag <V>`) is followed by a description line.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if l.trim_start().starts_with('-') && l.contains("--") {
+                let next = lines.get(i + 1).map_or("", |n| n.trim());
+                assert!(!next.is_empty() && !next.starts_with('-'), "{cmd}: {l} has no description");
+            }
+        }
+    }
+    let o = bed.run(&["fetch", "--help"]).await;
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("[possible values: flatten, per-artifact, archives, bootstrap]"), "{text}");
+    assert!(text.contains("[possible values: linux, windows]"), "{text}");
+    let o = bed.run(&["latest", "--help"]).await;
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("whose successful runs"));
+
+    let o = bed.run(&["find", "--json", "--no-such-flag"]).await;
+    assert_eq!(code(&o), 2);
+    let doc = stdout_json(&o);
+    assert_eq!(doc["status"], "error");
+    assert!(doc["error"].as_str().unwrap().contains("--no-such-flag"), "{doc}");
+    let o = bed.run(&["fetch", "--json", "--extract", "flat"]).await;
+    assert_eq!(code(&o), 2);
+    assert_eq!(stdout_json(&o)["status"], "error");
+}
