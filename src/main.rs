@@ -55,6 +55,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
+            if let Some(hint) = missing_dashes_hint(&e) {
+                crate::say!("{hint}");
+            }
             // `--help` and `--version` are answers; a usage error is an error, and with
             // `--json` anywhere on the line still one JSON document on stdout.
             if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
@@ -67,6 +70,17 @@ fn main() -> ExitCode {
         cli::Cmd::Cache(c) => cache(c.op).into(),
         command => block_on(command.into_raw()).into(),
     }
+}
+
+/// `bisect` / `exec` without `--` before the test command: clap sees the command as an
+/// unexpected argument (or misses it); say what to write.
+fn missing_dashes_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.iter().find(|a| !a.starts_with('-')).filter(|c| *c == "bisect" || *c == "exec")?;
+    let kinds = matches!(e.kind(), ErrorKind::UnknownArgument | ErrorKind::MissingRequiredArgument);
+    (kinds && !args.iter().any(|a| a == "--"))
+        .then(|| format!("hint: put `--` before the test command: therock-artifacts {cmd} [OPTIONS] -- ./run-test.sh ARGS"))
 }
 
 /// clap's usage error in one line, without its `error: ` prefix and usage block.

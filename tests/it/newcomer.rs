@@ -216,3 +216,29 @@ async fn help_describes_every_flag_and_argument_errors_stay_json() {
     assert_eq!(code(&o), 2);
     assert_eq!(stdout_json(&o)["status"], "error");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bisect_suggests_swapping_good_and_bad_and_a_missing_double_dash() {
+    let bed = Bed::new().await;
+    let main = history(2410, 6);
+    mount_history(&bed.gh, THEROCK, &main, 0).await;
+    mount_history(&bed.gh, THEROCK, &main, 5).await;
+    // --good is the newer commit: main[5] (oldest) was given as bad.
+    let args = ["bisect", "-R", THEROCK, "--good", &main[0], "--bad", &main[5], "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--", "true"];
+    let o = bed.run(&args).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("swap --good and --bad"), "{}", stderr(&o));
+    // A good commit of another history: no such suggestion.
+    let stranger = sha(0xabcdef);
+    let o = bed.run(&["bisect", "-R", THEROCK, "--good", &stranger, "--bad", &main[0], "--artifact-group", "gfx94X-dcgpu", "--", "true"]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("swap"), "{}", stderr(&o));
+
+    // The test command without `--`.
+    let o = bed.run(&["bisect", "--good", &main[5], "--bad", &main[0], "./run-test.sh"]).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("hint: put `--` before the test command"), "{}", stderr(&o));
+    let o = bed.run(&["exec", "--commit", &main[0]]).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("hint: put `--` before the test command"), "{}", stderr(&o));
+}
