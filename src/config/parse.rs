@@ -144,7 +144,9 @@ pub fn commit(s: &str, checkout: Option<&CheckoutFacts>, field: Field) -> Result
         field,
         match checkout {
             Some(_) => format!("{s} is not a revision in this checkout (nor a commit SHA: 7 to 40 hexadecimal digits)"),
-            None => format!("{s} is not a commit SHA (7 to 40 hexadecimal digits), and no git checkout of the repository is here to resolve it as a revision"),
+            None => {
+                format!("'{s}' is not a commit SHA (7 to 40 hexadecimal digits), and no git checkout of the repository is here to resolve it as a revision")
+            }
         },
     ))
 }

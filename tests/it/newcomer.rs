@@ -242,3 +242,32 @@ async fn bisect_suggests_swapping_good_and_bad_and_a_missing_double_dash() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("hint: put `--` before the test command"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_prune_dry_run_lists_what_would_go_and_info_gives_iso_times() {
+    let bed = Bed::new().await;
+    let c = sha(2420);
+    one_run(&bed, 2420, &c, &[]).await;
+    put_group(&bed, 2420);
+    let out = bed.home.path().join("out");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let blobs: Vec<_> = std::fs::read_dir(bed.cache_dir().join("blobs/sha256")).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(blobs.len(), 2);
+    let old = std::fs::File::options().write(true).open(&blobs[0]).unwrap();
+    old.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(20 * 86_400)).unwrap();
+    let digest = blobs[0].file_name().unwrap().to_string_lossy().to_string();
+
+    let o = bed.run(&["cache", "prune", "--max-age", "2w", "--dry-run"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("would remove 1 archives") && text.contains(&digest), "{text}");
+    assert!(!text.contains(&blobs[1].file_name().unwrap().to_string_lossy().to_string()), "{text}");
+    assert!(blobs[0].exists(), "a dry run removes nothing");
+
+    let o = bed.run(&["cache", "info", "--json"]).await;
+    let d = stdout_json(&o);
+    let at = d["oldest_use_at"].as_str().unwrap();
+    assert!(at.len() == 20 && at.ends_with('Z') && at.as_bytes()[10] == b'T', "{d}");
+    assert!(d["oldest_use"].is_i64(), "the Unix seconds stay: {d}");
+}
