@@ -111,6 +111,10 @@ pub struct CompareOptions {
     pub filter: Vec<Regex>,
     /// `--top`: how many changed files a rendering shows.
     pub top: usize,
+    /// `--top` as given: it limits every table.
+    pub top_given: Option<usize>,
+    /// `--all`: unchanged archives are shown too.
+    pub all: bool,
     /// Where `--deep` finds (and leaves) archives.
     pub cache_dir: PathBuf,
 }

@@ -314,6 +314,8 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
                     Some(t) => number(&t, Field::Top, "top")? as usize,
                     None => 20,
                 },
+                top_given: given(&c.top).map(|t| number(&t, Field::Top, "top")).transpose()?.map(|n| n as usize),
+                all: c.all,
                 cache_dir: cache_dir.to_path_buf(),
             };
             Command::Compare { from, to, options }

@@ -186,9 +186,12 @@ pub struct CompareRaw {
     /// Print a Markdown table.
     #[arg(long)]
     pub markdown: bool,
-    /// How many rows of files to show with --deep.
+    /// How many rows every table shows (default: every changed archive, 20 files with --deep).
     #[arg(long)]
     pub top: Option<String>,
+    /// Show unchanged archives too (hidden by default; folded in <details> in Markdown).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]

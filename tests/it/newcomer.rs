@@ -271,3 +271,31 @@ async fn cache_prune_dry_run_lists_what_would_go_and_info_gives_iso_times() {
     assert!(at.len() == 20 && at.ends_with('Z') && at.as_bytes()[10] == b'T', "{d}");
     assert!(d["oldest_use"].is_i64(), "the Unix seconds stay: {d}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_hides_unchanged_archives_unless_all_and_top_limits_every_table() {
+    let bed = Bed::new().await;
+    let (a, b) = (sha(2430), sha(2431));
+    let same = simple_artifact("base", "generic", "same");
+    one_run(&bed, 2430, &a, &[("base_lib_generic.tar.zst", same.clone()), ("blas_lib_gfx942.tar.zst", simple_artifact("blas", "gfx942", "small"))]).await;
+    one_run(&bed, 2431, &b, &[("base_lib_generic.tar.zst", same), ("blas_lib_gfx942.tar.zst", simple_artifact("blas", "gfx942", &"big".repeat(4000)))]).await;
+    let args = ["compare", "-R", THEROCK, "--from", &a, "--to", &b, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux"];
+    let o = bed.run(&args).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("blas_lib_gfx942") && !text.contains("base_lib_generic"), "{text}");
+    assert!(text.contains("unchanged not shown (--all shows them)"), "{text}");
+    let o = bed.run(&[&args[..], &["--all"]].concat()).await;
+    assert!(String::from_utf8_lossy(&o.stdout).contains("base_lib_generic"));
+    let o = bed.run(&[&args[..], &["--markdown"]].concat()).await;
+    let md = String::from_utf8_lossy(&o.stdout).to_string();
+    let folded = md.find("<details><summary>1 unchanged</summary>").expect(&md);
+    assert!(md[folded..].contains("base_lib_generic"), "{md}");
+    // --top 0: every table empty, with the count of what is left out.
+    let o = bed.run(&[&args[..], &["--top", "0", "--all"]].concat()).await;
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!text.contains("blas_lib_gfx942") && text.contains("... 2 more"), "{text}");
+    // JSON keeps every archive.
+    let o = bed.run(&[&args[..], &["--json"]].concat()).await;
+    assert_eq!(stdout_json(&o)["comparison"]["archives"].as_array().unwrap().len(), 2, "{}", stdout_json(&o));
+}
