@@ -37,9 +37,11 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         commit_exists(r, &repo, &commit).await?;
     }
     let note = if runs.is_empty() {
-        let fork = (repo.is_therock_family() && !repo.is_therock())
-            .then_some("; pull-request runs from forks are listed under the upstream repository: --repo ROCm/TheRock")
-            .unwrap_or_default();
+        let fork = if repo.is_therock_family() && !repo.is_therock() {
+            "; pull-request runs from forks are listed under the upstream repository: --repo ROCm/TheRock"
+        } else {
+            ""
+        };
         Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}{fork}"))
     } else if considered.is_empty() {
         let all: Vec<&Run> = runs.iter().collect();
