@@ -18,8 +18,9 @@ pub struct Common {
     /// --amdgpu-targets).
     #[arg(long = "amdgpu-target", visible_alias = "amdgpu-targets")]
     pub amdgpu_target: Vec<String>,
-    /// The platform whose artifacts to use (default: the host OS).
-    #[arg(long, ignore_case = true, value_parser = ["linux", "windows"])]
+    /// The platform whose artifacts to use (default: the host OS) [possible values: linux, windows]
+    // The values are listed, not clap's value parser: a wrong one stays a one-sentence error.
+    #[arg(long)]
     pub platform: Option<String>,
     /// Workflow file (default: multi_arch_ci.yml for TheRock and forks, therock-ci.yml otherwise).
     #[arg(long)]
@@ -135,8 +136,8 @@ pub struct SelectRaw {
     pub exclude: Vec<String>,
     /// How to lay the archives out: flatten (default: one merged tree), per-artifact (one
     /// directory per archive), archives (the archives themselves), bootstrap (TheRock's build
-    /// tree, with .prebuilt markers).
-    #[arg(long, value_parser = ["flatten", "per-artifact", "archives", "bootstrap"])]
+    /// tree, with .prebuilt markers) [possible values: flatten, per-artifact, archives, bootstrap]
+    #[arg(long)]
     pub extract: Option<String>,
 }
 
