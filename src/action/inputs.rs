@@ -179,7 +179,7 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
             require,
             output_dir: Some(output_dir.display().to_string()),
             fetch: FetchOptsRaw {
-                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
+                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract), ..SelectRaw::default() },
                 no_verify: !verify,
                 ..FetchOptsRaw::default()
             },

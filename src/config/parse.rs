@@ -30,6 +30,18 @@ fn regexes(list: &[String], field: Field) -> Result<Vec<Regex>, ConfigError> {
     list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| Regex::new(s).map_err(|e| err(field, regex_why(s, &e)))).collect()
 }
 
+/// `--pattern` globs as the regexes `--include` holds: `*` and `?` never cross a `/`, `[...]`
+/// classes, `{a,b}` alternatives (globset's syntax). Archive names are ASCII, so globset's
+/// byte-mode regex reads the same in Unicode mode.
+fn globs(list: &[String]) -> Result<Vec<Regex>, ConfigError> {
+    let one = |s: &str| -> Result<Regex, String> {
+        let g = globset::GlobBuilder::new(s).literal_separator(true).build().map_err(|e| e.kind().to_string())?;
+        let re = g.regex();
+        Regex::new(re.strip_prefix("(?-u)").unwrap_or(re)).map_err(|e| e.to_string())
+    };
+    list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| one(s).map_err(|why| err(Field::Pattern, format!("invalid glob '{s}': {why}")))).collect()
+}
+
 fn regex_why(s: &str, e: &regex::Error) -> String {
     let text = e.to_string();
     let last = text.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(&text).trim().to_string();
@@ -205,7 +217,7 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
 
 fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
     Ok(Pick {
-        include: regexes(&o.include, Field::Include)?,
+        include: regexes(&o.include, Field::Include)?.into_iter().chain(globs(&o.pattern)?).collect(),
         exclude: regexes(&o.exclude, Field::Exclude)?,
         extract: match given(&o.extract) {
             Some(e) => ExtractMode::parse(&e).map_err(|m| err(Field::Extract, m))?,
@@ -372,6 +384,18 @@ mod tests {
         let mut r = find(&"a".repeat(40));
         r.common.artifact_group = vec![" ".into()];
         assert_eq!(build(r).unwrap_err().field, Field::ArtifactGroup);
+    }
+
+    #[test]
+    fn globs_read_as_gh_reads_them_and_add_to_include() {
+        let p = pick(&SelectRaw { pattern: vec!["blas_*_gfx94*".into(), "base_lib_{generic,gfx942}.tar.?st".into()], ..SelectRaw::default() }).unwrap();
+        assert!(p.keeps("blas_lib_gfx942.tar.zst"));
+        assert!(p.keeps("base_lib_generic.tar.zst"));
+        assert!(!p.keeps("blas_lib_gfx1100.tar.zst"));
+        assert!(!p.keeps("xblas_lib_gfx942.tar.zst"), "a glob matches the whole name");
+        let e = pick(&SelectRaw { pattern: vec!["blas_[".into()], ..SelectRaw::default() }).unwrap_err();
+        assert_eq!(e.field, Field::Pattern);
+        assert!(e.why.contains("'blas_['"), "{}", e.why);
     }
 
     #[test]

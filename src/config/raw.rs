@@ -134,6 +134,10 @@ pub struct SelectRaw {
     /// Drop archives whose filename matches (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
+    /// Keep archives whose filename matches this glob (`blas_*_gfx94*`, as `gh run download
+    /// --pattern`; repeatable; adds to --include).
+    #[arg(long)]
+    pub pattern: Vec<String>,
     /// How to lay the archives out: flatten (default: one merged tree), per-artifact (one
     /// directory per archive), archives (the archives themselves), bootstrap (TheRock's build
     /// tree, with .prebuilt markers) [possible values: flatten, per-artifact, archives, bootstrap]

@@ -299,3 +299,19 @@ async fn compare_hides_unchanged_archives_unless_all_and_top_limits_every_table(
     let o = bed.run(&[&args[..], &["--json"]].concat()).await;
     assert_eq!(stdout_json(&o)["comparison"]["archives"].as_array().unwrap().len(), 2, "{}", stdout_json(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_pattern_takes_globs_as_gh_run_download_does() {
+    let bed = Bed::new().await;
+    let c = sha(2440);
+    one_run(&bed, 2440, &c, &[]).await;
+    put_group(&bed, 2440);
+    let args = ["fetch", "-R", THEROCK, "--commit", &c, "--artifact-group", "gfx94X-dcgpu", "--platform", "linux", "--dry-run", "--json"];
+    let o = bed.run(&[&args[..], &["--pattern", "blas_*_gfx94*"]].concat()).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let names: Vec<_> = stdout_json(&o)["archives"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, vec!["blas_lib_gfx942.tar.zst"]);
+    let o = bed.run(&[&args[..], &["--pattern", "blas_["]].concat()).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--pattern") && stderr(&o).contains("invalid glob 'blas_['"), "{}", stderr(&o));
+}
