@@ -20,11 +20,11 @@ use crate::domain::buckets::Platform;
 use crate::domain::select::{Found, Hit};
 use crate::exit::ExitStatus;
 use crate::fetch::{Limits, Settings};
-use crate::resolve::{Baseline, Resolver};
-use crate::retry::RetryPolicy;
-use crate::s3::S3;
 use crate::sources::github::{self, GitHub, Patience};
+use crate::retry::RetryPolicy;
 use crate::sources::listing::Locator;
+use crate::resolve::{Baseline, Resolver};
+use crate::s3::S3;
 
 /// What every command works with: the configuration and the clients, built once.
 pub struct App {

@@ -24,13 +24,13 @@ mod container;
 mod fetch;
 /// `find` and `latest` end to end, GitHub's paging, retries and errors.
 mod find;
-/// Holes a hostile review found: archives, caches, disks, signals, injection, unbounded answers.
-mod hostile;
 /// What a newcomer trips on (issue 24): self-consistent answers, why not found, help, hints.
 mod newcomer;
+/// Holes a hostile review found: archives, caches, disks, signals, injection, unbounded answers.
+mod hostile;
+/// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
+mod superrepo;
 /// Real data as of late 2026: pin files, healthy builds, legacy prefixes, nested stages.
 mod realdata;
 /// The release machinery: the release rewrite, the two action definitions, the composite.
 mod release;
-/// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
-mod superrepo;

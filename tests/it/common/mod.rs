@@ -16,8 +16,8 @@ pub use git::*;
 pub use github::*;
 pub use proxy::*;
 pub use s3::*;
-use std::path::Path;
 pub use superrepo::*;
+use std::path::Path;
 
 pub const TOKEN: &str = "ghs_testtoken_SECRET_0123456789";
 pub const THEROCK: &str = "ROCm/TheRock";

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer};
 
+
 pub const LIB: &str = "ROCm/rocm-libraries";
 pub const SYS: &str = "ROCm/rocm-systems";
 pub const MULTI_ARCH_WF: &str = "therock-multi-arch-ci.yml";
