@@ -8,11 +8,65 @@ use crate::config::raw::{BaselineRaw, BisectRaw, Common, CompareRaw, ContainsRaw
 use crate::config::{CacheCommand, ConfigError, Facts, Raw, RawCommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "therock-artifacts", version, about = "Find, baseline, fetch and compare ROCm TheRock CI build artifacts", long_about = None)]
+#[command(name = "therock-artifacts", version, about = "Find, baseline, fetch and compare ROCm TheRock CI build artifacts", long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Cmd,
 }
+
+/// Examples and exit codes (README "Exit codes and output") under each `--help`.
+const AFTER_HELP: &str = "Examples:
+  therock-artifacts find --commit HEAD --artifact-group gfx94X-dcgpu
+  therock-artifacts latest -R ROCm/TheRock -b main --artifact-group gfx110X-all
+  therock-artifacts fetch --baseline --artifact-group gfx94X-dcgpu -D build/artifacts
+  therock-artifacts bisect --good v1 --bad HEAD --artifact-group gfx94X-dcgpu -- ./test.sh
+
+Exit codes: 0 found, 1 nothing found (a valid answer), 2 error, 130/143 interrupted;
+exec and bisect pass on the test's code (125: no artifacts, skip)";
+
+const FIND_HELP: &str = "Examples:
+  therock-artifacts find --commit 1a2b3c4 --artifact-group gfx94X-dcgpu --json
+  therock-artifacts find -R ROCm/TheRock --run-id 20384488184 --artifact-group gfx110X-all
+
+Exit codes: 0 found, 1 nothing found (a valid answer), 2 error";
+
+const LATEST_HELP: &str = "Examples:
+  therock-artifacts latest --artifact-group gfx94X-dcgpu
+  therock-artifacts latest -R ROCm/TheRock -b main --artifact-group gfx94X-dcgpu gfx110X-all --require-successful-run
+
+Exit codes: 0 found, 1 nothing found (a valid answer), 2 error";
+
+const BASELINE_HELP: &str = "Examples:
+  therock-artifacts baseline --artifact-group gfx94X-dcgpu          (HEAD of this checkout)
+  therock-artifacts baseline -R ROCm/TheRock --pr 1234 --artifact-group gfx94X-dcgpu
+
+Exit codes: 0 found, 1 nothing found (a valid answer), 2 error";
+
+const FETCH_HELP: &str = "Examples:
+  therock-artifacts fetch --commit 1a2b3c4 --artifact-group gfx94X-dcgpu -D artifacts
+  therock-artifacts fetch --baseline --artifact-group gfx94X-dcgpu --extract bootstrap -D build
+  therock-artifacts fetch --run-id 20384488184 -R ROCm/TheRock --dry-run
+
+Exit codes: 0 fetched (or, with --dry-run, found), 1 nothing found or nothing selected, 2 error";
+
+const COMPARE_HELP: &str = "Examples:
+  therock-artifacts compare --from 1a2b3c4 --to 5d6e7f8 --artifact-group gfx94X-dcgpu
+  therock-artifacts compare --from-run-id 100 --to-run-id 200 -R ROCm/TheRock --deep --top 10 --markdown
+
+Exit codes: 0 compared, 1 one side has no artifacts, 2 error";
+
+const BISECT_HELP: &str = "Examples:
+  therock-artifacts bisect --good 1a2b3c4 --bad HEAD --artifact-group gfx94X-dcgpu -- ./run-test.sh
+  therock-artifacts bisect --good v1 --bad main --artifact-group gfx94X-dcgpu --markdown -- sh -c 'ctest -R foo'
+
+The test after `--`: exit 0 good, 125 skip, 1-127 bad, 128 or more abort.
+Exit codes: 0 an answer, 1 none, 2 error";
+
+const EXEC_HELP: &str = "Examples:
+  git bisect run therock-artifacts exec --artifact-group gfx94X-dcgpu -- ./run-test.sh
+
+Exit codes: the command's own, 125 when the commit has no artifacts (git bisect skips it),
+128 when the tool itself failed (git bisect run stops), 2 usage errors";
 
 /// A command's own flags next to the common ones.
 #[derive(Args, Debug)]
@@ -27,20 +81,27 @@ pub struct With<T: Args> {
 // Parsed once per process, moved once: boxing the large variants would buy nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum Cmd {
-    /// Scenario 1: the CI runs and S3 locations holding a commit's (or a run's) artifacts.
+    /// The CI runs and S3 locations holding a commit's (or a run's) artifacts.
+    #[command(after_help = FIND_HELP)]
     Find(With<FindRaw>),
     /// The newest commit on a branch (or back from --ref) whose completed runs with healthy builds
     /// hold every requested group (--require-successful-run: successful runs only); --run-id judges one run.
+    #[command(after_help = LATEST_HELP)]
     Latest(With<LatestRaw>),
-    /// Scenario 2: the commit whose artifacts a build of --commit can reuse.
+    /// The commit whose artifacts a build of --commit can reuse.
+    #[command(after_help = BASELINE_HELP)]
     Baseline(With<BaselineRaw>),
     /// Find (or --baseline), then download, verify and extract the artifacts.
+    #[command(after_help = FETCH_HELP)]
     Fetch(With<FetchRaw>),
     /// Compare the artifact sizes of two commits or runs.
+    #[command(after_help = COMPARE_HELP)]
     Compare(With<CompareRaw>),
     /// Find the first commit that broke a test, fetching CI artifacts instead of building.
+    #[command(after_help = BISECT_HELP)]
     Bisect(With<BisectRaw>),
     /// Fetch a commit's artifacts and run a command on them (for `git bisect run`).
+    #[command(after_help = EXEC_HELP)]
     Exec(With<ExecRaw>),
     /// Which build stages a build of --commit must rebuild, and which it reuses from a baseline run.
     Reuse(With<ReuseRaw>),
@@ -63,6 +124,7 @@ pub struct CacheArgs {
 pub enum CacheOp {
     /// The cache's directory, size, entries and oldest/newest use.
     Info {
+        /// Print exactly one JSON document on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -77,11 +139,13 @@ pub enum CacheOp {
         /// Say what would go; remove nothing.
         #[arg(long = "dry-run")]
         dry_run: bool,
+        /// Print exactly one JSON document on stdout.
         #[arg(long)]
         json: bool,
     },
     /// Remove every archive (but those in use) and leave an empty cache.
     Clear {
+        /// Print exactly one JSON document on stdout.
         #[arg(long)]
         json: bool,
     },

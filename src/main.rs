@@ -55,7 +55,14 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            // `--help` and `--version` are answers; a usage error is an error.
+            if let Some(hint) = missing_dashes_hint(&e) {
+                crate::say!("{hint}");
+            }
+            // `--help` and `--version` are answers; a usage error is an error, and with
+            // `--json` anywhere on the line still one JSON document on stdout.
+            if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+                println!("{}", report::json::error_document(&usage_error(&e)));
+            }
             return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Found }.into();
         }
     };
@@ -63,6 +70,24 @@ fn main() -> ExitCode {
         cli::Cmd::Cache(c) => cache(c.op).into(),
         command => block_on(command.into_raw()).into(),
     }
+}
+
+/// `bisect` / `exec` without `--` before the test command: clap sees the command as an
+/// unexpected argument (or misses it); say what to write.
+fn missing_dashes_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.iter().find(|a| !a.starts_with('-')).filter(|c| *c == "bisect" || *c == "exec")?;
+    let kinds = matches!(e.kind(), ErrorKind::UnknownArgument | ErrorKind::MissingRequiredArgument);
+    (kinds && !args.iter().any(|a| a == "--"))
+        .then(|| format!("hint: put `--` before the test command: therock-artifacts {cmd} [OPTIONS] -- ./run-test.sh ARGS"))
+}
+
+/// clap's usage error in one line, without its `error: ` prefix and usage block.
+fn usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    first.trim().trim_start_matches("error:").trim().to_string()
 }
 
 /// The commands that need the async runtime (all but `cache`): `None` is the action.
@@ -117,6 +142,9 @@ async fn run(raw: config::Raw) -> ExitStatus {
         Ok(x) => x,
         Err(e) => return failed(&format!("could not read the local checkout: {e}"), output, ExitStatus::Error),
     };
+    if let Some(note) = config::default_repo_note(&raw, &facts) {
+        crate::say!("{note}");
+    }
     let cfg = match config::Config::build(raw, facts) {
         Ok(c) => c,
         Err(e) => return failed(&e.worded(Front::Cli), output, ExitStatus::Error),

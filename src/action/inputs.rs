@@ -372,7 +372,7 @@ fn lookup(
             require,
             output_dir: Some(output_dir(inputs, env).display().to_string()),
             fetch: FetchOptsRaw {
-                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract) },
+                select: SelectRaw { include: lines(&inputs.include), exclude: lines(&inputs.exclude), extract: given(&inputs.extract), ..SelectRaw::default() },
                 no_verify: !verify,
                 dry_run,
                 components: given(&inputs.components).into_iter().collect(),

@@ -85,6 +85,9 @@ pub struct Comparison {
     pub files: Option<Vec<Row>>,
     /// `--top`: how many changed files a rendering shows.
     pub top: usize,
+    /// `--top` as given (it limits every table), and `--all` (unchanged archives shown).
+    pub top_given: Option<usize>,
+    pub all: bool,
 }
 
 /// What `compare` concluded.
@@ -238,6 +241,8 @@ async fn compare(from: Found, to: Found, s3: &S3, opts: &CompareOptions, platfor
         platform,
         files,
         top: opts.top,
+        top_given: opts.top_given,
+        all: opts.all,
     })
 }
 

@@ -42,9 +42,12 @@ pub enum FetchResult {
     /// `--include` / `--exclude` left nothing.
     NothingSelected,
     DryRun {
-        output_dir: PathBuf,
+        /// `None`: no `--output-dir` given (a dry run needs none).
+        output_dir: Option<PathBuf>,
         extract: ExtractMode,
         planned: Vec<Planned>,
+        /// Per planned archive: is it in the cache already (a real fetch would not download it)?
+        cached: Vec<bool>,
     },
     Done(FetchReport),
 }
@@ -100,21 +103,33 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     let result = if planned.is_empty() {
         FetchResult::NothingSelected
     } else if opts.dry_run {
-        FetchResult::DryRun { output_dir: opts.output_dir.clone(), extract: pick.extract, planned }
+        let cache = opts.cache_dir.clone().map(fetch::cache::Cache::new);
+        let cached = planned.iter().map(|p| cache.as_ref().is_some_and(|c| c.lookup(p.cache_key(), None).is_some())).collect();
+        let output_dir = (!opts.output_dir.as_os_str().is_empty()).then(|| opts.output_dir.clone());
+        FetchResult::DryRun { output_dir, extract: pick.extract, planned, cached }
     } else {
         let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
         let req = fetch::Request { mode: pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
         let report = fetch::run(planned, app.s3(), &req, out_dir, app.limits()).await?;
-        crate::say!("{}", closing_line(&report));
+        crate::say!("{}", closing_line(&report, filtered_out(found, report.archives.len())));
         FetchResult::Done(report)
     };
     Ok(Fetched { resolved, result, reuse, stage })
 }
 
-/// The line a finished fetch ends with on stderr.
-fn closing_line(r: &FetchReport) -> String {
+/// How many of the found groups' archives `--include` / `--exclude` left out.
+fn filtered_out(found: &Found, fetched: usize) -> usize {
+    let mut names: Vec<&str> = found.slots.iter().filter_map(|s| s.hit.as_ref()).flat_map(|h| h.archives.iter().map(|(a, _)| a.filename.as_str())).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len().saturating_sub(fetched)
+}
+
+/// The line a finished fetch ends with on stderr: one count (fetched, and filtered out).
+fn closing_line(r: &FetchReport, filtered_out: usize) -> String {
+    let left_out = if filtered_out > 0 { format!(" ({filtered_out} filtered out)") } else { String::new() };
     format!(
-        "fetched {} archives into {}: {} downloaded, {} from cache, {} extracted, in {:.1} s",
+        "fetched {} archives{left_out} into {}: {} downloaded, {} from cache, {} extracted, in {:.1} s",
         r.archives.len(),
         r.output_dir.display(),
         human_bytes(r.downloaded),
@@ -144,7 +159,7 @@ impl super::Conclusion for Fetched {
     fn output_dir(&self) -> Option<&std::path::Path> {
         match &self.result {
             FetchResult::Done(r) => Some(&r.output_dir),
-            FetchResult::DryRun { output_dir, .. } => Some(output_dir),
+            FetchResult::DryRun { output_dir, .. } => output_dir.as_deref(),
             FetchResult::NotFound | FetchResult::NothingSelected => None,
         }
     }

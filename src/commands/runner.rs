@@ -23,7 +23,12 @@ impl Workdir {
     pub fn new(given: Option<&Path>, keep: bool) -> Result<Workdir> {
         let (root, temporary) = match given {
             Some(p) => (p.to_path_buf(), false),
-            None => (std::env::temp_dir().join(format!("therock-artifacts-bisect-{}-{:08x}", std::process::id(), fastrand::u32(..))), true),
+            // A fresh directory of our own (tempfile: created exclusively, mode 0700). Removed by
+            // `Drop` with `remove_path`, which also clears read-only trees an archive made.
+            None => {
+                let t = tempfile::Builder::new().prefix("therock-artifacts-bisect-").tempdir().context("cannot create a temporary work directory")?;
+                (t.keep(), true)
+            }
         };
         std::fs::create_dir_all(&root).with_context(|| format!("cannot create the work directory {}", root.display()))?;
         Ok(Workdir { root, keep, temporary })

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 pub use error::{ConfigError, Field};
 pub use facts::{env_cache_dir, Facts, Tunables};
-pub use parse::given;
+pub use parse::{default_repo_note, given};
 pub use raw::{Front, Raw, RawCommand};
 
 use crate::domain::buckets::{Platform, ReleaseType, Repo};
@@ -129,6 +129,10 @@ pub struct CompareOptions {
     pub filter: Vec<Regex>,
     /// `--top`: how many changed files a rendering shows.
     pub top: usize,
+    /// `--top` as given: it limits every table.
+    pub top_given: Option<usize>,
+    /// `--all`: unchanged archives are shown too.
+    pub all: bool,
     /// Where `--deep` finds (and leaves) archives.
     pub cache_dir: PathBuf,
 }

@@ -33,6 +33,18 @@ fn regexes(list: &[String], field: Field) -> Result<Vec<Regex>, ConfigError> {
     list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| Regex::new(s).map_err(|e| err(field, regex_why(s, &e)))).collect()
 }
 
+/// `--pattern` globs as the regexes `--include` holds: `*` and `?` never cross a `/`, `[...]`
+/// classes, `{a,b}` alternatives (globset's syntax). Archive names are ASCII, so globset's
+/// byte-mode regex reads the same in Unicode mode.
+fn globs(list: &[String]) -> Result<Vec<Regex>, ConfigError> {
+    let one = |s: &str| -> Result<Regex, String> {
+        let g = globset::GlobBuilder::new(s).literal_separator(true).build().map_err(|e| e.kind().to_string())?;
+        let re = g.regex();
+        Regex::new(re.strip_prefix("(?-u)").unwrap_or(re)).map_err(|e| e.to_string())
+    };
+    list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| one(s).map_err(|why| err(Field::Pattern, format!("invalid glob '{s}': {why}")))).collect()
+}
+
 fn regex_why(s: &str, e: &regex::Error) -> String {
     let text = e.to_string();
     let last = text.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(&text).trim().to_string();
@@ -91,12 +103,20 @@ fn workflow(w: &str) -> Result<String, ConfigError> {
 pub fn repo(raw: &Raw, facts: &Facts) -> Result<Repo, ConfigError> {
     match given(&raw.common.repo) {
         Some(r) => Repo::parse(&r).map_err(|e| err(Field::Repo, e)),
+        // Outside a checkout, upstream's default (`main` says so on stderr: `default_repo_note`).
+        None if facts.checkout.is_none() => Ok(Repo { owner: "ROCm".into(), name: "TheRock".into() }),
         None => facts
             .checkout
             .as_ref()
             .and_then(|c| c.origin.clone())
             .ok_or_else(|| err(Field::Repo, "not given, and the current directory is not a git checkout with a GitHub origin remote")),
     }
+}
+
+/// The note said when `--repo` fell back on ROCm/TheRock (no `--repo`, no checkout here).
+pub fn default_repo_note(raw: &Raw, facts: &Facts) -> Option<&'static str> {
+    (given(&raw.common.repo).is_none() && facts.checkout.is_none())
+        .then_some("note: no --repo given and no git checkout here: using ROCm/TheRock (upstream's default)")
 }
 
 /// The settings every command shares.
@@ -135,7 +155,15 @@ pub fn commit(s: &str, checkout: Option<&CheckoutFacts>, field: Field) -> Result
     if is_sha_like(s) {
         return Ok(Subject::Commit { sha: s.to_ascii_lowercase(), local_only: false });
     }
-    Err(err(field, format!("malformed commit SHA '{s}': expected 7 to 40 hexadecimal digits")))
+    Err(err(
+        field,
+        match checkout {
+            Some(_) => format!("{s} is not a revision in this checkout (nor a commit SHA: 7 to 40 hexadecimal digits)"),
+            None => {
+                format!("'{s}' is not a commit SHA (7 to 40 hexadecimal digits), and no git checkout of the repository is here to resolve it as a revision")
+            }
+        },
+    ))
 }
 
 /// The subject of a lookup: a run id, a pull request, a commit, or the checkout's `HEAD`.
@@ -229,7 +257,7 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
 
 fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
     Ok(Pick {
-        include: regexes(&o.include, Field::Include)?,
+        include: regexes(&o.include, Field::Include)?.into_iter().chain(globs(&o.pattern)?).collect(),
         exclude: regexes(&o.exclude, Field::Exclude)?,
         extract: match given(&o.extract) {
             Some(e) => ExtractMode::parse(&e).map_err(|m| err(Field::Extract, m))?,
@@ -261,7 +289,12 @@ fn stage_pick(s: &StageRaw, cache_dir: &Path) -> Result<Option<Box<StagePick>>, 
 }
 
 pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
-    let out = given(output_dir).ok_or_else(|| err(Field::OutputDir, "fetch needs an output directory"))?;
+    // A dry run writes nothing: it needs no output directory (an empty path stands for none).
+    let out = match given(output_dir) {
+        Some(d) => d,
+        None if o.dry_run => String::new(),
+        None => return Err(err(Field::OutputDir, "fetch needs an output directory")),
+    };
     let mut pick = pick(&o.select)?;
     pick.stage = stage_pick(&o.stage, cache_dir)?;
     Ok(FetchOptions {
@@ -460,6 +493,8 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
                     Some(t) => number(&t, Field::Top, "top")? as usize,
                     None => 20,
                 },
+                top_given: given(&c.top).map(|t| number(&t, Field::Top, "top")).transpose()?.map(|n| n as usize),
+                all: c.all,
                 cache_dir: cache_dir.to_path_buf(),
             };
             Command::Compare { from, to, options }
@@ -516,6 +551,18 @@ mod tests {
         let mut r = find(&"a".repeat(40));
         r.common.artifact_group = vec![" ".into()];
         assert_eq!(build(r).unwrap_err().field, Field::ArtifactGroup);
+    }
+
+    #[test]
+    fn globs_read_as_gh_reads_them_and_add_to_include() {
+        let p = pick(&SelectRaw { pattern: vec!["blas_*_gfx94*".into(), "base_lib_{generic,gfx942}.tar.?st".into()], ..SelectRaw::default() }).unwrap();
+        assert!(p.keeps("blas_lib_gfx942.tar.zst"));
+        assert!(p.keeps("base_lib_generic.tar.zst"));
+        assert!(!p.keeps("blas_lib_gfx1100.tar.zst"));
+        assert!(!p.keeps("xblas_lib_gfx942.tar.zst"), "a glob matches the whole name");
+        let e = pick(&SelectRaw { pattern: vec!["blas_[".into()], ..SelectRaw::default() }).unwrap_err();
+        assert_eq!(e.field, Field::Pattern);
+        assert!(e.why.contains("'blas_['"), "{}", e.why);
     }
 
     #[test]

@@ -8,16 +8,18 @@ use clap::Args;
 #[derive(Args, Debug, Clone, Default)]
 pub struct Common {
     /// Repository OWNER/NAME (default: the origin remote of the current git checkout).
-    #[arg(long)]
+    #[arg(long, short = 'R')]
     pub repo: Option<String>,
     /// Artifact groups (GPU families such as gfx94X-dcgpu, or `generic`; one or more values;
     /// repeatable). `fetch` without one takes every archive of the run.
     #[arg(long = "artifact-group", num_args = 1..)]
     pub artifact_group: Vec<String>,
-    /// Extra gfx targets for a single artifact group (repeatable).
-    #[arg(long = "amdgpu-target")]
+    /// Extra gfx targets for a single artifact group (repeatable; upstream spells it
+    /// --amdgpu-targets).
+    #[arg(long = "amdgpu-target", visible_alias = "amdgpu-targets")]
     pub amdgpu_target: Vec<String>,
-    /// linux or windows (default: the host OS).
+    /// The platform whose artifacts to use (default: the host OS) [possible values: linux, windows]
+    // The values are listed, not clap's value parser: a wrong one stays a one-sentence error.
     #[arg(long)]
     pub platform: Option<String>,
     /// Workflow file (default: multi_arch_ci.yml for TheRock and forks, therock-ci.yml otherwise).
@@ -46,7 +48,7 @@ pub struct WalkRaw {
     #[arg(long = "max-commits")]
     pub max_commits: Option<String>,
     /// The TheRock repository super-repos pin (default ROCm/TheRock).
-    #[arg(long = "therock-repo")]
+    #[arg(long = "therock-repo", visible_alias = "therock-repository")]
     pub therock_repo: Option<String>,
     /// The TheRock workflow a super-repo's pin is walked in (default multi_arch_ci.yml; on a
     /// super-repo, `--workflow` names the super-repo workflow whose pin is read).
@@ -121,7 +123,7 @@ pub struct ReleaseRaw {
 #[derive(Args, Debug, Clone, Default)]
 pub struct LatestRaw {
     /// Branch (default: the repository's default branch).
-    #[arg(long)]
+    #[arg(long, short = 'b')]
     pub branch: Option<String>,
     /// A branch or a commit SHA to walk back from (resolved once, as upstream's
     /// find_latest_artifacts.py --ref).
@@ -170,8 +172,8 @@ pub struct FetchRaw {
     pub walk: WalkRaw,
     #[command(flatten)]
     pub require: RequireRaw,
-    /// Where to put the artifacts.
-    #[arg(long = "output-dir", required = true)]
+    /// Where to put the artifacts (not needed with --dry-run).
+    #[arg(long = "output-dir", short = 'D', required_unless_present = "dry_run")]
     pub output_dir: Option<String>,
     #[command(flatten)]
     pub fetch: FetchOptsRaw,
@@ -188,7 +190,13 @@ pub struct SelectRaw {
     /// Drop archives whose filename matches (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
-    /// flatten (default), per-artifact, archives or bootstrap.
+    /// Keep archives whose filename matches this glob (`blas_*_gfx94*`, as `gh run download
+    /// --pattern`; repeatable; adds to --include).
+    #[arg(long)]
+    pub pattern: Vec<String>,
+    /// How to lay the archives out: flatten (default: one merged tree), per-artifact (one
+    /// directory per archive), archives (the archives themselves), bootstrap (TheRock's build
+    /// tree, with .prebuilt markers) [possible values: flatten, per-artifact, archives, bootstrap]
     #[arg(long)]
     pub extract: Option<String>,
 }
@@ -220,16 +228,21 @@ pub struct FetchOptsRaw {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct CompareRaw {
+    /// The older side: a commit SHA or a revision of this checkout (default: HEAD).
     #[arg(long, conflicts_with = "from_run_id")]
     pub from: Option<String>,
+    /// The older side: this workflow run.
     #[arg(long = "from-run-id")]
     pub from_run_id: Option<String>,
+    /// The newer side: a commit SHA or a revision of this checkout.
     #[arg(long, conflicts_with = "to_run_id")]
     pub to: Option<String>,
+    /// The newer side: this workflow run.
     #[arg(long = "to-run-id")]
     pub to_run_id: Option<String>,
-    /// The platform of the 'to' side (it must equal --platform; refused otherwise).
-    #[arg(long = "to-platform")]
+    /// The platform of the 'to' side (it must equal --platform; refused otherwise). Hidden:
+    /// only one value is ever accepted; kept so existing scripts still parse.
+    #[arg(long = "to-platform", hide = true)]
     pub to_platform: Option<String>,
     /// Compare file sizes inside the archives (reads tar headers only).
     #[arg(long)]
@@ -240,9 +253,12 @@ pub struct CompareRaw {
     /// Print a Markdown table.
     #[arg(long)]
     pub markdown: bool,
-    /// How many rows of files to show with --deep.
+    /// How many rows every table shows (default: every changed archive, 20 files with --deep).
     #[arg(long)]
     pub top: Option<String>,
+    /// Show unchanged archives too (hidden by default; folded in <details> in Markdown).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -258,7 +274,7 @@ pub struct BisectRaw {
     #[command(flatten)]
     pub plan: PlanRaw,
     /// The branch whose runs are listed (default: main for TheRock, else the default branch).
-    #[arg(long)]
+    #[arg(long, short = 'b')]
     pub branch: Option<String>,
     /// How many first-parent commits back from --bad to look for --good (default 100).
     #[arg(long = "max-commits")]

@@ -79,7 +79,8 @@ pub enum Rejection {
     /// The commit exists only in the local checkout, so CI never ran on it.
     LocalOnly,
     /// `bisect`: good is not a first-parent ancestor of bad within `within` commits.
-    NotAncestor { good: String, bad: String, within: usize, repo: Repo },
+    /// `swapped`: bad is a first-parent ancestor of good (the two were given the wrong way round).
+    NotAncestor { good: String, bad: String, within: usize, repo: Repo, swapped: bool },
     /// Not a rejection: the commit was taken from a run whose tests failed but builds were healthy.
     TookFailedRun { id: u64 },
 }
@@ -198,8 +199,12 @@ impl fmt::Display for Rejection {
                 Ok(())
             }
             Rejection::LocalOnly => f.write_str("it exists only in the local checkout"),
-            Rejection::NotAncestor { good, bad, within, repo } => {
-                write!(f, "good commit {} is not a first-parent ancestor of bad commit {} within {within} commits of {repo}", short_sha(good), short_sha(bad))
+            Rejection::NotAncestor { good, bad, within, repo, swapped } => {
+                write!(f, "good commit {} is not a first-parent ancestor of bad commit {} within {within} commits of {repo}", short_sha(good), short_sha(bad))?;
+                if *swapped {
+                    write!(f, "; {} is an ancestor of {}: swap --good and --bad", short_sha(bad), short_sha(good))?;
+                }
+                Ok(())
             }
             Rejection::TookFailedRun { id } => write!(f, "tests failed, builds healthy: took run {id}"),
         }

@@ -102,6 +102,74 @@ impl Found {
     }
 }
 
+impl Slot {
+    /// Why the group has no hit although a run held it: the run lacked another group (the
+    /// single-run rule: only then is a complete hit left as `partial`), or archives matching
+    /// the `--require-artifact` patterns.
+    pub fn rejected(&self) -> Option<String> {
+        let p = self.partial.as_ref().filter(|_| self.hit.is_none())?;
+        Some(if p.complete() {
+            format!("--require-single-run: run {} does not hold every requested group", p.run.id)
+        } else {
+            format!("--require-artifact: no archive of run {} matches {}", p.run.id, p.missing.join(", "))
+        })
+    }
+}
+
+impl Found {
+    /// With `--require-single-run`, when the groups were found but never all in one run: one
+    /// sentence naming which run has which group ("no single run of abc1234 holds both A and B:
+    /// run 20 has A, run 120 has B; drop --require-single-run to combine them").
+    pub fn single_run_gap(&self) -> Option<String> {
+        if self.found() || !self.slots.iter().any(|s| s.hit.is_none() && s.partial.as_ref().is_some_and(Hit::complete)) {
+            return None;
+        }
+        let names: Vec<&str> = self.slots.iter().map(|s| s.group.name.as_str()).collect();
+        let groups = match names.as_slice() {
+            [a, b] => format!("both {a} and {b}"),
+            _ => format!("all of {}", names.join(", ")),
+        };
+        let has: Vec<String> = self
+            .slots
+            .iter()
+            .map(|s| match s.hit.as_ref().or(s.partial.as_ref()) {
+                Some(h) if h.complete() => format!("run {} has {}", h.run.id, s.group.name),
+                Some(h) => format!("run {} has {} without {}", h.run.id, s.group.name, h.missing.join(", ")),
+                None => format!("no run has {}", s.group.name),
+            })
+            .collect();
+        let of = self.commit.as_deref().map(|c| format!(" of {}", super::run::short_sha(c))).unwrap_or_default();
+        Some(format!("no single run{of} holds {groups}: {}; drop --require-single-run to combine them", has.join(", ")))
+    }
+}
+
+/// What one run holds for the groups a lookup missed, in words: its state and what it uploaded
+/// ("run 29 is still in_progress and holds only generic archives so far", "run 23 was
+/// cancelled and uploaded nothing", "run 5 (completed, success) holds gfx1151 but no
+/// archive of gfx94X-dcgpu").
+pub fn run_holds(run: &Run, listing: &RunListing, missing: &[&ArtifactGroup]) -> String {
+    let names: Vec<&str> = missing.iter().map(|g| g.name.as_str()).collect();
+    let state = match (run.is_completed(), &run.conclusion) {
+        (false, _) => format!("is still {}", run.status.name().unwrap_or("running")),
+        (true, Some(c)) if c.name() == "success" => "succeeded".to_string(),
+        (true, Some(c)) if c.name() == "cancelled" => "was cancelled".to_string(),
+        (true, Some(c)) => format!("ended {}", c.name()),
+        (true, None) => "completed".to_string(),
+    };
+    let so_far = if run.is_completed() { "" } else { " so far" };
+    let mut targets: Vec<&str> = listing.archives.iter().filter(|(a, _)| !a.is_generic()).map(|(a, _)| a.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let holds = if listing.archives.is_empty() {
+        format!("uploaded nothing{so_far}")
+    } else if targets.is_empty() {
+        format!("holds only generic archives{so_far}")
+    } else {
+        format!("holds {}{so_far} but no archive of {}", targets.join(", "), names.join(", "))
+    };
+    format!("run {} {state} and {holds}", run.id)
+}
+
 pub fn empty_slots(groups: &[ArtifactGroup]) -> Vec<Slot> {
     groups.iter().map(|g| Slot { group: g.clone(), hit: None, partial: None }).collect()
 }
@@ -247,6 +315,42 @@ mod tests {
         let h = hits(&sel, 1, &older, &[]);
         assert!(sel.offer(h));
         assert_eq!(run_ids(&sel.into_slots()), vec![Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn run_holds_says_the_runs_state_and_what_it_uploaded() {
+        use super::super::status::{Conclusion, RunStatus};
+        let g = groups(&["gfx94X-dcgpu"]);
+        let missing: Vec<&ArtifactGroup> = g.iter().collect();
+        let running = Run { id: 29, status: RunStatus::parse(Some("in_progress")), ..Run::default() };
+        let generic = listing(&["base_lib_generic.tar.zst"]);
+        assert_eq!(run_holds(&running, &generic, &missing), "run 29 is still in_progress and holds only generic archives so far");
+        let cancelled = Run { id: 23, status: RunStatus::parse(Some("completed")), conclusion: Conclusion::parse(Some("cancelled")), ..Run::default() };
+        assert_eq!(run_holds(&cancelled, &RunListing::default(), &missing), "run 23 was cancelled and uploaded nothing");
+        let done = Run { id: 5, status: RunStatus::parse(Some("completed")), conclusion: Conclusion::parse(Some("success")), ..Run::default() };
+        let other = listing(&["base_lib_generic.tar.zst", "blas_lib_gfx1151.tar.zst", "fft_lib_gfx1151.tar.zst"]);
+        assert_eq!(run_holds(&done, &other, &missing), "run 5 succeeded and holds gfx1151 but no archive of gfx94X-dcgpu");
+    }
+
+    #[test]
+    fn single_run_gap_names_the_run_of_each_group_and_marks_the_records_rejected() {
+        let g = groups(&["gfx94X-dcgpu", "gfx110X-all"]);
+        let mut sel = Selection::new(&g, true);
+        let h = hits(&sel, 120, &listing(&["blas_lib_gfx1100.tar.zst"]), &[]);
+        sel.offer(h);
+        let h = hits(&sel, 20, &listing(&["blas_lib_gfx942.tar.zst"]), &[]);
+        sel.offer(h);
+        let f = Found::at(Repo::parse("ROCm/TheRock").unwrap(), "w".into(), "0123456789abcdef".into(), sel.into_slots());
+        assert_eq!(
+            f.single_run_gap().as_deref(),
+            Some("no single run of 0123456789ab holds both gfx94X-dcgpu and gfx110X-all: run 20 has gfx94X-dcgpu, run 120 has gfx110X-all; drop --require-single-run to combine them")
+        );
+        assert!(f.slots.iter().all(|s| s.rejected().is_some_and(|r| r.starts_with("--require-single-run"))));
+        let mut acc = Selection::new(&g, false);
+        let h = hits(&acc, 120, &listing(&["blas_lib_gfx1100.tar.zst"]), &[]);
+        acc.offer(h);
+        let f = Found::at(Repo::parse("ROCm/TheRock").unwrap(), "w".into(), "c".into(), acc.into_slots());
+        assert_eq!(f.single_run_gap(), None, "accumulating: a missing group is not a single-run gap");
     }
 
     #[test]

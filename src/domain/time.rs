@@ -1,37 +1,18 @@
-//! RFC 3339 timestamps to Unix seconds (GitHub's `2026-01-02T03:04:05Z`, git's `%cI` offsets).
+//! RFC 3339 timestamps to Unix seconds and back (GitHub's `2026-01-02T03:04:05Z`, git's `%cI`
+//! offsets), through chrono.
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
+use chrono::{DateTime, SecondsFormat, Utc};
 
+/// Unix seconds of an RFC 3339 time; a time without an offset is read as UTC.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, se) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?, n(17..19)?);
-    let mut rest = &s[19..];
-    if let Some(r) = rest.strip_prefix('.') {
-        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    let offset = match rest {
-        "Z" | "z" | "" => 0,
-        r if (r.starts_with('+') || r.starts_with('-')) && r.len() == 6 => {
-            let sign = if r.starts_with('-') { -1 } else { 1 };
-            let oh: i64 = r.get(1..3)?.parse().ok()?;
-            let om: i64 = r.get(4..6)?.parse().ok()?;
-            sign * (oh * 3600 + om * 60)
-        }
-        _ => return None,
-    };
-    Some(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset)
+    let parsed = DateTime::parse_from_rfc3339(s).or_else(|_| DateTime::parse_from_rfc3339(&format!("{s}Z")));
+    parsed.ok().map(|t| t.timestamp())
+}
+
+/// Unix seconds as RFC 3339 in UTC (`2026-01-02T03:04:05Z`).
+pub fn rfc3339(unix: i64) -> Option<String> {
+    DateTime::<Utc>::from_timestamp(unix, 0).map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// Unix seconds as GitHub writes a timestamp (`2026-01-02T03:04:05Z`, UTC).
@@ -76,5 +57,11 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-01-02T03:04:05.123Z"), Some(1767323045));
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(parse_rfc3339("2026-01-02T03:04:05+1é00"), None, "no panic on a byte slice inside a character");
+    }
+
+    #[test]
+    fn formats_utc_to_the_second_and_round_trips() {
+        assert_eq!(rfc3339(1767323045).as_deref(), Some("2026-01-02T03:04:05Z"));
+        assert_eq!(rfc3339(0).as_deref().and_then(parse_rfc3339), Some(0));
     }
 }

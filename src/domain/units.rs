@@ -32,9 +32,10 @@ pub fn parse_size(s: &str) -> Option<u64> {
     (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
-/// `14d`, `36h`, `90m`, `3600` (seconds): an age in seconds.
+/// `2w`, `14d`, `36h`, `90m`, `3600` (seconds): an age in seconds.
 pub fn parse_age(s: &str) -> Option<u64> {
     let unit = |c: char| match c.to_ascii_lowercase() {
+        'w' => Some(7.0 * 86_400.0),
         'd' => Some(86_400.0),
         'h' => Some(3_600.0),
         'm' => Some(60.0),
@@ -80,6 +81,7 @@ mod tests {
     #[test]
     fn ages_take_days_hours_minutes() {
         assert_eq!(parse_age("14d"), Some(14 * 86_400));
+        assert_eq!(parse_age("2w"), Some(14 * 86_400), "weeks, as humantime and gh write them");
         assert_eq!(parse_age("36h"), Some(36 * 3_600));
         assert_eq!(parse_age("1.5d"), Some(129_600));
         assert_eq!(parse_age("soon"), None);

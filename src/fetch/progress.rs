@@ -55,7 +55,19 @@ impl Progress {
             let bar = tty.then(|| {
                 let b = indicatif::ProgressBar::new(total);
                 b.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+                    // Sizes through the one byte formatter the summaries use (not indicatif's own).
+                    indicatif::ProgressStyle::with_template("{bar:30} {done}/{total} {rate} {msg}")
+                        .map(|st| {
+                            st.with_key("done", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let _ = w.write_str(&human_bytes(s.pos()));
+                            })
+                            .with_key("total", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let _ = w.write_str(&human_bytes(s.len().unwrap_or(0)));
+                            })
+                            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let _ = write!(w, "{}/s", human_bytes(s.per_sec() as u64));
+                            })
+                        })
                         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 b

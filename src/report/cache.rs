@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::json::{self, Status};
 use super::Render;
 use crate::commands::cache::Cached;
+use crate::domain::time::rfc3339;
 use crate::domain::units::human_bytes;
 use crate::fetch::cache::{Entry, Pruned, Stats};
 
@@ -17,6 +18,9 @@ struct StatsDoc {
     entries: usize,
     oldest_use: Option<i64>,
     newest_use: Option<i64>,
+    /// The same times as RFC 3339 (UTC).
+    oldest_use_at: Option<String>,
+    newest_use_at: Option<String>,
     partials: usize,
 }
 
@@ -25,6 +29,7 @@ struct EntryDoc<'a> {
     sha256: &'a str,
     size: u64,
     last_use: i64,
+    last_use_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +50,8 @@ fn stats_json(s: &Stats) -> Value {
         entries: s.entries,
         oldest_use: s.oldest_use,
         newest_use: s.newest_use,
+        oldest_use_at: s.oldest_use.and_then(rfc3339),
+        newest_use_at: s.newest_use.and_then(rfc3339),
         partials: s.partials,
     })
 }
@@ -72,7 +79,7 @@ fn stats_text(s: &Stats) -> String {
 }
 
 fn entries(v: &[Entry]) -> Vec<EntryDoc<'_>> {
-    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used }).collect()
+    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used, last_use_at: rfc3339(e.used) }).collect()
 }
 
 fn pruned_json(p: &Pruned) -> Value {
@@ -95,6 +102,11 @@ fn pruned_text(p: &Pruned) -> String {
         if p.dry_run { "would hold" } else { "holds" },
         human_bytes(p.size_after)
     );
+    if p.dry_run {
+        for e in &p.removed {
+            out.push_str(&format!("  {:>10}  {}  last used {}\n", human_bytes(e.size), e.digest, ago(Some(e.used))));
+        }
+    }
     if !p.in_use.is_empty() {
         out.push_str(&format!("kept {} archives another fetch is using\n", p.in_use.len()));
     }

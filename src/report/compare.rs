@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::format::{code, fmt_delta, fmt_pct, short};
 use super::json::{self, ResultRecord, Status};
 use super::Render;
-use crate::commands::compare::{percent, Compared, Comparison, Row, Side};
+use crate::commands::compare::{percent, Change, Compared, Comparison, Row, Side};
 use crate::config::Subject;
 use crate::domain::run::short_sha;
 use crate::domain::select::Found;
@@ -61,6 +61,30 @@ fn table(rows: &[Row], title: &str, limit: usize, syntax: Syntax) -> String {
     }
 }
 
+/// The rows a table shows (changed ones, or all with `--all`) and how many unchanged it hides.
+fn shown_rows(rows: &[Row], all: bool) -> (Vec<Row>, Vec<Row>) {
+    rows.iter().cloned().partition(|r| all || r.change != Change::Same)
+}
+
+/// A table of changed rows, then a line (text) or a folded table (Markdown) for the unchanged.
+fn changed_table(rows: &[Row], title: &str, c: &Comparison, default_limit: usize, syntax: Syntax) -> String {
+    let (shown, same) = shown_rows(rows, c.all);
+    let limit = c.top_given.unwrap_or(default_limit);
+    let mut out = table(&shown, title, limit, syntax);
+    if same.is_empty() {
+        return out;
+    }
+    match syntax {
+        Syntax::Text => out.push_str(&format!("  {} unchanged not shown (--all shows them)\n", same.len())),
+        Syntax::Markdown => {
+            let inner = table(&same, "Unchanged", limit, syntax);
+            let inner = inner.trim_start_matches("### Unchanged\n\n");
+            out.push_str(&format!("<details><summary>{} unchanged</summary>\n\n{inner}</details>\n\n", same.len()));
+        }
+    }
+    out
+}
+
 fn human(c: &Comparison) -> String {
     let mut out = format!(
         "Artifact sizes {} ({}): total {} -> {} ({})\n\n",
@@ -70,9 +94,9 @@ fn human(c: &Comparison) -> String {
         human_bytes(c.total_to),
         fmt_delta(c.total_delta())
     );
-    out.push_str(&table(&c.archives, "Archives (compressed):", usize::MAX, Syntax::Text));
+    out.push_str(&changed_table(&c.archives, "Archives (compressed):", c, usize::MAX, Syntax::Text));
     out.push('\n');
-    out.push_str(&table(&c.totals_by_name, "Totals per artifact name:", usize::MAX, Syntax::Text));
+    out.push_str(&changed_table(&c.totals_by_name, "Totals per artifact name:", c, usize::MAX, Syntax::Text));
     if let Some(files) = &c.files {
         out.push('\n');
         out.push_str(&table(files, "Files whose size changed most (uncompressed):", c.top, Syntax::Text));
@@ -88,8 +112,8 @@ fn markdown(c: &Comparison) -> String {
         human_bytes(c.total_to),
         fmt_delta(c.total_delta())
     );
-    md.push_str(&table(&c.archives, "Archives", 200, Syntax::Markdown));
-    md.push_str(&table(&c.totals_by_name, "Totals per artifact name", 200, Syntax::Markdown));
+    md.push_str(&changed_table(&c.archives, "Archives", c, 200, Syntax::Markdown));
+    md.push_str(&changed_table(&c.totals_by_name, "Totals per artifact name", c, 200, Syntax::Markdown));
     if let Some(files) = &c.files {
         md.push_str(&table(files, "Files whose size changed most", c.top, Syntax::Markdown));
     }

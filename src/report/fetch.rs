@@ -32,11 +32,13 @@ struct PlannedArchive<'a> {
 #[serde(untagged)]
 enum FetchedDoc<'a> {
     DryRun {
-        output_dir: String,
+        output_dir: Option<String>,
         extract: &'static str,
         dry_run: bool,
         downloaded_bytes: u64,
         total_bytes: u64,
+        /// What a real fetch would download: the archives not in the cache.
+        would_download_bytes: u64,
         archives: Vec<PlannedArchive<'a>>,
     },
     Done {
@@ -71,14 +73,24 @@ struct FetchDoc<'a> {
     stage: Option<&'a crate::commands::stage::StageSelection>,
 }
 
-fn dry_run<'a>(output_dir: &std::path::Path, extract: &'static str, planned: &'a [Planned]) -> FetchedDoc<'a> {
+/// Bytes a real fetch of `planned` would download: those not `cached`.
+fn would_download(planned: &[Planned], cached: &[bool]) -> u64 {
+    planned.iter().zip(cached).filter(|(_, c)| !**c).map(|(p, _)| p.size).sum()
+}
+
+fn dry_run<'a>(output_dir: Option<&std::path::Path>, extract: &'static str, planned: &'a [Planned], cached: &[bool]) -> FetchedDoc<'a> {
     FetchedDoc::DryRun {
-        output_dir: output_dir.display().to_string(),
+        output_dir: output_dir.map(|d| d.display().to_string()),
         extract,
         dry_run: true,
         downloaded_bytes: 0,
         total_bytes: planned.iter().map(|p| p.size).sum(),
-        archives: planned.iter().map(|p| PlannedArchive { filename: &p.name.filename, size: p.size, sha256: None, verified: false, cached: false }).collect(),
+        would_download_bytes: would_download(planned, cached),
+        archives: planned
+            .iter()
+            .zip(cached)
+            .map(|(p, c)| PlannedArchive { filename: &p.name.filename, size: p.size, sha256: None, verified: false, cached: *c })
+            .collect(),
     }
 }
 
@@ -100,13 +112,15 @@ fn done(r: &FetchReport) -> FetchedDoc<'_> {
 fn human_fetched(f: &Found, result: &FetchResult) -> String {
     match result {
         FetchResult::NotFound | FetchResult::NothingSelected => String::new(),
-        FetchResult::DryRun { planned, .. } => {
+        FetchResult::DryRun { planned, cached, .. } => {
             let total: u64 = planned.iter().map(|p| p.size).sum();
             let mut out = String::from("Would fetch:\n");
-            for p in planned {
-                out.push_str(&format!("  {:>10}  {}\n", human_bytes(p.size), p.name.filename));
+            for (p, c) in planned.iter().zip(cached) {
+                out.push_str(&format!("  {:>10}  {}{}\n", human_bytes(p.size), p.name.filename, if *c { "  (cached)" } else { "" }));
             }
             out.push_str(&format!("  {:>10}  total, {} archives\n", human_bytes(total), planned.len()));
+            let n_cached = cached.iter().filter(|c| **c).count();
+            out.push_str(&format!("would download {} ({n_cached} of {} archives are cached)\n", human_bytes(would_download(planned, cached)), planned.len()));
             out
         }
         FetchResult::Done(r) => {
@@ -148,7 +162,7 @@ impl Render for Fetched {
                 }
                 None
             }
-            FetchResult::DryRun { output_dir, extract, planned } => Some(dry_run(output_dir, extract.as_str(), planned)),
+            FetchResult::DryRun { output_dir, extract, planned, cached } => Some(dry_run(output_dir.as_deref(), extract.as_str(), planned, cached)),
             FetchResult::Done(r) => Some(done(r)),
         };
         let reuse_stages = self.reuse.as_ref().map(|r| r.reuse_stages());

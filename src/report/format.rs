@@ -36,16 +36,33 @@ pub fn link(url: &str) -> String {
 }
 
 /// Markdown: untrusted text shown as text: no links, images, HTML, emphasis or table breaks.
+/// Parentheses are escaped only where they would make a link target (`](...)`), `!` only before
+/// `[` (an image): "commit(s)" stays as written.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '(' | ')' | '~' => {
-                out.push('\\');
-                out.push(c);
+    let chars: Vec<char> = s.chars().collect();
+    let mut in_target = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' => true,
+            '!' => chars.get(i + 1) == Some(&'['),
+            '(' if i > 0 && chars[i - 1] == ']' => {
+                in_target = true;
+                true
             }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+            ')' if in_target => {
+                in_target = false;
+                true
+            }
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+            out.push(c);
+        } else if c.is_control() {
+            out.push(' ');
+        } else {
+            out.push(c);
         }
     }
     out
@@ -68,6 +85,8 @@ mod tests {
         assert_eq!(code("a`b|c\nd"), "`a'b\\|c d`");
         assert_eq!(text("[x](http://e/) <img> *b*"), "\\[x\\]\\(http://e/\\) \\<img\\> \\*b\\*");
         assert_eq!(link("javascript:alert(1)"), "");
+        assert_eq!(text("3 commit(s) between (a and b)!"), "3 commit(s) between (a and b)!", "no needless escapes");
+        assert_eq!(text("![i](x)"), "\\!\\[i\\]\\(x\\)");
         assert_eq!(link("https://github.com/o/r/actions/runs/1) ![x](y"), "https://github.com/o/r/actions/runs/1![x]y");
     }
 }

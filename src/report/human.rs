@@ -11,6 +11,9 @@ pub fn found(f: &Found) -> String {
     for s in &f.slots {
         match (&s.hit, &s.partial) {
             (Some(h), _) => out.push_str(&hit(h)),
+            (None, Some(p)) if p.complete() => {
+                out.push_str(&format!("{}: rejected: run {} holds it, but not every requested group (--require-single-run)\n", s.group.name, p.run.id));
+            }
             (None, Some(p)) => {
                 out.push_str(&hit(p));
                 out.push_str(&format!("  MISSING required artifacts: {}\n", p.missing.join(", ")));

@@ -61,6 +61,10 @@ pub struct ResultRecord<'a> {
     pub required_artifact_patterns: &'a [String],
     pub missing_required_artifact_patterns: &'a [String],
     pub therock_commit: &'a Option<String>,
+    /// Why this run does not count although it holds the group (`--require-single-run`,
+    /// `--require-artifact`): a script must not take it. Absent on a record that counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
 }
 
 impl<'a> ResultRecord<'a> {
@@ -90,13 +94,18 @@ impl<'a> ResultRecord<'a> {
             required_artifact_patterns: &h.required,
             missing_required_artifact_patterns: &h.missing,
             therock_commit: &h.therock_commit,
+            rejected: None,
         }
     }
 }
 
 /// The result records of one side.
 pub fn results<'a>(f: &'a Found, server_url: &str) -> Vec<ResultRecord<'a>> {
-    f.results().map(|h| ResultRecord::new(h, server_url, Some(&f.workflow))).collect()
+    let record = |s: &'a crate::domain::select::Slot| {
+        let h = s.hit.as_ref().or(s.partial.as_ref())?;
+        Some(ResultRecord { rejected: s.rejected(), ..ResultRecord::new(h, server_url, Some(&f.workflow)) })
+    };
+    f.slots.iter().filter_map(record).collect()
 }
 
 /// `find`, `latest`, and the start of every document that resolved a commit.

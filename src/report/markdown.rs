@@ -45,8 +45,8 @@ pub fn head(f: &Found, b: Option<&Baseline>) -> String {
         }
     }
     if !f.found() {
-        if let Some(n) = &f.note {
-            md.push_str(&format!("\n{}\n", code(&short(n))));
+        if let Some(n) = f.note.clone().or_else(|| f.single_run_gap()) {
+            md.push_str(&format!("\n{}\n", code(&short(&n))));
         }
     }
     md

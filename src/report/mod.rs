@@ -49,6 +49,9 @@ pub fn render(r: &dyn Render, output: Output, server_url: &str) -> String {
 
 fn not_found(f: &Found) -> String {
     let missing = f.missing_groups();
+    if let Some(gap) = f.single_run_gap() {
+        return gap;
+    }
     match &f.note {
         Some(n) => format!("no artifacts found for {} ({n})", missing.join(", ")),
         None => {

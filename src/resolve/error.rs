@@ -28,10 +28,10 @@ pub enum ResolveError {
 /// Something the user named that does not exist (or the token cannot see).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Missing {
-    #[error("commit {sha} is not known to {repo} on GitHub")]
+    #[error("commit {sha} is not known to {repo} on GitHub: it does not exist in {repo}")]
     Commit { repo: Repo, sha: String },
     /// Neither GitHub nor the local checkout has it.
-    #[error("commit {sha} is not known to {repo} on GitHub nor to a local checkout")]
+    #[error("commit {sha} is not known to {repo} on GitHub nor to a local checkout: it does not exist in {repo}")]
     CommitAnywhere { repo: Repo, sha: String },
     #[error("run {id} does not exist in {repo}")]
     Run { repo: Repo, id: u64 },

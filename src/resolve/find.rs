@@ -16,6 +16,7 @@ use crate::domain::select::{Found, Slot};
 use crate::domain::sha::is_hex_commitish;
 use crate::domain::walk::{self as rules, WalkCommit};
 use crate::domain::workflows;
+use crate::sources::github::GhError;
 
 /// The runs of a commit (or one run), and the groups they hold.
 pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveError> {
@@ -30,13 +31,22 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         return Ok(Found::none(repo, workflow, Some(asked.sha), &r.q.groups, Some(note)));
     }
     let commit = asked.sha;
+    let by_run = asked.run.is_some();
     let (runs, workflow) = match asked.run {
         Some(run) => (vec![run], workflow),
         None => commit_runs_in_order(r, &repo, workflow, &commit).await?,
     };
     let considered: Vec<&Run> = runs.iter().filter(|run| !r.q.successful_run || run.is_completed_success()).collect();
+    if runs.is_empty() && !by_run {
+        commit_exists(r, &repo, &commit).await?;
+    }
     let note = if runs.is_empty() {
-        Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}"))
+        let fork = if repo.is_therock_family() && !repo.is_therock() {
+            "; pull-request runs from forks are listed under the upstream repository: --repo ROCm/TheRock"
+        } else {
+            ""
+        };
+        Some(format!("no run of workflow {workflow} exists for commit {commit} in {repo}{fork}"))
     } else if considered.is_empty() {
         let all: Vec<&Run> = runs.iter().collect();
         Some(format!(
@@ -48,6 +58,10 @@ pub async fn find(r: &Resolver<'_>, subject: &Subject) -> Result<Found, ResolveE
         None
     };
     let mut slots = groups_in_runs(r, &repo, &considered).await?;
+    let note = match note {
+        None => what_runs_hold(r, &repo, &considered, &slots).await?,
+        n => n,
+    };
     if !repo.is_therock_family() {
         add_therock_commits(r, &mut slots).await;
     }
@@ -66,6 +80,30 @@ async fn commit_runs_in_order(r: &Resolver<'_>, repo: &Repo, workflow: String, s
         }
     }
     Ok((runs_for_commit(r, repo, &workflow, sha).await?, workflow))
+}
+
+/// A commit without runs may not exist at all (a full SHA is not looked up otherwise): GitHub's
+/// 422 "No commit found" says so; any other answer leaves the "no run" note to speak.
+async fn commit_exists(r: &Resolver<'_>, repo: &Repo, sha: &str) -> Result<(), ResolveError> {
+    match r.runs.commit(repo, sha).await {
+        Err(GhError::Refused { status: 422, .. }) => Err(Missing::Commit { repo: repo.clone(), sha: sha.to_string() }.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Why groups no run held are missing: each run's state and what it uploaded (listings are
+/// cached: no new request). `None` when every group was found, or held without its patterns.
+async fn what_runs_hold(r: &Resolver<'_>, repo: &Repo, runs: &[&Run], slots: &[Slot]) -> Result<Option<String>, ResolveError> {
+    let missing: Vec<_> = slots.iter().filter(|s| s.hit.is_none() && s.partial.is_none()).map(|s| &s.group).collect();
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let mut said = Vec::new();
+    for run in runs.iter().take(5) {
+        let listing = r.listings.listing(&r.listings.location(repo, run)).await?;
+        said.push(crate::domain::select::run_holds(run, &listing, &missing));
+    }
+    Ok((!said.is_empty()).then(|| said.join("; ")))
 }
 
 /// Which TheRock commit each super-repo run built against (S3 only; no GitHub request).

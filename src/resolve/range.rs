@@ -29,7 +29,9 @@ pub async fn range(r: &Resolver<'_>, good: &str, bad: &str, branch: Option<&str>
     };
     let history = commits_from(r, &repo, &bad, use_local, max).await?;
     let Some(at) = history.iter().position(|c| c.sha == good) else {
-        return Ok(Err(Rejection::NotAncestor { good, bad, within: history.len(), repo }));
+        // Given the wrong way round? One more history listing, only on this failure.
+        let swapped = commits_from(r, &repo, &good, use_local, max).await.is_ok_and(|h| h.iter().any(|c| c.sha == bad));
+        return Ok(Err(Rejection::NotAncestor { good, bad, within: history.len(), repo, swapped }));
     };
     let between = &history[..at];
     let branch = match branch {

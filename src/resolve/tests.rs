@@ -196,7 +196,7 @@ fn an_unknown_commit_or_run_is_a_named_missing_thing() {
     let r = Resolver { runs: &m, listings: &m, q: &q, checkout: None };
     let e = block_on(find(&r, &Subject::Commit { sha: "abcdef1".into(), local_only: false })).unwrap_err();
     assert!(matches!(&e, ResolveError::Missing(Missing::Commit { sha, .. }) if sha == "abcdef1"), "{e}");
-    assert_eq!(e.to_string(), "commit abcdef1 is not known to ROCm/TheRock on GitHub");
+    assert_eq!(e.to_string(), "commit abcdef1 is not known to ROCm/TheRock on GitHub: it does not exist in ROCm/TheRock");
     let e = block_on(find(&r, &Subject::RunId(99))).unwrap_err();
     assert!(matches!(e, ResolveError::Missing(Missing::Run { id: 99, .. })));
 }

@@ -32,6 +32,8 @@ mod fetch;
 mod find;
 /// Holes a hostile review found: archives, caches, disks, signals, injection, unbounded answers.
 mod hostile;
+/// What a newcomer trips on (issue 24): self-consistent answers, why not found, help, hints.
+mod newcomer;
 /// Real data as of late 2026: pin files, healthy builds, legacy prefixes, nested stages.
 mod realdata;
 /// The release machinery: the release rewrite, the two action definitions, the composite.

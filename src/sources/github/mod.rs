@@ -331,15 +331,11 @@ fn short_err(e: &dyn std::error::Error) -> String {
     chain[chain.len().saturating_sub(2)..].join(": ")
 }
 
+/// What stays as written in a path or query value: RFC 3986's unreserved characters and `/`.
+const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
 pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
 }
 
 /// The `rel="next"` target of a `Link` header.
@@ -382,5 +378,6 @@ mod tests {
     fn encoding() {
         assert_eq!(urlencode("gfx942:xnack+"), "gfx942%3Axnack%2B");
         assert_eq!(urlencode("feature/x"), "feature/x");
+        assert_eq!(urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
     }
 }
