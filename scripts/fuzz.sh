@@ -46,6 +46,9 @@ if ! cargo +nightly fuzz build "${flags[@]}" >"$work/build.log" 2>&1; then
 fi
 echo "fuzz: built in $((SECONDS - start)) s"
 
+# The extraction target writes a tree per input: in memory where the machine has a tmpfs.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
+
 found=()
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t"
