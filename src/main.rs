@@ -2,25 +2,9 @@
 //!
 //! The flow: inputs (`cli` | `action`) -> `config` -> `app::run` (one `commands::*`, over
 //! `resolve` -> `locate` -> `fetch`) -> typed `outcome` -> `report` -> `exit`. This file only
-//! wires them: parse, run, print, exit status.
+//! wires them: parse, run, print, exit status. The modules live in the library (`lib.rs`).
 
-mod action;
-mod app;
-mod blocking;
-mod cli;
-mod commands;
-mod config;
-mod domain;
-mod exit;
-mod fetch;
-mod interrupt;
-mod log;
-mod outcome;
-mod report;
-mod resolve;
-mod retry;
-mod s3;
-mod sources;
+use therock_artifacts::{action, app, cli, commands, config, exit, report, say, sources};
 
 use clap::Parser;
 use std::io::Write;
@@ -95,7 +79,7 @@ fn block_on(raw: Option<config::Raw>) -> ExitStatus {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            crate::say!("error: could not start the async runtime: {e}");
+            say!("error: could not start the async runtime: {e}");
             return ExitStatus::Error;
         }
     };
@@ -107,7 +91,7 @@ fn block_on(raw: Option<config::Raw>) -> ExitStatus {
 
 /// An error: on stderr, and as the error document with `--json`.
 fn failed(msg: &str, output: Output, status: ExitStatus) -> ExitStatus {
-    crate::say!("error: {msg}");
+    say!("error: {msg}");
     if output == Output::Json {
         println!("{}", report::json::error_document(msg));
     }
@@ -160,7 +144,7 @@ async fn run(raw: config::Raw) -> ExitStatus {
                 print(&log::escape_controls(&text));
             }
             if let Some(m) = o.message() {
-                crate::say!("{m}");
+                say!("{m}");
             }
             o.exit_status()
         }

@@ -1,6 +1,6 @@
-//! The one tar writer of the unit tests (`src/fetch/extract_tests.rs`), the integration tests
-//! (`tests/it/common/archives.rs`) and the bench (`benches/fetch.rs`), each of which includes
-//! this file with `#[path = ...] mod`: the crate is a binary, so there is no library to share.
+//! The one tar writer of the unit tests (`src/fetch/extract_tests.rs`, `src/fuzzing_tests.rs`),
+//! the integration tests (`tests/it/common/archives.rs`) and the bench (`benches/fetch.rs`), each
+//! of which includes this file with `#[path = ...] mod`: it is test support, not part of the library.
 //!
 //! It writes every name as given, bytes into the header, so it also writes what the `tar`
 //! crate's builder refuses (`..`, absolute paths, backslashes): the extraction's hostile-member

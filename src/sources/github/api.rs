@@ -379,6 +379,19 @@ impl RunSource for GitHub {
     }
 }
 
+/// Every body shape the client reads as runs, commits or jobs, decoded and mapped into the domain
+/// with the same types and `From`s as the endpoints above: the entry of the fuzz target over
+/// GitHub's JSON (`crate::fuzzing::github`). Bodies of no such shape give nothing.
+pub(crate) fn decode_any(body: &[u8]) -> (Vec<Run>, Vec<Commit>, Vec<Job>) {
+    let mut runs: Vec<Run> = serde_json::from_slice::<RunsPage>(body).map(|p| p.workflow_runs.into_iter().map(Run::from).collect()).unwrap_or_default();
+    runs.extend(serde_json::from_slice::<GhRun>(body).map(Run::from));
+    newest_first(&mut runs);
+    let mut commits: Vec<Commit> = serde_json::from_slice::<Vec<GhCommit>>(body).map(|l| l.into_iter().map(Commit::from).collect()).unwrap_or_default();
+    commits.extend(serde_json::from_slice::<GhCommit>(body).map(Commit::from));
+    let jobs = serde_json::from_slice::<JobsPage>(body).map(|p| p.jobs.into_iter().map(Job::from).collect()).unwrap_or_default();
+    (runs, commits, jobs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

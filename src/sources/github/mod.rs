@@ -4,6 +4,8 @@
 
 mod api;
 
+pub(crate) use api::decode_any;
+
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
