@@ -4,7 +4,7 @@
 //! `resolve` -> `locate` -> `fetch`) -> typed `outcome` -> `report` -> `exit`. This file only
 //! wires them: parse, run, print, exit status. The modules live in the library (`lib.rs`).
 
-use therock_artifacts::{action, app, cli, commands, config, exit, report, say, sources};
+use therock_artifacts::{action, app, cli, commands, config, exit, log, report, say, sources};
 
 use clap::Parser;
 use std::io::Write;
