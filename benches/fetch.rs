@@ -678,7 +678,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(d);
     }
 
-    // One table per setting (Markdown, ready for the README), then the ratios against the targets.
+    // One table per setting (Markdown, ready for benches/README.md), then the ratios against the targets.
     let table = |title: &str, rows: &[(&str, Option<&M>)], counted: bool| {
         eprintln!("\n{title}\n");
         if counted {
