@@ -4,8 +4,7 @@
 //! that refuses the input is a pass too. The seed corpora under `fuzz/corpus/` also run through
 //! these functions in the unit tests below, so the facade is built and exercised on stable.
 //!
-//! Not here yet: the `BUILD_TOPOLOGY.toml` reader (issue 23) gets a target when it lands. S3
-//! listings are XML the AWS SDK decodes; what the tool reads of them is the keys, below.
+//! S3 listings are XML the AWS SDK decodes; what the tool reads of them is the keys, below.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -14,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::domain::artifacts::{prebuilt_stage, ArtifactName, ListedObject, RunListing};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::manifest::Manifest;
-use crate::domain::{pins, pins_multiarch, sha, time};
+use crate::domain::topology::Topology;
+use crate::domain::{pins, pins_multiarch, sha, stage_impact, time};
 use crate::fetch::extract::{extract, Layout};
 use crate::sources::github::{decode_any, next_link};
 
@@ -235,3 +235,27 @@ fn make_writable(dir: &Path) {
 #[cfg(test)]
 #[path = "fuzzing_tests.rs"]
 mod tests;
+
+/// `BUILD_TOPOLOGY.toml` (issue 23): the first line is a changed input, the rest the file's text.
+/// A topology taken has no stage outside its own list in any answer: every stage's inbound and
+/// produced artifacts are artifacts of the file, and the impact of the input splits the stages
+/// into rebuild and copy exactly once each.
+pub fn topology(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (input, file) = text.split_once('\n').unwrap_or(("", &text));
+    let Ok(topo) = Topology::parse(file) else { return };
+    let stages: Vec<String> = topo.stage_names().into_iter().map(str::to_string).collect();
+    for stage in &stages {
+        for a in topo.produced(stage).iter().chain(topo.inbound(stage).iter()) {
+            assert!(topo.artifact(a).is_some(), "stage {stage} names artifact {a}, which the file does not define");
+        }
+    }
+    for platform in [None, Some("linux"), Some("windows")] {
+        let impact = stage_impact::analyze(&topo, &[input.to_string()], platform);
+        let mut all: Vec<&String> = impact.rebuild_stages.iter().chain(&impact.copy_stages).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), impact.rebuild_stages.len() + impact.copy_stages.len(), "a stage is both rebuilt and copied");
+        assert!(all.iter().all(|s| stages.contains(s)), "an impact names a stage the file does not have");
+    }
+}

@@ -14,7 +14,8 @@ use tar_writer::TarWriter;
 /// A target's name and its function.
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: &[Target] = &[("artifact_name", artifact_name), ("listing", listing), ("pins", pins), ("github", github), ("extract_archive", extract_archive)];
+const TARGETS: &[Target] =
+    &[("artifact_name", artifact_name), ("listing", listing), ("pins", pins), ("github", github), ("extract_archive", extract_archive), ("topology", topology)];
 
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target)
