@@ -51,21 +51,11 @@ pub fn chown_like_workspace(dir: &Path, workspace: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(workspace).with_context(|| format!("cannot read GITHUB_WORKSPACE {}", workspace.display()))?;
     let (uid, gid) = (m.uid(), m.gid());
-    fn walk(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
-        std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
-        let md = std::fs::symlink_metadata(p)?;
-        if md.is_dir() {
-            for e in std::fs::read_dir(p)? {
-                walk(&e?.path(), uid, gid)?;
-            }
-        }
-        Ok(())
-    }
     let own = std::fs::symlink_metadata(dir)?;
     if own.uid() == uid && own.gid() == gid {
         return Ok(());
     }
-    walk(dir, uid, gid).with_context(|| format!("cannot give {} the owner of the workspace", dir.display()))
+    crate::fetch::chown_tree(dir, uid, gid).with_context(|| format!("cannot give {} the owner of the workspace", dir.display()))
 }
 
 #[cfg(not(unix))]

@@ -16,6 +16,8 @@ mod job;
 mod lock;
 mod output;
 mod owner;
+#[cfg(unix)]
+pub use owner::chown_tree;
 pub mod plan;
 mod progress;
 mod sidecar;

@@ -17,21 +17,24 @@ pub fn hand_over(out: &Path, placed: &[std::path::PathBuf]) {
         return;
     }
     let (uid, gid) = (top.uid(), top.gid());
-    fn walk(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
-        std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
-        let m = std::fs::symlink_metadata(p)?;
-        if m.is_dir() {
-            for e in std::fs::read_dir(p)? {
-                walk(&e?.path(), uid, gid)?;
-            }
-        }
-        Ok(())
-    }
     for p in placed {
-        if let Err(e) = walk(p, uid, gid) {
+        if let Err(e) = chown_tree(p, uid, gid) {
             crate::say!("warning: cannot give {} the owner of {} (uid {uid}): {e}", p.display(), out.display());
         }
     }
+}
+
+/// `p` and, for a directory, everything below it, to `uid:gid`; symlinks are changed themselves,
+/// never followed.
+#[cfg(unix)]
+pub fn chown_tree(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
+    if std::fs::symlink_metadata(p)?.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            chown_tree(&e?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(not(unix))]
