@@ -420,3 +420,19 @@ async fn control_characters_from_a_server_are_shown_escaped_on_the_terminal() {
     assert!(!out.chars().chain(err.chars()).any(|ch| ch.is_control() && ch != '\n' && ch != '\t'), "raw control characters: {err:?}");
     assert!(err.contains("\\x1b]0;pwned\\x07"), "{err}");
 }
+
+/// Issue 21 item 12: one key in a run prefix holding a control character (which XML 1.0 cannot
+/// carry) must not make the whole listing unreadable: the listing is asked URL-encoded and
+/// decoded, so the run's archives are still found (and the odd key, no artifact, is left out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_with_a_control_character_does_not_break_the_listing() {
+    let bed = Bed::new().await;
+    let c = sha(3201);
+    let archive = simple_artifact("blas", "gfx94X-dcgpu", "x");
+    one_run(&bed, 3202, &c, &[("blas_lib_gfx94X-dcgpu.tar.zst", archive)]).await;
+    bed.s3.put(BUCKET, "3202-linux/notes\u{1}.txt", b"planted");
+    let o = bed.run(&group_args("find", THEROCK, &c, &["--json"])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["results"][0]["artifact_filenames"], json!(["blas_lib_gfx94X-dcgpu.tar.zst"]), "{doc}");
+}
