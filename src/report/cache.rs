@@ -25,6 +25,8 @@ struct EntryDoc<'a> {
     sha256: &'a str,
     size: u64,
     last_use: i64,
+    /// The archive filenames the cache's references give it (empty for older references).
+    archives: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -72,7 +74,7 @@ fn stats_text(s: &Stats) -> String {
 }
 
 fn entries(v: &[Entry]) -> Vec<EntryDoc<'_>> {
-    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used }).collect()
+    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used, archives: &e.names }).collect()
 }
 
 fn pruned_json(p: &Pruned) -> Value {
@@ -95,10 +97,22 @@ fn pruned_text(p: &Pruned) -> String {
         if p.dry_run { "would hold" } else { "holds" },
         human_bytes(p.size_after)
     );
+    out.push_str(&named(&p.removed));
     if !p.in_use.is_empty() {
         out.push_str(&format!("kept {} archives another fetch is using\n", p.in_use.len()));
     }
     out
+}
+
+/// One line per entry: its archive names (or, for a reference older than names, its digest),
+/// size and last use.
+fn named(v: &[Entry]) -> String {
+    v.iter()
+        .map(|e| {
+            let what = if e.names.is_empty() { format!("sha256:{}", e.digest) } else { e.names.join(", ") };
+            format!("  {what} ({}, used {})\n", human_bytes(e.size), ago(Some(e.used)))
+        })
+        .collect()
 }
 
 impl Render for Cached {
