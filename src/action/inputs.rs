@@ -72,6 +72,9 @@ pub struct Inputs {
     pub components: Option<String>,
     /// A BUILD_TOPOLOGY.toml stage whose inbound artifacts to find or fetch, or `all`.
     pub stage: Option<String>,
+    /// Mode fetch: `--clean` / `--merge`.
+    pub clean: Option<String>,
+    pub merge: Option<String>,
 }
 
 pub use crate::config::given;
@@ -377,6 +380,8 @@ fn lookup(
                 dry_run,
                 components: given(&inputs.components).into_iter().collect(),
                 stage,
+                clean: boolean("clean", &inputs.clean, "false")?,
+                merge: boolean("merge", &inputs.merge, "false")?,
                 ..FetchOptsRaw::default()
             },
             release,

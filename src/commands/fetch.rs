@@ -109,12 +109,20 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
         FetchResult::DryRun { output_dir, extract: pick.extract, planned, cached }
     } else {
         let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-        let req = fetch::Request { mode: pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
+        let req = fetch::Request { mode: pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone(), origin: origin_of(found), mixing: opts.mixing };
         let report = fetch::run(planned, app.s3(), &req, out_dir, app.limits()).await?;
         crate::say!("{}", closing_line(&report, filtered_out(found, report.archives.len())));
         FetchResult::Done(report)
     };
     Ok(Fetched { resolved, result, reuse, stage })
+}
+
+/// Where `found`'s archives come from, for the output's record: its commit, repository and runs.
+pub fn origin_of(found: &Found) -> fetch::Origin {
+    let mut runs: Vec<u64> = found.results().map(|h| h.run.id).collect();
+    runs.sort_unstable();
+    runs.dedup();
+    fetch::Origin { commit: found.commit.clone(), release: None, repository: found.repo.to_string(), runs }
 }
 
 /// How many of the found groups' archives `--include` / `--exclude` left out.

@@ -155,7 +155,12 @@ async fn fetch_tarballs(app: &App, r: &Released, opts: &FetchOptions) -> Result<
         return Ok(ReleaseFetch::DryRun { output_dir: opts.output_dir.clone(), extract: opts.pick.extract, planned });
     }
     let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
-    let req = fetch::Request { mode: opts.pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone() };
+    let origin = fetch::Origin {
+        release: r.tarball.as_ref().map(|t| t.name.filename.clone()),
+        repository: r.tarball.as_ref().map(|t| format!("s3://{}", t.planned().bucket)).unwrap_or_default(),
+        ..fetch::Origin::default()
+    };
+    let req = fetch::Request { mode: opts.pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone(), origin, mixing: opts.mixing };
     let report = fetch::run(planned, app.s3(), &req, out_dir, app.limits()).await?;
     for a in &report.archives {
         crate::say!("{} {}", a.filename, verification(a.verified));

@@ -99,7 +99,9 @@ impl Runner<'_> {
             bail!("the --include/--exclude filters selected no archive of commit {}", found.commit.as_deref().unwrap_or("?"));
         }
         let out = fetch::prepare_output(tree, false)?;
-        let req = fetch::Request { mode: self.pick.extract, verify: true, cache_dir: Some(self.cache_dir.clone()) };
+        // The runner's trees are its own, and overlays layer two commits on purpose.
+        let origin = super::fetch::origin_of(found);
+        let req = fetch::Request { mode: self.pick.extract, verify: true, cache_dir: Some(self.cache_dir.clone()), origin, mixing: fetch::Mixing::Merge };
         let report = fetch::run(planned, self.s3, &req, out, self.limits).await?;
         Ok((report.downloaded, report.archives.into_iter().map(|a| a.filename).collect()))
     }

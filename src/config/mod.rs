@@ -121,6 +121,8 @@ pub struct FetchOptions {
     pub cache_dir: Option<PathBuf>,
     /// Write even into a system directory.
     pub force: bool,
+    /// `--clean` / `--merge`: what to do about an earlier fetch of another commit.
+    pub mixing: crate::domain::mixing::Mixing,
 }
 
 #[derive(Debug, Clone)]

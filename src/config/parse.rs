@@ -304,6 +304,7 @@ pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache
         dry_run: o.dry_run,
         cache_dir: (!o.no_cache).then(|| cache_dir.to_path_buf()),
         force: o.force,
+        mixing: crate::domain::mixing::Mixing::from_flags(o.clean, o.merge).map_err(|e| err(Field::OutputDir, e))?,
     })
 }
 

@@ -218,6 +218,12 @@ pub struct FetchOptsRaw {
     /// Write even into a system directory (`/`, `/usr`, or one that holds a root file system).
     #[arg(long)]
     pub force: bool,
+    /// Remove what earlier fetches into the output placed first (never files it did not write).
+    #[arg(long, conflicts_with = "merge")]
+    pub clean: bool,
+    /// Layer over an earlier fetch of another commit on purpose (else replaced or refused).
+    #[arg(long)]
+    pub merge: bool,
     /// Named component sets, as upstream's installer flags (base, blas, fft, miopen, rccl, ...;
     /// comma-separated or repeated): each adds its `_lib` archives and extras to the base set.
     #[arg(long, num_args = 1..)]

@@ -10,6 +10,7 @@ pub mod digest;
 pub mod families;
 pub mod gitlinks;
 pub mod manifest;
+pub mod mixing;
 pub mod pins;
 pub mod pins_multiarch;
 pub mod rejection;

@@ -110,7 +110,12 @@ impl Cache {
                 let _ = std::fs::create_dir_all(parent);
             }
             let rt = r.with_extension(format!("{}.tmp", fastrand::u64(..)));
-            let line = if verified { format!("{sha} verified\n") } else { format!("{sha}\n") };
+            let mut line = if verified { format!("{sha} verified\n") } else { format!("{sha}\n") };
+            // The archive's name, for `cache prune` to say what it removes (older readers stop
+            // at the first line's second word).
+            if let Some(name) = archive_name(k.key) {
+                line.push_str(&format!("name {name}\n"));
+            }
             if std::fs::write(&rt, line).is_ok() {
                 let _ = std::fs::rename(&rt, &r);
             }
@@ -160,12 +165,14 @@ impl InUse {
 }
 
 /// One blob of the cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Entry {
     pub digest: String,
     pub size: u64,
     /// Unix seconds of its last use.
     pub used: i64,
+    /// The archive filenames its references name (none for references older than the name).
+    pub names: Vec<String>,
 }
 
 /// What the cache holds.
@@ -228,7 +235,12 @@ impl Cache {
             .filter(|e| Sha256::parse(&e.file_name().to_string_lossy()).is_some())
             .filter_map(|e| {
                 let m = e.metadata().ok().filter(|m| m.is_file())?; // a DirEntry's metadata never follows a link
-                Some(Entry { digest: e.file_name().to_string_lossy().into_owned(), size: m.len(), used: m.modified().map(unix).unwrap_or(0) })
+                Some(Entry {
+                    digest: e.file_name().to_string_lossy().into_owned(),
+                    size: m.len(),
+                    used: m.modified().map(unix).unwrap_or(0),
+                    names: Vec::new(),
+                })
             })
             .collect()
     }
@@ -255,7 +267,10 @@ impl Cache {
         let entries = self.entries();
         let mut p = Pruned { size_before: entries.iter().map(|e| e.size).sum(), dry_run, ..Pruned::default() };
         let now = unix(std::time::SystemTime::now());
-        for e in choose_victims(entries, max_size, max_age, now) {
+        let victims = choose_victims(entries, max_size, max_age, now);
+        let names = if victims.is_empty() { Default::default() } else { self.names_by_digest() };
+        for mut e in victims {
+            e.names = names.get(&e.digest).map(|n| n.iter().cloned().collect()).unwrap_or_default();
             let blob = self.blobs().join(&e.digest);
             let free = std::fs::File::open(&blob).is_ok_and(|f| f.try_lock().is_ok() && (dry_run || std::fs::remove_file(&blob).is_ok()));
             if free {
@@ -283,6 +298,22 @@ impl Cache {
         p
     }
 
+    /// The archive names the references give each digest (only references the cache names and
+    /// the user owns, as every reference read).
+    fn names_by_digest(&self) -> std::collections::HashMap<String, std::collections::BTreeSet<String>> {
+        let mut out: std::collections::HashMap<String, std::collections::BTreeSet<String>> = Default::default();
+        let Some(refs) = self.real_dir("refs") else { return out };
+        for e in std::fs::read_dir(refs).into_iter().flatten().flatten() {
+            if Sha256::parse(&e.file_name().to_string_lossy()).is_none() {
+                continue;
+            }
+            if let Some((d, _, Some(name))) = read_ref_named(&e.path()) {
+                out.entry(d.as_str().to_string()).or_default().insert(name);
+            }
+        }
+        out
+    }
+
     /// References whose blob is gone (only names the cache gives: a digest, or a reference
     /// being written).
     fn remove_dangling_refs(&self) {
@@ -303,13 +334,29 @@ impl Cache {
 /// A reference file: the digest it names (only a well-formed one: the text is not ours to
 /// trust as a path) and whether a sidecar vouched for it.
 fn read_ref(path: &Path) -> Option<(Sha256, bool)> {
+    read_ref_named(path).map(|(d, v, _)| (d, v))
+}
+
+/// `read_ref`, with the archive name a reference written since names were recorded gives.
+fn read_ref_named(path: &Path) -> Option<(Sha256, bool, Option<String>)> {
     if !trusted_file(path) {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
-    let mut it = text.split_whitespace();
+    let mut lines = text.lines();
+    let mut it = lines.next()?.split_whitespace();
     let digest = it.next().and_then(Sha256::parse)?;
-    Some((digest, it.next() == Some("verified")))
+    let verified = it.next() == Some("verified");
+    let name = lines.find_map(|l| l.strip_prefix("name ")).and_then(archive_name);
+    Some((digest, verified, name))
+}
+
+/// The filename of an S3 key, when it is one a terminal can show as it is (an archive's names
+/// are letters, digits and `._+-`; a key a fork's run controls may hold anything).
+fn archive_name(key: &str) -> Option<String> {
+    let name = key.rsplit('/').next()?;
+    let plain = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+    plain.then(|| name.to_string())
 }
 
 /// A refusal to use a cache directory someone else could write (not a failure to write it).
@@ -418,7 +465,16 @@ mod tests {
     use super::*;
 
     fn e(d: &str, size: u64, used: i64) -> Entry {
-        Entry { digest: d.into(), size, used }
+        Entry { digest: d.into(), size, used, names: Vec::new() }
+    }
+
+    #[test]
+    fn a_reference_names_its_archive_only_when_the_name_is_plain() {
+        assert_eq!(archive_name("2401-linux/blas_lib_gfx942.tar.zst").as_deref(), Some("blas_lib_gfx942.tar.zst"));
+        assert_eq!(archive_name("v2/therock-dist-linux-gfx94X-dcgpu-7.0.0rc1+x.tar.gz").as_deref(), Some("therock-dist-linux-gfx94X-dcgpu-7.0.0rc1+x.tar.gz"));
+        for bad in ["1-linux/evil\n::warning::x_lib_gfx942.tar.zst", "1-linux/a b.tar.zst", "1-linux/", "1-linux/\u{1b}[31m.tar.zst"] {
+            assert_eq!(archive_name(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub enum FetchError {
     },
     #[error("refusing to write into {}: it is a system directory (or holds a root file system); pass --force if that is really meant", .0.display())]
     SystemDir(PathBuf),
+    /// The output holds another commit's files and this mode would mix them (`domain::mixing`).
+    #[error("{0}")]
+    Mixed(String),
     #[error("the output directory {} is a file", .0.display())]
     NotADirectory(PathBuf),
     /// Found once the archives were merged into the output (the extraction's own finds come as

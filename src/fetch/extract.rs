@@ -22,8 +22,9 @@ const MAX_PATH_BYTES: usize = 4096;
 const MAX_COMPONENTS: usize = 256;
 /// Members one archive may hold (TheRock's largest hold tens of thousands).
 const MAX_MEMBERS: u64 = 2_000_000;
-/// Names the tool gives its own entries in an output directory; no archive may write them.
-const RESERVED_PREFIX: &str = ".therock-artifacts-";
+/// Names the tool gives its own entries in an output directory (staging trees, the lock, the
+/// record `.therock-artifacts.json`); no archive may write them, in any case.
+const RESERVED_PREFIX: &str = ".therock-artifacts";
 
 /// Archives that would write outside their tree, refused whichever step found it (the
 /// extraction, or the check of the merged output).
@@ -232,7 +233,7 @@ impl Extractor<'_> {
             Layout::Flatten => comps[line.len()..].to_vec(),
             Layout::Full | Layout::FullWithManifest | Layout::Whole => comps,
         };
-        if rel.first().is_some_and(|c| c.starts_with(RESERVED_PREFIX)) {
+        if rel.first().is_some_and(|c| c.to_ascii_lowercase().starts_with(RESERVED_PREFIX)) {
             return Err(self.unsafe_err(format!("{what} '{}' uses a name this tool reserves for its own files", raw.display())));
         }
         Ok((!rel.is_empty()).then_some(rel))

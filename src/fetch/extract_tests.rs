@@ -158,7 +158,15 @@ fn reserved_names_and_monster_paths_are_refused() {
     // A path of 300 components (GNU long name).
     let long = format!("compiler/amd-llvm/stage/{}x", "a/".repeat(300));
     let monster = tarball(&[("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), (&long, tar::EntryType::Regular, b"x", None)]);
-    for (i, tb) in [staged, monster].iter().enumerate() {
+    // The output's record of what wrote it, in any case.
+    let records: Vec<Vec<u8>> = [".therock-artifacts.json", ".THEROCK-ARTIFACTS.JSON"]
+        .iter()
+        .map(|n| {
+            let p = format!("compiler/amd-llvm/stage/{n}");
+            tarball(&[("artifact_manifest.txt", tar::EntryType::Regular, M.as_bytes(), None), (&p, tar::EntryType::Regular, b"{}", None)])
+        })
+        .collect();
+    for (i, tb) in [staged, monster].iter().chain(&records).enumerate() {
         let d = tempfile::tempdir().unwrap();
         let e = extract(&tb[..], &d.path().join("o"), Layout::Flatten, "evil.tar.zst", u64::MAX);
         assert!(matches!(e, Err(ExtractError::Unsafe { .. })), "case {i}: {e:?}");

@@ -20,6 +20,7 @@ mod owner;
 pub use owner::chown_tree;
 pub mod plan;
 mod progress;
+mod record;
 mod sidecar;
 mod tree;
 
@@ -33,10 +34,12 @@ pub use download::Settings;
 pub use error::FetchError;
 pub use plan::{plan, Planned};
 pub use progress::Counters;
+pub use record::{Origin, Removed};
 
 use crate::blocking::blocking;
 use crate::config::ExtractMode;
 use crate::domain::digest::Sha256;
+pub use crate::domain::mixing::Mixing;
 use crate::s3::S3;
 use job::Job;
 use lock::STAGING_PREFIX;
@@ -73,6 +76,8 @@ pub struct FetchReport {
     pub elapsed_seconds: f64,
     /// The cache directory and the bytes its blobs hold, unless `--no-cache`.
     pub cache: Option<(PathBuf, u64)>,
+    /// What this fetch removed of the earlier fetches' files (`--clean`, or replaced by mode).
+    pub removed: Option<Removed>,
 }
 
 /// What one fetch asks for beyond its plan: the layout, whether to verify, and the cache
@@ -82,6 +87,10 @@ pub struct Request {
     pub mode: ExtractMode,
     pub verify: bool,
     pub cache_dir: Option<PathBuf>,
+    /// Where the archives come from, for the output's record of what wrote it.
+    pub origin: Origin,
+    /// `--clean` / `--merge`: what to do about the files of a fetch of another commit.
+    pub mixing: Mixing,
 }
 
 /// How a fetch runs (from the tunables).
@@ -170,6 +179,12 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf
         );
     }
     let _lock = lock::lock_output(&out_dir, key.as_ref()).await?;
+    let prior = record::prior(&out_dir, key.as_ref().ok(), &req.origin, req.mode, req.mixing)?;
+    let this = record::Fetch {
+        origin: req.origin.clone(),
+        extract: req.mode.as_str().to_string(),
+        archives: planned.iter().map(|p| p.name.filename.clone()).collect(),
+    };
     let started = Instant::now();
     let total: u64 = planned.iter().map(|p| p.size).sum();
     let staging = out_dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
@@ -195,12 +210,16 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf
         Err(e) => Err(e),
         Ok(done) => {
             let (out, mode, staging, key) = (out_dir.clone(), req.mode, staging.clone(), key.ok());
-            blocking(move || output::commit(&out, mode, &done, &staging, key).map(|_| done)).await?
+            let stamp = output::Stamp { prior, this };
+            blocking(move || output::commit(&out, mode, &done, &staging, key, stamp).map(|removed| (done, removed))).await?
         }
     };
     let gone = staging.clone();
     let _ = blocking(move || extract::remove_path(&gone)).await;
-    let archives = committed?;
+    let (archives, removed) = committed?;
+    if let Some(r) = &removed {
+        crate::say!("removed {} files of the earlier fetch of {} from {}", r.files, r.of.join(" and "), out_dir.display());
+    }
     let cache = match (job.cache.clone(), limits.cache_max) {
         (Some(c), max) => {
             if let Some(max) = max {
@@ -220,6 +239,7 @@ pub async fn run(planned: Vec<Planned>, s3: &S3, req: &Request, out_dir: PathBuf
         total,
         elapsed_seconds: started.elapsed().as_secs_f64(),
         cache,
+        removed,
     })
 }
 

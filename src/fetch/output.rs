@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use super::commit::{is_cross_device, Journal, Key};
 use super::error::FetchError;
 use super::extract::{Unsafe, UnsafeBy};
+use super::record::{self, Fetch, Prior, Removed, RECORD};
 use super::tree;
 use super::FetchedArchive;
 use crate::config::ExtractMode;
@@ -67,21 +68,47 @@ fn landing(out: &Path, mode: ExtractMode, d: &FetchedArchive) -> PathBuf {
 /// Moves staged trees (or verified archives) into the output, in plan order, then checks every
 /// symlink the archives brought still leads inside the output once merged with what was there.
 /// On any failure the output is put back as it was.
-pub fn commit(out: &Path, mode: ExtractMode, done: &[FetchedArchive], staging: &Path, key: Option<Key>) -> Result<(), FetchError> {
+/// First it sets aside what the earlier fetches `prior` replaces placed; last it places the
+/// output's new record of what wrote it. Returns what was removed of the earlier fetches.
+pub fn commit(out: &Path, mode: ExtractMode, done: &[FetchedArchive], staging: &Path, key: Option<Key>, stamp: Stamp) -> Result<Option<Removed>, FetchError> {
     let before = escaping_links(out);
+    let signer = key.clone();
     let mut j = Journal::new(staging, out, key).map_err(|e| FetchError::io(format!("cannot write the commit journal in {}", staging.display()), e))?;
-    let res = commit_all(&mut j, out, mode, done).and_then(|_| check_links(out, &before, done));
+    let res = remove_prior(&mut j, out, &stamp.prior)
+        .and_then(|removed| commit_all(&mut j, out, mode, done).map(|_| removed))
+        .and_then(|removed| check_links(out, &before, done).map(|_| removed))
+        .and_then(|removed| place_record(&mut j, out, staging, signer.as_ref(), stamp).map(|_| removed));
     match res {
-        Ok(()) => {
+        Ok(removed) => {
             let placed = j.finish().map_err(|e| FetchError::io(format!("cannot write the commit journal in {}", staging.display()), e))?;
             super::owner::hand_over(out, &placed);
-            Ok(())
+            Ok(removed)
         }
         Err(e) => {
             j.rollback();
             Err(e)
         }
     }
+}
+
+/// What the commit records about this fetch, and what it does about the earlier ones.
+pub struct Stamp {
+    pub prior: Prior,
+    pub this: Fetch,
+}
+
+fn remove_prior(j: &mut Journal, out: &Path, prior: &Prior) -> Result<Option<Removed>, FetchError> {
+    let Prior::Replace(r) = prior else { return Ok(None) };
+    let files =
+        j.remove(out, &r.files, &r.dirs).map_err(|e| FetchError::io(format!("cannot remove the files of the earlier fetch from {}", out.display()), e))?;
+    Ok(Some(Removed { of: r.fetches.iter().map(|f| f.origin.label()).collect(), files }))
+}
+
+fn place_record(j: &mut Journal, out: &Path, staging: &Path, key: Option<&Key>, stamp: Stamp) -> Result<(), FetchError> {
+    let record = record::next(&stamp.prior, stamp.this, out, &j.placed());
+    let failed = |e| FetchError::io(format!("cannot write the record {}", out.join(RECORD).display()), e);
+    let path = record::write(staging, out, key, record).map_err(failed)?;
+    j.place(&path, &out.join(RECORD)).map_err(failed)
 }
 
 fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArchive]) -> Result<(), FetchError> {

@@ -30,6 +30,8 @@ struct EntryDoc<'a> {
     size: u64,
     last_use: i64,
     last_use_at: Option<String>,
+    /// The archive filenames the cache's references give it (empty for older references).
+    archives: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -79,7 +81,7 @@ fn stats_text(s: &Stats) -> String {
 }
 
 fn entries(v: &[Entry]) -> Vec<EntryDoc<'_>> {
-    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used, last_use_at: rfc3339(e.used) }).collect()
+    v.iter().map(|e| EntryDoc { sha256: &e.digest, size: e.size, last_use: e.used, last_use_at: rfc3339(e.used), archives: &e.names }).collect()
 }
 
 fn pruned_json(p: &Pruned) -> Value {
@@ -102,15 +104,24 @@ fn pruned_text(p: &Pruned) -> String {
         if p.dry_run { "would hold" } else { "holds" },
         human_bytes(p.size_after)
     );
-    if p.dry_run {
-        for e in &p.removed {
-            out.push_str(&format!("  {:>10}  {}  last used {}\n", human_bytes(e.size), e.digest, ago(Some(e.used))));
-        }
-    }
+    out.push_str(&named(&p.removed));
     if !p.in_use.is_empty() {
         out.push_str(&format!("kept {} archives another fetch is using\n", p.in_use.len()));
     }
     out
+}
+
+/// One line per entry: its archive names (or, for a reference older than names, its digest),
+/// size and last use.
+fn named(v: &[Entry]) -> String {
+    v.iter()
+        .map(|e| {
+            // The blob's digest always: several names can share one blob, and older references
+            // name none.
+            let what = if e.names.is_empty() { format!("sha256:{}", e.digest) } else { format!("{} (sha256:{})", e.names.join(", "), e.digest) };
+            format!("  {what} ({}, used {})\n", human_bytes(e.size), ago(Some(e.used)))
+        })
+        .collect()
 }
 
 impl Render for Cached {

@@ -54,6 +54,9 @@ enum FetchedDoc<'a> {
         cache_dir: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         cache_size_bytes: Option<u64>,
+        /// What was removed of an earlier fetch of another commit (`--clean`, or by mode).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        removed: Option<&'a crate::fetch::Removed>,
     },
 }
 
@@ -106,6 +109,7 @@ fn done(r: &FetchReport) -> FetchedDoc<'_> {
         archives: &r.archives,
         cache_dir: r.cache.as_ref().map(|(d, _)| d.display().to_string()),
         cache_size_bytes: r.cache.as_ref().map(|(_, s)| *s),
+        removed: r.removed.as_ref(),
     }
 }
 

@@ -110,3 +110,30 @@ async fn a_fetch_prunes_past_the_configured_maximum_but_keeps_what_it_used() {
     assert!(!blobs[1].exists(), "the least recently used went");
     assert!(blobs[2].exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_dry_run_names_the_archives_it_would_remove() {
+    let bed = Bed::new().await;
+    let blobs = three_blobs(&bed, 8).await;
+    used(&blobs[1], 30);
+    used(&blobs[0], 25);
+    // A reference written before names were recorded: its blob is shown by its digest.
+    let refs = bed.cache_dir().join("refs");
+    for e in std::fs::read_dir(&refs).unwrap().flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        if text.contains("n0_lib_gfx942") {
+            std::fs::write(e.path(), text.lines().next().unwrap().to_string() + "\n").unwrap();
+        }
+    }
+    let o = bed.run(&["cache", "prune", "--max-age", "20d", "--dry-run"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let digest0 = blobs[0].file_name().unwrap().to_str().unwrap();
+    assert!(text.contains("would remove 2 archives") && text.contains("n1_lib_gfx942.tar.zst") && text.contains(&format!("sha256:{digest0}")), "{text}");
+    assert!(!text.contains("n2_lib_gfx942"), "{text}");
+    let o = bed.run(&["cache", "prune", "--max-age", "20d", "--dry-run", "--json"]).await;
+    let removed = stdout_json(&o)["removed"].clone();
+    let names: Vec<&serde_json::Value> = removed.as_array().unwrap().iter().map(|e| &e["archives"]).collect();
+    assert_eq!(names, [&serde_json::json!(["n1_lib_gfx942.tar.zst"]), &serde_json::json!([])]);
+    assert!(blobs.iter().all(|b| b.exists()), "a dry run removes nothing");
+}

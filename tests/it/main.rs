@@ -32,6 +32,8 @@ mod fetch;
 mod find;
 /// Holes a hostile review found: archives, caches, disks, signals, injection, unbounded answers.
 mod hostile;
+/// A second fetch into one output: the record of what wrote it, --clean, --merge, replaced by mode.
+mod mixing;
 /// What a newcomer trips on (issue 24): self-consistent answers, why not found, help, hints.
 mod newcomer;
 /// Real data as of late 2026: pin files, healthy builds, legacy prefixes, nested stages.

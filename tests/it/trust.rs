@@ -122,7 +122,9 @@ async fn a_commit_killed_at_any_point_leaves_exactly_the_old_tree_or_exactly_the
         let out_s = out.to_str().unwrap().to_string();
         let fetch = |c: &str, pause_us: u64| {
             let mut cmd = bed.cmd();
-            cmd.args(fetch_args(c, &out_s, &["--extract", mode])).env("THEROCK_ARTIFACTS_TEST_COMMIT_STEP_US", pause_us.to_string());
+            // flatten and archives refuse another commit's output unless told (issue 24 item 1).
+            let clean: &[&str] = if matches!(mode, "flatten" | "archives") { &["--clean"] } else { &[] };
+            cmd.args(fetch_args(c, &out_s, &["--extract", mode])).args(clean).env("THEROCK_ARTIFACTS_TEST_COMMIT_STEP_US", pause_us.to_string());
             cmd
         };
         let mut states = BTreeMap::new();

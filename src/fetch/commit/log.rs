@@ -48,6 +48,11 @@ impl Key {
         Ok(Key(key))
     }
 
+    /// A MAC of `parts` (for the output's record of what wrote it, beside the journal's own).
+    pub fn sign(&self, parts: &[&[u8]]) -> String {
+        self.mac(parts)
+    }
+
     fn mac(&self, parts: &[&[u8]]) -> String {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         for p in parts {

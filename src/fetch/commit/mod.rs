@@ -203,6 +203,40 @@ impl Journal {
         self.run(plan)
     }
 
+    /// Sets aside what an earlier fetch placed in `out`: its `files` (relative, `/`-separated),
+    /// then each of the `dirs` it created that is left empty, deepest first. Nothing is reached
+    /// through a symlink or a file, a directory still holding anything (a user's own file) stays,
+    /// and nothing is deleted before the commit ends. Returns how many files were set aside.
+    pub fn remove(&mut self, out: &Path, files: &[String], dirs: &[String]) -> io::Result<usize> {
+        let at = |rel: &str| real_parents(out, rel).then(|| out.join(rel));
+        let mut plan = Vec::new();
+        for p in files.iter().filter_map(|f| at(f)) {
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                self.plan_set_aside(&p, &mut plan);
+            }
+        }
+        let n = plan.len();
+        self.run(plan)?;
+        let mut deepest: Vec<PathBuf> = dirs.iter().filter_map(|d| at(d)).collect();
+        deepest.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        let (mut plan, mut gone) = (Vec::new(), HashSet::new());
+        for d in deepest {
+            let real = std::fs::symlink_metadata(&d).is_ok_and(|m| m.is_dir());
+            let empty = real && std::fs::read_dir(&d).is_ok_and(|rd| rd.flatten().all(|e| gone.contains(&e.path())));
+            if empty {
+                self.plan_set_aside(&d, &mut plan);
+                gone.insert(d);
+            }
+        }
+        self.run(plan)?;
+        Ok(n)
+    }
+
+    /// The entries placed or created so far.
+    pub fn placed(&self) -> Vec<PathBuf> {
+        placed(&self.steps)
+    }
+
     /// Puts the output back as it was.
     pub fn rollback(self) {
         for k in undo(&self.steps) {
@@ -230,6 +264,21 @@ impl Journal {
         }
         Ok(placed)
     }
+}
+
+/// Whether `rel` names an entry strictly inside `out` (no `.`, `..`, root or prefix; not one of
+/// the tool's own names) whose every parent is a real directory, not a symlink.
+fn real_parents(out: &Path, rel: &str) -> bool {
+    let comps: Vec<&str> = rel.split('/').collect();
+    let plain = |c: &&str| !c.is_empty() && *c != "." && *c != ".." && Path::new(c).components().count() == 1 && Path::new(c).file_name().is_some();
+    if !comps.iter().all(plain) || comps[0].to_ascii_lowercase().starts_with(".therock-artifacts") {
+        return false;
+    }
+    let mut at = out.to_path_buf();
+    comps[..comps.len() - 1].iter().all(|c| {
+        at.push(c);
+        std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir())
+    })
 }
 
 /// The entries a commit placed or created.

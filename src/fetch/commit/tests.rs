@@ -110,3 +110,45 @@ fn a_rollback_puts_the_output_back_as_it_was() {
     assert_eq!(fs::read_to_string(o.join("a/f")).unwrap(), "old");
     assert!(!o.join("g").exists());
 }
+
+#[test]
+fn removing_an_earlier_fetch_sets_aside_only_its_files_and_the_directories_left_empty() {
+    let d = tempfile::tempdir().unwrap();
+    let (mut j, o, _) = journal(d.path(), false);
+    for f in ["lib/a.so", "lib/sub/b.so", "share/x.txt"] {
+        fs::create_dir_all(o.join(f).parent().unwrap()).unwrap();
+        fs::write(o.join(f), "theirs").unwrap();
+    }
+    fs::write(o.join("share/mine.txt"), "mine").unwrap();
+    // A record cannot reach through a symlink, above the output, or into the tool's own names.
+    let outside = d.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("victim"), "v").unwrap();
+    std::os::unix::fs::symlink(&outside, o.join("link")).unwrap();
+    let files: Vec<String> =
+        ["lib/a.so", "lib/sub/b.so", "share/x.txt", "link/victim", "../outside/victim", "/etc/passwd", ".therock-artifacts.lock", "gone.txt"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let dirs: Vec<String> = ["lib", "lib/sub", "share", "link"].iter().map(|s| s.to_string()).collect();
+    let n = j.remove(&o, &files, &dirs).unwrap();
+    j.finish().unwrap();
+    assert_eq!(n, 3);
+    assert!(!o.join("lib").exists(), "emptied, deepest first");
+    assert_eq!(fs::read_to_string(o.join("share/mine.txt")).unwrap(), "mine", "a directory holding a user's file stays");
+    assert!(!o.join("share/x.txt").exists());
+    assert_eq!(fs::read_to_string(outside.join("victim")).unwrap(), "v");
+    assert!(fs::symlink_metadata(o.join("link")).unwrap().file_type().is_symlink(), "a symlink is no directory to empty");
+}
+
+#[test]
+fn a_removal_that_fails_later_in_the_commit_is_put_back() {
+    let d = tempfile::tempdir().unwrap();
+    let (mut j, o, _) = journal(d.path(), false);
+    fs::create_dir_all(o.join("lib")).unwrap();
+    fs::write(o.join("lib/a.so"), "theirs").unwrap();
+    j.remove(&o, &["lib/a.so".to_string()], &["lib".to_string()]).unwrap();
+    assert!(!o.join("lib").exists());
+    j.rollback();
+    assert_eq!(fs::read_to_string(o.join("lib/a.so")).unwrap(), "theirs");
+}

@@ -3,7 +3,7 @@
 
 use super::{S3Server, TOKEN};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use wiremock::MockServer;
 
@@ -60,6 +60,30 @@ impl Bed {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdin(std::process::Stdio::null());
         c
+    }
+
+    /// `therock-artifacts action` as the runner starts it, in workspace `ws` (its `GITHUB_OUTPUT`
+    /// and step summary in `files`), in mode fetch of TheRock's gfx94X-dcgpu run `run_id`; the
+    /// caller adds the other `INPUT_*` and `GITHUB_SHA`. (Run it with `cmd.output()`, not
+    /// `run_cmd`: the token appears once, in its mask command.)
+    pub fn action_fetch(&self, ws: &Path, files: &Path, run_id: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(bin());
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("INPUT_MODE", "fetch")
+            .env("INPUT_RUN-ID", run_id)
+            .env("INPUT_ARTIFACT-GROUP", "gfx94X-dcgpu")
+            .env("INPUT_GITHUB-TOKEN", TOKEN)
+            .env("GITHUB_REPOSITORY", "ROCm/TheRock")
+            .env("GITHUB_WORKSPACE", ws)
+            .env("GITHUB_OUTPUT", files.join("out"))
+            .env("GITHUB_STEP_SUMMARY", files.join("summary"))
+            .env("GITHUB_API_URL", self.gh.uri())
+            .env("AWS_ENDPOINT_URL", &self.s3.endpoint)
+            .env("THEROCK_ARTIFACTS_CACHE", self.cache_dir())
+            .arg("action")
+            .current_dir(ws);
+        cmd
     }
 
     pub async fn run(&self, args: &[&str]) -> Output {
