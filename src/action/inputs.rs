@@ -360,7 +360,7 @@ fn lookup(
     let stage = StageRaw { stage: given(&inputs.stage), ..StageRaw::default() };
     Ok(match mode {
         Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require, release, stage }),
-        Mode::Reuse => RawCommand::Reuse(ReuseRaw { commit, walk, require, changed: Vec::new() }),
+        Mode::Reuse => RawCommand::Reuse(ReuseRaw { commit, walk, require, changed: Vec::new(), platforms: Vec::new() }),
         Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id, walk, require }),
         _ => RawCommand::Fetch(FetchRaw {
             commit,
