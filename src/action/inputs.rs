@@ -424,6 +424,20 @@ mod tests {
     }
 
     #[test]
+    fn mode_reuse_takes_several_platforms_and_other_modes_one() {
+        for several in ["linux,windows", "both"] {
+            let (raw, _) = to_raw(&inputs(&[("mode", "reuse"), ("platform", several)]), &PrEvent::default(), &env("Linux")).unwrap();
+            assert_eq!(raw.common.platform, None, "{several}");
+            let RawCommand::Reuse(r) = raw.command else { panic!("{several}") };
+            assert_eq!(r.platforms, [several]);
+        }
+        let (raw, _) = to_raw(&inputs(&[("mode", "reuse"), ("platform", "windows")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("windows"));
+        let (raw, _) = to_raw(&inputs(&[("mode", "find"), ("platform", "both")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("both"), "refused later as an unknown platform");
+    }
+
+    #[test]
     fn another_repository_starts_from_its_default_branch_not_the_callers_sha() {
         let e = RunnerEnv { repository: Some("me/app".into()), ..env("Linux") };
         let (raw, _) = to_raw(&inputs(&[]), &PrEvent::default(), &e).unwrap();
