@@ -77,6 +77,43 @@ pub struct With<T: Args> {
     pub own: T,
 }
 
+/// `reuse`'s flags: `With<ReuseRaw>`, where `--platform` may be repeated (one plan each; the
+/// first stays `Common::platform`, all of them go to `ReuseRaw::platforms`).
+#[derive(Debug)]
+pub struct ReuseWith(pub With<ReuseRaw>);
+
+impl clap::FromArgMatches for ReuseWith {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut m.clone())
+    }
+    fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        let all: Vec<String> = m.get_many::<String>("platform").map(|v| v.cloned().collect()).unwrap_or_default();
+        let mut w = With::<ReuseRaw>::from_arg_matches_mut(m)?;
+        if all.len() > 1 {
+            w.own.platforms.splice(0..0, all);
+        }
+        Ok(ReuseWith(w))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+impl Args for ReuseWith {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Self::repeatable(With::<ReuseRaw>::augment_args(cmd))
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::repeatable(With::<ReuseRaw>::augment_args_for_update(cmd))
+    }
+}
+
+impl ReuseWith {
+    fn repeatable(cmd: clap::Command) -> clap::Command {
+        cmd.mut_arg("platform", |a| a.action(clap::ArgAction::Append).help("linux or windows (default: the host OS); repeatable: one plan per platform"))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 // Parsed once per process, moved once: boxing the large variants would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -104,7 +141,7 @@ pub enum Cmd {
     #[command(after_help = EXEC_HELP)]
     Exec(With<ExecRaw>),
     /// Which build stages a build of --commit must rebuild, and which it reuses from a baseline run.
-    Reuse(With<ReuseRaw>),
+    Reuse(ReuseWith),
     /// The first TheRock commit whose submodule gitlink includes a rocm-libraries or
     /// rocm-systems commit, its runs' artifacts and its dev tarball.
     Contains(With<ContainsRaw>),
@@ -181,7 +218,7 @@ impl Cmd {
             Cmd::Compare(a) => (a.common, RawCommand::Compare(a.own)),
             Cmd::Bisect(a) => (a.common, RawCommand::Bisect(a.own)),
             Cmd::Exec(a) => (a.common, RawCommand::Exec(a.own)),
-            Cmd::Reuse(a) => (a.common, RawCommand::Reuse(a.own)),
+            Cmd::Reuse(ReuseWith(a)) => (a.common, RawCommand::Reuse(a.own)),
             Cmd::Contains(a) => (a.common, RawCommand::Contains(a.own)),
             Cmd::Action | Cmd::Cache(_) => return None,
         };

@@ -225,6 +225,11 @@ fn quoted(names: &[&str]) -> String {
     names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
 }
 
+/// A `platform` input naming more than one (mode reuse): `both`, or a list.
+fn several(p: &str) -> bool {
+    p.trim().eq_ignore_ascii_case("both") || p.trim().contains([',', ' ', '\n'])
+}
+
 /// `linux` or `windows`: the input, else the runner's OS (`Windows` runners fetch Windows
 /// builds; every other runner, Linux ones).
 fn platform(inputs: &Inputs, env: &RunnerEnv) -> String {
@@ -308,7 +313,8 @@ pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Ch
         repo: given(&inputs.repository).or_else(|| env.repository.clone()),
         artifact_group: given(&inputs.artifact_group).into_iter().collect(),
         amdgpu_target: given(&inputs.amdgpu_targets).into_iter().collect(),
-        platform: Some(platform(inputs, env)),
+        // Mode reuse takes several (`linux,windows`, `both`): they go to ReuseRaw::platforms.
+        platform: Some(platform(inputs, env)).filter(|p| mode != Mode::Reuse || !several(p)),
         workflow: given(&inputs.workflow),
         json: true,
         git_ref: st.as_ref().and_then(|s| s.git_ref.clone()),
@@ -363,7 +369,13 @@ fn lookup(
     let stage = StageRaw { stage: given(&inputs.stage), ..StageRaw::default() };
     Ok(match mode {
         Mode::Find => RawCommand::Find(FindRaw { commit, run_id, require, release, stage }),
-        Mode::Reuse => RawCommand::Reuse(ReuseRaw { commit, walk, require, changed: Vec::new() }),
+        Mode::Reuse => RawCommand::Reuse(ReuseRaw {
+            commit,
+            walk,
+            require,
+            changed: Vec::new(),
+            platforms: given(&inputs.platform).filter(|p| several(p)).into_iter().collect(),
+        }),
         Mode::Baseline => RawCommand::Baseline(BaselineRaw { commit, run_id, walk, require }),
         _ => RawCommand::Fetch(FetchRaw {
             commit,
@@ -414,6 +426,20 @@ mod tests {
         assert_eq!(raw.common.platform.as_deref(), Some("linux"));
         let (raw, _) = to_raw(&inputs(&[("platform", "linux")]), &PrEvent::default(), &env("Windows")).unwrap();
         assert_eq!(raw.common.platform.as_deref(), Some("linux"));
+    }
+
+    #[test]
+    fn mode_reuse_takes_several_platforms_and_other_modes_one() {
+        for several in ["linux,windows", "both"] {
+            let (raw, _) = to_raw(&inputs(&[("mode", "reuse"), ("platform", several)]), &PrEvent::default(), &env("Linux")).unwrap();
+            assert_eq!(raw.common.platform, None, "{several}");
+            let RawCommand::Reuse(r) = raw.command else { panic!("{several}") };
+            assert_eq!(r.platforms, [several]);
+        }
+        let (raw, _) = to_raw(&inputs(&[("mode", "reuse"), ("platform", "windows")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("windows"));
+        let (raw, _) = to_raw(&inputs(&[("mode", "find"), ("platform", "both")]), &PrEvent::default(), &env("Linux")).unwrap();
+        assert_eq!(raw.common.platform.as_deref(), Some("both"), "refused later as an unknown platform");
     }
 
     #[test]

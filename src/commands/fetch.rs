@@ -73,7 +73,7 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
         Source::Reuse(o) => {
             let plan = super::reuse::run(app, o).await?;
             pick.only = Some(plan.artifact_names().into_iter().collect());
-            let b = plan.baseline.clone();
+            let b = plan.baseline().clone();
             crate::say!("{}", super::reuse::summary_line(&plan));
             reuse = Some(Box::new(plan));
             Resolved::Baseline(Box::new(b))

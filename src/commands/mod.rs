@@ -72,6 +72,16 @@ impl App {
         Resolver { runs: &self.gh, listings: &self.loc, q, checkout: self.cfg.checkout.as_ref() }
     }
 
+    /// A resolver over `q` whose listings come from `listings` (another platform's prefixes).
+    pub fn resolver_with<'a>(&'a self, q: &'a crate::config::Query, listings: &'a Locator) -> Resolver<'a> {
+        Resolver { runs: &self.gh, listings, q, checkout: self.cfg.checkout.as_ref() }
+    }
+
+    /// Listings of another platform's run prefixes (`reuse --platforms`).
+    pub fn locator_on(&self, platform: Platform) -> Locator {
+        Locator::new(self.loc.s3.clone(), platform, self.loc.release.clone())
+    }
+
     pub fn s3(&self) -> &S3 {
         &self.loc.s3
     }

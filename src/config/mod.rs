@@ -2,11 +2,13 @@
 //! the only place that parses, defaults and rejects input, and it does no I/O: what it needs
 //! from git and the environment is gathered into `Facts` first.
 
+mod bisect;
 mod error;
 mod facts;
 mod parse;
 pub mod raw;
 mod release;
+mod stage;
 
 use regex::Regex;
 use std::path::PathBuf;
@@ -275,6 +277,9 @@ pub struct ReuseOptions {
     pub changed: Option<Vec<String>>,
     /// Where topology files are kept per commit.
     pub cache_dir: PathBuf,
+    /// One plan per platform, then the combined decision (never empty; the first is the
+    /// platform the top-level per-platform keys describe).
+    pub platforms: Vec<Platform>,
 }
 
 /// A command with its options.

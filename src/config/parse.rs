@@ -6,11 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{BisectRaw, FetchOptsRaw, Raw, RawCommand, ReuseRaw, SelectRaw, StageRaw, WalkRaw};
-use super::{
-    BisectOptions, Command, CompareOptions, Ends, ExecOptions, ExtractMode, FetchOptions, LatestFrom, Pick, PlanOptions, Query, ReuseOptions, Source,
-    StagePick, Subject, WalkOptions,
-};
+use super::raw::{FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
+use super::{Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, LatestFrom, Pick, Query, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
 use crate::domain::sha::is_sha_like;
@@ -51,7 +48,7 @@ fn regex_why(s: &str, e: &regex::Error) -> String {
     format!("invalid regex '{s}': {last}")
 }
 
-fn number(s: &str, field: Field, what: &str) -> Result<u64, ConfigError> {
+pub(super) fn number(s: &str, field: Field, what: &str) -> Result<u64, ConfigError> {
     s.trim().parse::<u64>().map_err(|_| err(field, format!("invalid {what} '{}': expected a positive whole number", s.trim())))
 }
 
@@ -167,7 +164,12 @@ pub fn commit(s: &str, checkout: Option<&CheckoutFacts>, field: Field) -> Result
 }
 
 /// The subject of a lookup: a run id, a pull request, a commit, or the checkout's `HEAD`.
-fn subject(commit_raw: &Option<String>, run_id: &Option<String>, pr: Option<&String>, checkout: Option<&CheckoutFacts>) -> Result<Subject, ConfigError> {
+pub(super) fn subject(
+    commit_raw: &Option<String>,
+    run_id: &Option<String>,
+    pr: Option<&String>,
+    checkout: Option<&CheckoutFacts>,
+) -> Result<Subject, ConfigError> {
     if let Some(id) = given(run_id) {
         return Ok(Subject::RunId(number(&id, Field::RunId, "run id")?));
     }
@@ -204,7 +206,7 @@ fn subject_of(
     subject(commit_raw, run_id, pr, checkout)
 }
 
-fn max_commits(m: &Option<String>) -> Result<usize, ConfigError> {
+pub(super) fn max_commits(m: &Option<String>) -> Result<usize, ConfigError> {
     match given(m) {
         Some(m) => {
             let n = number(&m, Field::MaxCommits, "max-commits")?;
@@ -217,7 +219,7 @@ fn max_commits(m: &Option<String>) -> Result<usize, ConfigError> {
     }
 }
 
-fn branch(b: &Option<String>, field: Field) -> Result<Option<String>, ConfigError> {
+pub(super) fn branch(b: &Option<String>, field: Field) -> Result<Option<String>, ConfigError> {
     let b = given(b);
     if let Some(b) = &b {
         if b.contains("..") || b.starts_with('-') || b.contains(char::is_whitespace) {
@@ -236,7 +238,7 @@ fn latest_ref(r: &str) -> Result<String, ConfigError> {
     branch(&Some(r.to_string()), Field::Ref)?.ok_or_else(|| err(Field::Ref, "empty ref: expected a branch or a commit SHA"))
 }
 
-fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
+pub(super) fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
     let therock_repo = match given(&w.therock_repo) {
         Some(r) => Repo::parse(&r).map_err(|e| err(Field::TherockRepo, e))?,
         None => Repo { owner: "ROCm".into(), name: "TheRock".into() },
@@ -255,7 +257,7 @@ fn walk(w: &WalkRaw) -> Result<WalkOptions, ConfigError> {
     })
 }
 
-fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
+pub(super) fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
     Ok(Pick {
         include: regexes(&o.include, Field::Include)?.into_iter().chain(globs(&o.pattern)?).collect(),
         exclude: regexes(&o.exclude, Field::Exclude)?,
@@ -269,25 +271,6 @@ fn pick(o: &SelectRaw) -> Result<Pick, ConfigError> {
     })
 }
 
-/// The archive components (`{name}_{component}_{target}`).
-pub const COMPONENTS: &[&str] = &["lib", "run", "dev", "dbg", "doc", "test"];
-
-/// `--stage` and its narrowing flags; the stage and artifact names are checked against the
-/// commit's topology once it is read.
-fn stage_pick(s: &StageRaw, cache_dir: &Path) -> Result<Option<Box<StagePick>>, ConfigError> {
-    let Some(stage) = given(&s.stage) else { return Ok(None) };
-    let exclude_components = split_list(&s.exclude_component);
-    if let Some(bad) = exclude_components.iter().find(|c| !COMPONENTS.contains(&c.as_str())) {
-        return Err(err(Field::ExcludeComponent, format!("unknown component '{bad}': expected one of {}", COMPONENTS.join(", "))));
-    }
-    Ok(Some(Box::new(StagePick {
-        stage: (stage != "all").then_some(stage),
-        exclude_components,
-        exclude_artifacts: split_list(&s.exclude_artifact),
-        cache_dir: cache_dir.to_path_buf(),
-    })))
-}
-
 pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache_dir: &Path) -> Result<FetchOptions, ConfigError> {
     // A dry run writes nothing: it needs no output directory (an empty path stands for none).
     let out = match given(output_dir) {
@@ -296,7 +279,7 @@ pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache
         None => return Err(err(Field::OutputDir, "fetch needs an output directory")),
     };
     let mut pick = pick(&o.select)?;
-    pick.stage = stage_pick(&o.stage, cache_dir)?;
+    pick.stage = super::stage::stage_pick(&o.stage, cache_dir)?;
     Ok(FetchOptions {
         pick,
         output_dir: PathBuf::from(out),
@@ -306,63 +289,6 @@ pub(super) fn fetch_options(o: &FetchOptsRaw, output_dir: &Option<String>, cache
         force: o.force,
         mixing: crate::domain::mixing::Mixing::from_flags(o.clean, o.merge).map_err(|e| err(Field::OutputDir, e))?,
     })
-}
-
-fn bisect(b: &BisectRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> Result<BisectOptions, ConfigError> {
-    let plan = plan(b)?;
-    let command = match &plan {
-        Some(_) if b.command.is_empty() => Vec::new(),
-        Some(_) => return Err(err(Field::Program, "--plan runs no test: each matrix job runs `exec` on its commit")),
-        None => program(&b.command)?,
-    };
-    Ok(BisectOptions {
-        ends: ends(b, checkout, plan.as_ref())?,
-        plan,
-        overlay: b.overlay,
-        branch: branch(&b.branch, Field::Branch)?,
-        max_commits: max_commits(&b.max_commits)?,
-        pick: pick(&b.select)?,
-        workdir: given(&b.workdir).map(PathBuf::from),
-        keep: b.keep,
-        command,
-        cache_dir: cache_dir.to_path_buf(),
-    })
-}
-
-/// The bisected range's ends: two commits, a bump's two TheRock commits, or a plan's state.
-fn ends(b: &BisectRaw, checkout: Option<&CheckoutFacts>, plan: Option<&PlanOptions>) -> Result<Ends, ConfigError> {
-    let sha = |v: &Option<String>, f: Field| match given(v) {
-        Some(s) => match commit(&s, checkout, f)? {
-            Subject::Commit { sha, .. } => Ok(sha),
-            _ => Err(err(f, "expected a commit")),
-        },
-        None => Err(err(f, "not given")),
-    };
-    let hex = |v: &Option<String>, f: Field| -> Result<Option<String>, ConfigError> {
-        given(v)
-            .map(|s| if crate::domain::sha::is_hex_commitish(&s) { Ok(s.to_ascii_lowercase()) } else { Err(err(f, format!("'{s}' is not a commit SHA"))) })
-            .transpose()
-    };
-    let submodule = given(&b.bump.submodule);
-    if let Some(m) = &submodule {
-        if !crate::domain::gitlinks::SUBMODULES.iter().any(|(path, _)| path == m) {
-            let names: Vec<&str> = crate::domain::gitlinks::SUBMODULES.iter().map(|(p, _)| *p).collect();
-            return Err(err(Field::Submodule, format!("unknown submodule '{m}'; TheRock's super-repos are {}", names.join(", "))));
-        }
-    }
-    if let Some(bad) = hex(&b.bump.bump, Field::Bump)?.or(hex(&b.bump.bad_therock, Field::Bump)?) {
-        let good_therock = hex(&b.bump.good_therock, Field::Bump)?;
-        return Ok(Ends::Bump { good_therock, bad_therock: bad, submodule });
-    }
-    if plan.is_some_and(|p| p.state.is_some()) && given(&b.good).is_none() && given(&b.bad).is_none() {
-        return Ok(Ends::FromState);
-    }
-    let (good, bad) = (sha(&b.good, Field::Good)?, sha(&b.bad, Field::Bad)?);
-    let (short, full) = if good.len() <= bad.len() { (&good, &bad) } else { (&bad, &good) };
-    if full.len() == 40 && full.starts_with(short.as_str()) {
-        return Err(err(Field::Bad, format!("names the same commit as --good ({}): there is nothing to bisect", &full[..12])));
-    }
-    Ok(Ends::Commits { good, bad })
 }
 
 /// `contains --commit SHA [--therock-branch B]` (the commit: the checkout's HEAD by default).
@@ -375,48 +301,11 @@ fn contains(c: &super::raw::ContainsRaw, checkout: Option<&CheckoutFacts>) -> Re
     Ok(super::ContainsOptions { commit, therock_branch })
 }
 
-/// `--plan --ways K [--state FILE --result SHA=VERDICT...]`.
-fn plan(b: &BisectRaw) -> Result<Option<PlanOptions>, ConfigError> {
-    if !b.plan.plan {
-        return Ok(None);
-    }
-    let ways = match given(&b.plan.ways) {
-        Some(w) => match number(&w, Field::Ways, "count")? {
-            k @ 1..=256 => k as usize,
-            k => return Err(err(Field::Ways, format!("{k} is out of range: a round tests 1 to 256 commits"))),
-        },
-        None => 3,
-    };
-    let results = b.plan.result.iter().map(|r| crate::domain::bisect_plan::parse_result(r).map_err(|why| err(Field::Result, why))).collect::<Result<_, _>>()?;
-    Ok(Some(PlanOptions { ways, state: given(&b.plan.state).map(PathBuf::from), results }))
-}
-
-fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
+pub(super) fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
     if cmd.first().is_none_or(|c| c.trim().is_empty()) {
         return Err(err(Field::Program, "no command given after --"));
     }
     Ok(cmd.to_vec())
-}
-
-/// A `--changed` input: a repository-relative path (or a submodule name), never one that leaves
-/// the repository (`../x`, an absolute path).
-pub fn changed_input(s: &str) -> Result<String, ConfigError> {
-    let t = s.trim();
-    let outside = t.starts_with('/') || t.starts_with('\\') || t.as_bytes().get(1) == Some(&b':') || t.split(['/', '\\']).any(|c| c == "..");
-    if outside {
-        return Err(err(Field::Changed, format!("'{t}' is outside the repository: give paths relative to its root, such as rocm-libraries/projects/rocBLAS")));
-    }
-    Ok(t.to_string())
-}
-
-fn reuse(r: &ReuseRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path) -> Result<ReuseOptions, ConfigError> {
-    let changed: Vec<String> = split_list(&r.changed).iter().map(|c| changed_input(c)).collect::<Result<_, _>>()?;
-    Ok(ReuseOptions {
-        subject: subject(&r.commit, &None, r.walk.pr.as_ref(), checkout)?,
-        walk: walk(&r.walk)?,
-        changed: (!changed.is_empty()).then_some(changed),
-        cache_dir: cache_dir.to_path_buf(),
-    })
 }
 
 /// The command and its options.
@@ -424,7 +313,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
     Ok(match &raw.command {
         RawCommand::Find(f) => {
             let subject = subject_of(raw, &f.commit, &f.run_id, None, checkout)?;
-            match stage_pick(&f.stage, cache_dir)? {
+            match super::stage::stage_pick(&f.stage, cache_dir)? {
                 Some(s) => Command::FindStage(subject, s),
                 None => Command::Find(subject),
             }
@@ -448,7 +337,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
                 if given(&f.fetch.select.extract).is_none() {
                     options.pick.extract = ExtractMode::Bootstrap;
                 }
-                let opts = ReuseOptions { subject, walk, changed: None, cache_dir: cache_dir.to_path_buf() };
+                let opts = super::stage::fetch_reuse(subject, walk, cache_dir, platform);
                 Source::Reuse(Box::new(opts))
             } else if f.baseline {
                 Source::Baseline(subject, walk)
@@ -457,8 +346,8 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             };
             Command::Fetch(source, options)
         }
-        RawCommand::Bisect(b) => Command::Bisect(Box::new(bisect(b, checkout, cache_dir)?)),
-        RawCommand::Reuse(r) => Command::Reuse(Box::new(reuse(r, checkout, cache_dir)?)),
+        RawCommand::Bisect(b) => Command::Bisect(Box::new(super::bisect::bisect(b, checkout, cache_dir)?)),
+        RawCommand::Reuse(r) => Command::Reuse(Box::new(super::stage::reuse(r, checkout, cache_dir, given(&raw.common.platform).map(|_| platform), platform)?)),
         RawCommand::Contains(c) => Command::Contains(contains(c, checkout)?),
         RawCommand::Exec(e) => Command::Exec(Box::new(ExecOptions {
             subject: subject(&e.commit, &None, None, checkout)?,

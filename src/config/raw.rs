@@ -384,6 +384,10 @@ pub struct ReuseRaw {
     /// default: the paths changed between the baseline commit and the commit).
     #[arg(long, num_args = 1..)]
     pub changed: Vec<String>,
+    /// One plan per platform and the decision for all of them: linux, windows or both (comma
+    /// list, repeatable; `--platform` may be repeated here too).
+    #[arg(long, value_delimiter = ',')]
+    pub platforms: Vec<String>,
 }
 
 /// `contains`: the first TheRock commit whose gitlink includes a super-repo commit.

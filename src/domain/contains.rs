@@ -2,6 +2,8 @@
 //! the oldest bump whose gitlink includes the commit, what "includes" means given the compare
 //! API's answer, and the dev tarball (`therock-dev-tarball`, facts 5e) built from a TheRock commit.
 
+use super::release::{Channel, TarballName};
+
 /// The search for the oldest of `0..n` (oldest first) that holds, when the newest (`n - 1`)
 /// holds and whatever lies before `0` does not: O(log n) probes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,24 +69,12 @@ pub struct DevTarball {
 }
 
 /// The file name's parts, for a dev tarball (a `-tests` sibling, another channel's version or
-/// a name outside the pattern is `None`).
+/// a name outside the pattern is `None`): release.rs's tarball grammar, of the dev channel,
+/// with at least 7 digits of SHA.
 pub fn dev_tarball(name: &str) -> Option<DevTarball> {
-    let rest = name.strip_prefix("therock-dist-")?.strip_suffix(".tar.gz")?;
-    let (platform, rest) = rest.split_once('-')?;
-    if platform != "linux" && platform != "windows" {
-        return None;
-    }
-    let (group, version) = rest.rsplit_once('-')?;
-    let (numbers, sha) = version.split_once(".dev0+")?;
-    let parts: Vec<&str> = numbers.split('.').collect();
-    let numeric = parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let hex = sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-    (numeric && hex && !group.is_empty() && !group.ends_with("-tests")).then(|| DevTarball {
-        platform: platform.into(),
-        group: group.into(),
-        version: version.into(),
-        sha: sha.into(),
-    })
+    let t = TarballName::parse(name).filter(|t| !t.tests && t.version.channel == Channel::Dev)?;
+    let sha = t.version.text.split_once(".dev0+")?.1.to_string();
+    (sha.len() >= 7).then(|| DevTarball { platform: t.platform.as_str().into(), sha, group: t.group, version: t.version.text })
 }
 
 /// The first of `commits` (oldest first: the TheRock commit asked about, then later ones)
@@ -133,6 +123,7 @@ mod tests {
         assert!(dev_tarball("therock-dist-linux-gfx94X-dcgpu-7.10.0a20261102.tar.gz").is_none(), "a nightly");
         assert!(dev_tarball("therock-dist-macos-gfx94X-dcgpu-7.10.0.dev0+0123abc.tar.gz").is_none());
         assert!(dev_tarball("therock-dist-linux-gfx94X-dcgpu-7.10.0.dev0+XYZ.tar.gz").is_none());
+        assert!(dev_tarball("therock-dist-linux-gfx94X-dcgpu-7.10.0.dev0+0123ab.tar.gz").is_none(), "fewer than 7 digits of SHA");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod run;
 pub mod select;
 pub mod sha;
 pub mod stage_impact;
+pub mod stage_platforms;
 pub mod stage_reuse;
 pub mod status;
 pub mod time;

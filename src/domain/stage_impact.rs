@@ -21,6 +21,8 @@ pub enum Cause {
     Full,
     /// The baseline run lacks archives the stage produces and a rebuilt stage consumes.
     Unavailable { missing: Vec<String> },
+    /// Other platforms rebuild it, and a stage is reused only where every platform reuses it.
+    Elsewhere { platforms: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

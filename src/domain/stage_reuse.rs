@@ -96,7 +96,23 @@ pub fn consumed(topo: &Topology, stages: &BTreeSet<String>, platform: &str) -> B
 
 /// The plan for `impact` over a baseline run's `archives`.
 pub fn plan(topo: &Topology, impact: &Impact, archives: &[&ArtifactName], groups: &[ArtifactGroup], platform: &str) -> ReusePlan {
+    plan_with(topo, impact, &BTreeMap::new(), archives, groups, platform)
+}
+
+/// `plan`, with the `forced` stages rebuilt too (another platform rebuilds them), for the
+/// reasons given there unless the impact has its own.
+pub fn plan_with(
+    topo: &Topology,
+    impact: &Impact,
+    forced: &BTreeMap<String, Cause>,
+    archives: &[&ArtifactName],
+    groups: &[ArtifactGroup],
+    platform: &str,
+) -> ReusePlan {
     let mut causes = impact.causes.clone();
+    for (stage, cause) in forced {
+        causes.entry(stage.clone()).or_insert_with(|| cause.clone());
+    }
     if impact.full_rebuild_required {
         return ReusePlan { rebuild_stages: impact.rebuild_stages.clone(), causes, ..ReusePlan::default() };
     }

@@ -640,3 +640,21 @@ async fn reuse_mode_writes_the_stage_lists_the_baseline_run_and_a_plan_table() {
     assert!(summary.contains("| `math-libs` | rebuild | rocm-libraries changed (submodule bump since"), "{summary}");
     assert!(summary.contains("| `compiler-runtime` | reuse |"), "{summary}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuse_mode_for_both_platforms_writes_the_combined_prebuilt_stages() {
+    let (bed, _, head) = crate::reuse::pr_bed(&["rocm-libraries"]).await;
+    put_stage_archives_on(&bed, 3002, "windows", &["core-hip_lib_generic.tar.zst"]);
+    for platform in ["linux,windows", "both"] {
+        let mut r = Runner::new(&bed, THEROCK, "pull_request", pr_payload(&head, "main", "contributor/TheRock"), &sha(0xfeed));
+        r.input("mode", "reuse").input("artifact-group", "gfx94X-dcgpu").input("platform", platform);
+        let o = r.run().await;
+        assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        let out = r.outputs();
+        assert_eq!(out["rebuild-stages"], "compiler-runtime,cv-libs,math-libs", "{platform}");
+        assert_eq!(out["prebuilt-stages"], "debug-tools,host-libs,media-libs,profiler-apps,tools-tests", "windows lacks core-hip: {platform}");
+        assert_eq!(out["baseline-run-id"], "3002");
+        let summary = r.summary();
+        assert!(summary.contains("| `compiler-runtime` | rebuild | on windows, the baseline run lacks core-hip\\_\\*\\_generic"), "{summary}");
+    }
+}

@@ -257,3 +257,70 @@ async fn a_commit_without_a_topology_falls_back_to_no_reuse() {
     assert!(d["message"].as_str().unwrap().contains("has no BUILD_TOPOLOGY.toml"), "{d}");
     assert!(stderr(&o).contains("older than build stages"), "{}", stderr(&o));
 }
+
+/// `reuse` for linux and windows over `pr_bed`'s PR (rocm-libraries bumped), the windows
+/// prefix of the baseline run lacking `without`.
+async fn two_platforms(without: &[&str], extra: &[&str]) -> (Bed, std::process::Output) {
+    let (bed, _, pr_head) = pr_bed(&["rocm-libraries"]).await;
+    put_stage_archives_on(&bed, 3002, "windows", without);
+    let mut args = group_args("reuse", THEROCK, &pr_head, &["--json"]);
+    args.extend_from_slice(extra);
+    let o = bed.run(&args).await;
+    (bed, o)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windows_prefix_missing_a_stages_archive_rebuilds_that_stage_on_every_platform() {
+    let (bed, o) = two_platforms(&["core-hip_lib_generic.tar.zst"], &["--platform", "windows"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let n = request_count(&bed.gh).await;
+    eprintln!("reuse for two platforms: {n} GitHub requests");
+    assert!(n <= 10, "the second platform repeats only its baseline walk (4 requests): {n}");
+    let d = stdout_json(&o);
+    let p = d["platforms"].as_array().unwrap();
+    assert_eq!((p[0]["platform"].as_str(), p[1]["platform"].as_str()), (Some("linux"), Some("windows")));
+    assert_eq!((&p[0]["baseline_run_id"], &p[1]["baseline_run_id"]), (&serde_json::json!("3002"), &serde_json::json!("3002")));
+    assert!(strings(&p[0]["reuse_stages"]).contains(&"compiler-runtime".to_string()), "linux alone reuses it: {}", p[0]);
+    assert_eq!(strings(&p[1]["missing_artifacts"]), ["core-hip_*_generic"]);
+    assert!(strings(&p[1]["rebuild_stages"]).contains(&"compiler-runtime".to_string()));
+    assert_eq!(strings(&d["rebuild_stages"]), ["compiler-runtime", "cv-libs", "math-libs"], "the combined decision");
+    assert_eq!(d["prebuilt_stages"], "debug-tools,host-libs,media-libs,profiler-apps,tools-tests");
+    assert_eq!(d["platform"], "linux", "the top-level per-platform keys are the first platform's");
+    assert!(!strings(&d["artifacts"]).iter().any(|a| a.starts_with("core-hip_")), "linux builds core-hip too now: {}", d["artifacts"]);
+    let reasons = strings(&d["reasons"]);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("compiler-runtime rebuilds: on windows, the baseline run lacks core-hip_*_generic")
+                && r.contains("linux alone could reuse it")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.starts_with("math-libs rebuilds: rocm-libraries changed (submodule bump since")),
+        "one reason where the platforms agree: {reasons:?}"
+    );
+
+    // The same windows prefix complete: both platforms reuse what linux alone reuses.
+    let (_bed, o) = two_platforms(&[], &["--platforms", "windows"]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(strings(&d["rebuild_stages"]), ["cv-libs", "math-libs"]);
+    assert_eq!(d["platforms"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_without_the_baseline_run_reuses_nothing_and_says_why() {
+    // Windows' prefix lacks every math-libs archive: no run holds the group there.
+    let (_bed, o) = two_platforms(
+        &["blas_lib_gfx942.tar.zst", "fft_lib_gfx942.tar.zst", "miopen_lib_gfx942.tar.zst", "blas_lib_gfx942:xnack+.tar.zst"],
+        &["--platforms", "both"],
+    )
+    .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["status"], "not_found");
+    assert_eq!(strings(&d["reuse_stages"]), Vec::<String>::new());
+    assert_eq!(d["platforms"][0]["status"], "found", "linux alone could reuse: {}", d["platforms"][0]);
+    let m = d["message"].as_str().unwrap();
+    assert!(m.starts_with("windows has no baseline run"), "{m}");
+}

@@ -10,8 +10,20 @@ pub const TOPOLOGY: &str = include_str!("../../fixtures/BUILD_TOPOLOGY.toml");
 /// Generic archives of every target-neutral artifact of the test topology, and gfx942 (and
 /// gfx942:xnack+) archives of the target-specific ones, in run `run`'s prefix.
 pub fn put_stage_archives(bed: &Bed, run: u64) {
-    let prefix = format!("{run}-linux/");
-    for a in [
+    put_stage_archives_on(bed, run, "linux", &[]);
+}
+
+/// `put_stage_archives` in the run's `platform` prefix, without the archives named in
+/// `without` (a windows prefix also holds hipinfo-win, a windows-only artifact).
+pub fn put_stage_archives_on(bed: &Bed, run: u64, platform: &str, without: &[&str]) {
+    let prefix = format!("{run}-{platform}/");
+    let windows: &[&str] = if platform == "windows" { &["hipinfo-win"] } else { &[] };
+    let put = |name: &str, a: &str, t: &str| {
+        if !without.contains(&name) {
+            bed.s3.put_artifact(BUCKET, &prefix, name, &simple_artifact(a, t, "x"), true);
+        }
+    };
+    for a in windows.iter().copied().chain([
         "sysdeps",
         "base",
         "amd-llvm",
@@ -25,13 +37,13 @@ pub fn put_stage_archives(bed: &Bed, run: u64) {
         "mesa",
         "rocprofiler-compute",
         "fmt",
-    ] {
-        bed.s3.put_artifact(BUCKET, &prefix, &format!("{a}_lib_generic.tar.zst"), &simple_artifact(a, "generic", "x"), true);
+    ]) {
+        put(&format!("{a}_lib_generic.tar.zst"), a, "generic");
     }
     for a in ["blas", "fft", "miopen"] {
-        bed.s3.put_artifact(BUCKET, &prefix, &format!("{a}_lib_gfx942.tar.zst"), &simple_artifact(a, "gfx942", "x"), true);
+        put(&format!("{a}_lib_gfx942.tar.zst"), a, "gfx942");
     }
-    bed.s3.put_artifact(BUCKET, &prefix, "blas_lib_gfx942:xnack+.tar.zst", &simple_artifact("blas", "gfx942-xnack", "x"), true);
+    put("blas_lib_gfx942:xnack+.tar.zst", "blas", "gfx942-xnack");
 }
 
 /// The compare API's answer listing `files` as changed from `base` to `head`.
