@@ -2,6 +2,7 @@
 //! the only place that parses, defaults and rejects input, and it does no I/O: what it needs
 //! from git and the environment is gathered into `Facts` first.
 
+mod asks;
 mod bisect;
 mod error;
 mod facts;

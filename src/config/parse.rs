@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Field};
 use super::facts::{CheckoutFacts, Facts};
-use super::raw::{FetchOptsRaw, Raw, RawCommand, SelectRaw, WalkRaw};
+use super::raw::{FetchOptsRaw, FetchRaw, Raw, RawCommand, SelectRaw, WalkRaw};
 use super::{Command, CompareOptions, ExecOptions, ExtractMode, FetchOptions, LatestFrom, Pick, Query, Source, Subject, WalkOptions};
 use crate::domain::buckets::{Platform, Repo};
 use crate::domain::families::{is_target_syntax, ArtifactGroup};
@@ -308,6 +308,25 @@ pub(super) fn program(cmd: &[String]) -> Result<Vec<String>, ConfigError> {
     Ok(cmd.to_vec())
 }
 
+/// `fetch`: the commit (or its baseline, or a reuse plan's archives) and how to lay them out.
+fn fetch(raw: &Raw, f: &FetchRaw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, platform: Platform) -> Result<Command, ConfigError> {
+    let subject = subject_of(raw, &f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
+    let walk = walk(&f.walk)?;
+    let mut options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
+    options.pick.components = super::release::components(&f.fetch, f.release.tests)?;
+    let source = if f.reuse {
+        if given(&f.fetch.select.extract).is_none() {
+            options.pick.extract = ExtractMode::Bootstrap;
+        }
+        Source::Reuse(Box::new(super::stage::fetch_reuse(subject, walk, cache_dir, platform)))
+    } else if f.baseline {
+        Source::Baseline(subject, walk)
+    } else {
+        Source::Find(subject)
+    };
+    Ok(Command::Fetch(source, options))
+}
+
 /// The command and its options.
 pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, platform: Platform) -> Result<Command, ConfigError> {
     Ok(match &raw.command {
@@ -328,24 +347,7 @@ pub fn command(raw: &Raw, checkout: Option<&CheckoutFacts>, cache_dir: &Path, pl
             Command::Latest { branch: given(&l.branch), max_commits: max_commits(&l.max_commits)?, from }
         }
         RawCommand::Baseline(b) => Command::Baseline(subject_of(raw, &b.commit, &b.run_id, b.walk.pr.as_ref(), checkout)?, walk(&b.walk)?),
-        RawCommand::Fetch(f) => {
-            let subject = subject_of(raw, &f.commit, &f.run_id, f.walk.pr.as_ref(), checkout)?;
-            let walk = walk(&f.walk)?;
-            let mut options = fetch_options(&f.fetch, &f.output_dir, cache_dir)?;
-            options.pick.components = super::release::components(&f.fetch, f.release.tests)?;
-            let source = if f.reuse {
-                if given(&f.fetch.select.extract).is_none() {
-                    options.pick.extract = ExtractMode::Bootstrap;
-                }
-                let opts = super::stage::fetch_reuse(subject, walk, cache_dir, platform);
-                Source::Reuse(Box::new(opts))
-            } else if f.baseline {
-                Source::Baseline(subject, walk)
-            } else {
-                Source::Find(subject)
-            };
-            Command::Fetch(source, options)
-        }
+        RawCommand::Fetch(f) => fetch(raw, f, checkout, cache_dir, platform)?,
         RawCommand::Bisect(b) => Command::Bisect(Box::new(super::bisect::bisect(b, checkout, cache_dir)?)),
         RawCommand::Reuse(r) => Command::Reuse(Box::new(super::stage::reuse(r, checkout, cache_dir, given(&raw.common.platform).map(|_| platform), platform)?)),
         RawCommand::Contains(c) => Command::Contains(contains(c, checkout)?),
