@@ -18,5 +18,6 @@ pub mod status;
 pub mod time;
 pub mod units;
 pub mod walk;
+pub mod winname;
 #[allow(dead_code)]
 pub mod workflows;

@@ -96,17 +96,34 @@ fn push_target(pending: &mut Vec<String>, target: &Path) -> Result<(), Escape> {
 #[derive(Debug, Default)]
 pub struct Tree {
     nodes: HashMap<Vec<String>, Node>,
+    /// Names compared as a case-insensitive file system compares them (`d/UP` is `d/up`).
+    fold: bool,
 }
 
 impl Tree {
+    /// A tree for an output whose file system folds case (Windows, macOS): names that differ
+    /// only in case are one path, as they are on disk.
+    pub fn folding_case() -> Tree {
+        Tree { nodes: HashMap::new(), fold: true }
+    }
+
+    fn key<'p>(&self, p: &'p [String]) -> std::borrow::Cow<'p, [String]> {
+        if self.fold {
+            std::borrow::Cow::Owned(p.iter().map(|c| crate::domain::winname::fold(c)).collect())
+        } else {
+            std::borrow::Cow::Borrowed(p)
+        }
+    }
+
     pub fn get(&self, p: &[String]) -> Option<&Node> {
-        self.nodes.get(p)
+        self.nodes.get(&*self.key(p))
     }
 
     /// The first proper prefix of `p` that is not a directory (a symlink or a file): writing
     /// `p` would go through it. Absent prefixes are fine: they are created as directories.
     pub fn blocked_at<'p>(&self, p: &'p [String]) -> Option<(&'p [String], &Node)> {
-        (1..p.len()).find_map(|i| match self.nodes.get(&p[..i]) {
+        let k = self.key(p);
+        (1..p.len()).find_map(|i| match self.nodes.get(&k[..i]) {
             Some(Node::Dir) | None => None,
             Some(n) => Some((&p[..i], n)),
         })
@@ -115,6 +132,8 @@ impl Tree {
     /// Records `node` at `p` (and directories above it); whatever stood at `p` before, and
     /// everything below it, is gone.
     pub fn set(&mut self, p: &[String], node: Node) {
+        let folded = self.key(p).into_owned();
+        let p = &folded[..];
         let replaced = self.nodes.get(p).cloned();
         if matches!(replaced, Some(Node::Dir)) && node != Node::Dir {
             self.nodes.retain(|k, _| !(k.len() > p.len() && k.starts_with(p)));
@@ -128,7 +147,7 @@ impl Tree {
     }
 
     pub fn link_target(&self, p: &[String]) -> Option<PathBuf> {
-        match self.nodes.get(p) {
+        match self.get(p) {
             Some(Node::Symlink(t)) => Some(t.clone()),
             _ => None,
         }
@@ -148,7 +167,7 @@ impl Tree {
     }
 
     pub fn is_dir(&self, p: &[String]) -> bool {
-        matches!(self.nodes.get(p), Some(Node::Dir))
+        matches!(self.get(p), Some(Node::Dir))
     }
 }
 
@@ -188,6 +207,20 @@ mod tests {
         // would think after splitting at the backslashes.
         let t = Tree::default();
         assert_eq!(t.resolve_link(&p("esc"), Path::new("a\\b\\c/../../../../etc")), Err(Escape::Outside));
+    }
+
+    #[test]
+    fn a_folding_tree_sees_names_that_differ_in_case_as_one_path() {
+        // Issue 21 item 13: `d/UP -> ../..`, then `d/esc -> up/../..` climbs through UP, and
+        // `d/Esc/x` goes through the link `d/esc`.
+        let mut t = Tree::folding_case();
+        t.set(&p("d/UP"), Node::Symlink("../..".into()));
+        assert_eq!(t.resolve_link(&p("d/esc"), Path::new("up/../..")), Err(Escape::Outside));
+        t.set(&p("d/esc"), Node::Symlink("sub".into()));
+        assert!(matches!(t.blocked_at(&p("d/Esc/x")), Some((_, Node::Symlink(_)))));
+        let mut bytes = Tree::default();
+        bytes.set(&p("d/UP"), Node::Symlink("../..".into()));
+        assert!(bytes.resolve_link(&p("d/esc"), Path::new("up/../..")).is_ok(), "a byte-comparing tree does not see UP in up");
     }
 
     #[test]

@@ -32,3 +32,6 @@ mod realdata;
 mod release;
 /// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
 mod superrepo;
+/// Windows semantics: names, symlinks, long paths, case, files held open (issue 27; under Wine
+/// by scripts/windows-check.sh).
+mod windows;
