@@ -699,7 +699,16 @@ async fn composite_on_a_windows_runner_installs_and_runs_the_windows_exe() {
     }
     let command = run.run.clone().unwrap();
     assert_eq!(command, r#""$THEROCK_ARTIFACTS_EXE" action"#);
-    let (o, out) = r.step(&format!("wine {command}"), &run_env).await;
+    // Wine 8.0 drops the Unix environment's names holding '-' (INPUT_ARTIFACT-GROUP) when it
+    // starts a Windows program, which a Windows runner passes as they are: a cmd script of the
+    // step's env sets them on the Windows side first, then runs the command.
+    let exe_win = format!("Z:{}", run_env["THEROCK_ARTIFACTS_EXE"].replace('/', "\\"));
+    let mut script: String = run_env.iter().filter(|(k, _)| k.contains('-')).map(|(k, v)| format!("@set \"{k}={v}\"\r\n")).collect();
+    script.push_str(&format!("@\"{exe_win}\" action\r\n"));
+    let launch = bed.home.path().join("launch.cmd");
+    std::fs::write(&launch, script).unwrap();
+    assert_eq!(command, r#""$THEROCK_ARTIFACTS_EXE" action"#, "the command the script runs");
+    let (o, out) = r.step(&format!("wine cmd /c 'Z:{}'", launch.display().to_string().replace('/', "\\")), &run_env).await;
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(out.get("found").map(String::as_str), Some("true"), "{}", text(&o));
     assert_eq!(out["s3-prefix"], "6363-windows/", "platform windows from RUNNER_OS");
