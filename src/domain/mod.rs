@@ -26,4 +26,5 @@ pub mod time;
 pub mod topology;
 pub mod units;
 pub mod walk;
+pub mod winname;
 pub mod workflows;

@@ -125,7 +125,11 @@ mod tests {
     fn a_full_disk_is_told_by_kind_and_names_the_path_it_happened_on() {
         let cache = FetchError::io("cannot write the cache file /c/tmp/1.partial", io::Error::from(io::ErrorKind::StorageFull));
         assert!(chain(&cache).starts_with("cannot write the cache file /c/tmp/1.partial (the file system it is on is full): "), "{}", chain(&cache));
-        let staged = ExtractError::Write { archive: "a.tar.zst".into(), path: "/out/.staging/0/lib/x".into(), source: io::Error::from_raw_os_error(28) };
+        let staged = ExtractError::Write {
+            archive: "a.tar.zst".into(),
+            path: "/out/.staging/0/lib/x".into(),
+            source: io::Error::from_raw_os_error(if cfg!(windows) { 112 } else { 28 }),
+        }; // ENOSPC; ERROR_DISK_FULL
         let text = chain(&FetchError::from(staged));
         assert!(text.starts_with("could not write /out/.staging/0/lib/x while extracting a.tar.zst (the file system it is on is full): "), "{text}");
         let denied = FetchError::io("cannot create the output directory /o", io::Error::from(io::ErrorKind::PermissionDenied));

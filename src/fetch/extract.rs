@@ -175,8 +175,9 @@ pub fn extract<R: Read>(reader: R, root: &Path, layout: Layout, archive: &str, m
     // A tarball without a manifest is one line that every member lies under: the root.
     let (text, manifest) = if layout == Layout::Whole { (String::new(), vec![Vec::new()]) } else { read_manifest(&mut entries, archive)? };
     make_dirs(root).map_err(|e| write_err(archive, root, e))?;
-    let tree = if folds_case(root) { Tree::folding() } else { Tree::default() };
-    let mut x = Extractor { root, layout, archive, manifest, tree, out: Extracted::default(), max_bytes, members: 0 };
+    // Where names fold: Windows and macOS always, and any file system the probe finds folding.
+    let tree = if cfg!(any(windows, target_os = "macos")) || folds_case(root) { Tree::folding() } else { Tree::default() };
+    let mut x = Extractor { root, layout, archive, manifest, tree, out: Extracted::default(), max_bytes, members: 0, links: Vec::new() };
     x.out.manifest = if layout == Layout::Whole { Vec::new() } else { x.manifest.iter().map(|c| c.join("/")).collect() };
     if layout == Layout::FullWithManifest {
         let at = root.join(MANIFEST);
@@ -198,6 +199,9 @@ struct Extractor<'a> {
     out: Extracted,
     max_bytes: u64,
     members: u64,
+    /// Windows: the symlinks to replace by copies of their targets (`windows.rs`).
+    #[cfg_attr(not(windows), allow(dead_code))]
+    links: Vec<super::windows::Link>,
 }
 
 impl Extractor<'_> {
@@ -236,6 +240,8 @@ impl Extractor<'_> {
         if rel.first().is_some_and(|c| c.to_ascii_lowercase().starts_with(RESERVED_PREFIX)) {
             return Err(self.unsafe_err(format!("{what} '{}' uses a name this tool reserves for its own files", raw.display())));
         }
+        #[cfg(windows)]
+        let rel = super::windows::local_path(rel).map_err(|why| self.unsafe_err(format!("{what} '{}': {why}", raw.display())))?;
         Ok((!rel.is_empty()).then_some(rel))
     }
 
@@ -327,12 +333,12 @@ impl Extractor<'_> {
             return Err(ExtractError::TooLarge { archive: self.archive.into(), limit: self.max_bytes });
         }
         remove_path(dest).map_err(|e| write_err(self.archive, dest, e))?;
-        let mode = entry.header().mode().unwrap_or(0o644);
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
+            let mode = entry.header().mode().unwrap_or(0o644);
             opts.mode(if mode & 0o111 != 0 { 0o755 } else { 0o644 });
         }
         let mut f = opts.open(dest).map_err(|e| write_err(self.archive, dest, e))?;
@@ -365,7 +371,10 @@ impl Extractor<'_> {
             return Err(self.unsafe_err(escape_why(raw, target, e)));
         }
         remove_path(dest).map_err(|e| write_err(self.archive, dest, e))?;
-        make_symlink(target, dest).map_err(|e| write_err(self.archive, dest, e))?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(target, dest).map_err(|e| write_err(self.archive, dest, e))?;
+        #[cfg(windows)]
+        self.links.push(super::windows::Link { at: rel.to_vec(), target: target.to_path_buf() });
         self.tree.set(rel, Node::Symlink(target.to_path_buf()));
         Ok(())
     }
@@ -408,6 +417,8 @@ impl Extractor<'_> {
             }
             self.out.symlinks.push(at);
         }
+        #[cfg(windows)]
+        self.copy_links()?;
         // Directory modes are never the archive's: every directory is made 0755 less the umask
         // (no set-id or sticky bits, never world-writable). Ownership is never restored.
         Ok(self.out)
@@ -441,14 +452,32 @@ fn make_dirs(p: &Path) -> io::Result<()> {
     b.create(p)
 }
 
-#[cfg(unix)]
-fn make_symlink(target: &Path, dest: &Path) -> io::Result<()> {
-    std::os::unix::fs::symlink(target, dest)
-}
-
 #[cfg(windows)]
-fn make_symlink(target: &Path, dest: &Path) -> io::Result<()> {
-    std::os::windows::fs::symlink_file(target, dest)
+impl Extractor<'_> {
+    /// Windows gets no symlinks: each becomes a copy of what it leads to.
+    fn copy_links(&mut self) -> Result<(), ExtractError> {
+        use super::windows::NoCopy;
+        self.out.symlinks.clear();
+        let links = std::mem::take(&mut self.links);
+        let budget = self.max_bytes.saturating_sub(self.out.bytes);
+        let (files, bytes) = super::windows::copy_link_targets(&self.tree, self.root, links, budget).map_err(|e| match e {
+            NoCopy::Dangling(l) => self.unsafe_err(format!(
+                "symlink '{}' -> '{}' leads to nothing the archive holds, and Windows gets a copy of a symlink's target",
+                l.at.join("/"),
+                l.target.display()
+            )),
+            NoCopy::HoldsItself(l) => self.unsafe_err(format!(
+                "symlink '{}' -> '{}' leads to a directory that holds it, and Windows gets a copy of a symlink's target",
+                l.at.join("/"),
+                l.target.display()
+            )),
+            NoCopy::Io(p, e) => write_err(self.archive, &p, e),
+            NoCopy::TooLarge => ExtractError::TooLarge { archive: self.archive.into(), limit: self.max_bytes },
+        })?;
+        self.out.files += files;
+        self.out.bytes += bytes;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

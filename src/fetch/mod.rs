@@ -23,6 +23,9 @@ mod progress;
 mod record;
 mod sidecar;
 mod tree;
+// Used on Windows only; compiled (and unit tested) everywhere.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod windows;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

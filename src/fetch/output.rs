@@ -39,7 +39,7 @@ fn is_system_dir(dir: &Path) -> bool {
 /// A system directory is refused unless `force`.
 pub fn prepare(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
     if !force {
-        if let Ok(real) = std::fs::canonicalize(dir) {
+        if let Ok(real) = dunce::canonicalize(dir) {
             if is_system_dir(&real) {
                 return Err(FetchError::SystemDir(real));
             }
@@ -54,14 +54,23 @@ pub fn prepare(dir: &Path, force: bool) -> Result<PathBuf, FetchError> {
     let probe = dir.join(format!(".therock-artifacts-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| FetchError::io(format!("the output directory {} is not writable", dir.display()), e))?;
     let _ = std::fs::remove_file(&probe);
-    Ok(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
+    Ok(dunce::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
 }
 
 /// Where an archive's staged root lands in the output.
 fn landing(out: &Path, mode: ExtractMode, d: &FetchedArchive) -> PathBuf {
     match mode {
-        ExtractMode::PerArtifact => out.join(d.filename.split('.').next().unwrap_or(&d.filename)),
+        ExtractMode::PerArtifact => out.join(&*local_name(d.filename.split('.').next().unwrap_or(&d.filename))),
         _ => out.to_path_buf(),
+    }
+}
+
+/// An archive's name as this system's file names can hold it (Windows: `:` -> `%3A`).
+pub fn local_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if cfg!(windows) {
+        crate::domain::winname::map_name(name)
+    } else {
+        name.into()
     }
 }
 
@@ -119,8 +128,8 @@ fn commit_all(j: &mut Journal, out: &Path, mode: ExtractMode, done: &[FetchedArc
     };
     for d in done {
         match (mode, &d.staged, &d.blob) {
-            (ExtractMode::Archives, Some(s), _) => j.place(s, &out.join(&d.filename)).map_err(|e| failed(d, e))?,
-            (ExtractMode::Archives, None, Some(blob)) => j.place_copy(blob, &out.join(&d.filename)).map_err(|e| failed(d, e))?,
+            (ExtractMode::Archives, Some(s), _) => j.place(s, &out.join(&*local_name(&d.filename))).map_err(|e| failed(d, e))?,
+            (ExtractMode::Archives, None, Some(blob)) => j.place_copy(blob, &out.join(&*local_name(&d.filename))).map_err(|e| failed(d, e))?,
             (ExtractMode::Bootstrap, staged, _) => {
                 let stages: Vec<&str> = d.manifest.iter().map(|l| prebuilt_stage(l)).filter(|s| cleared.insert(s.to_string())).collect();
                 j.clear_stages(out, &stages)

@@ -241,6 +241,20 @@ mod tests {
     }
 
     #[test]
+    fn a_folding_tree_sees_names_that_differ_in_case_as_one_path() {
+        // Issue 21 item 13: `d/UP -> ../..`, then `d/esc -> up/../..` climbs through UP, and
+        // `d/Esc/x` goes through the link `d/esc`.
+        let mut t = Tree::folding();
+        t.set(&p("d/UP"), Node::Symlink("../..".into()));
+        assert_eq!(t.resolve_link(&p("d/esc"), Path::new("up/../..")), Err(Escape::Outside));
+        t.set(&p("d/esc"), Node::Symlink("sub".into()));
+        assert!(matches!(t.blocked_at(&p("d/Esc/x")), Some((_, Node::Symlink(_)))));
+        let mut bytes = Tree::default();
+        bytes.set(&p("d/UP"), Node::Symlink("../..".into()));
+        assert!(bytes.resolve_link(&p("d/esc"), Path::new("up/../..")).is_ok(), "a byte-comparing tree does not see UP in up");
+    }
+
+    #[test]
     fn writing_through_a_link_or_a_file_is_blocked_and_replacing_a_directory_drops_its_contents() {
         let mut t = Tree::default();
         t.set(&p("s/a/f"), Node::File);

@@ -9,7 +9,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::Mock;
 
 /// The action's inputs with their defaults, as the runner passes them (`INPUT_<NAME>`).
-fn default_inputs(repo: &str) -> BTreeMap<String, String> {
+pub(crate) fn default_inputs(repo: &str) -> BTreeMap<String, String> {
     #[derive(serde::Deserialize)]
     struct Action {
         inputs: BTreeMap<String, Input>,
@@ -181,7 +181,7 @@ async fn pull_request_fetches_the_baseline() {
     let owner_uid = 4321u32;
     let as_root = unsafe_is_root();
     if as_root {
-        std::os::unix::fs::chown(&r.ws, Some(owner_uid), Some(owner_uid)).unwrap();
+        chown(&r.ws, Some(owner_uid), Some(owner_uid)).unwrap();
     }
     let o = r.run().await;
     let so = String::from_utf8_lossy(&o.stdout).to_string();
@@ -211,12 +211,11 @@ async fn pull_request_fetches_the_baseline() {
     assert!(said.is_some() && said < err.find("fetched 2 archives"), "said before the download: {err}");
     assert!(!out.contains_key("error-message") || out["error-message"].is_empty());
     let od = PathBuf::from(&out["output-dir"]);
-    assert_eq!(od, std::fs::canonicalize(r.ws.join("deps")).unwrap());
+    assert_eq!(od, canonical(&r.ws.join("deps")));
     assert!(od.join("share/blas/gfx942.txt").is_file());
     let summary = r.summary();
     assert!(summary.contains("## TheRock artifacts") && summary.contains("blas_lib_gfx942.tar.zst") && summary.contains("ancestor"), "{summary}");
     if as_root {
-        use std::os::unix::fs::MetadataExt;
         for p in [od.clone(), od.join("share/blas/gfx942.txt"), od.join("share/blas")] {
             assert_eq!(std::fs::symlink_metadata(&p).unwrap().uid(), owner_uid, "{} keeps root's ownership", p.display());
         }
@@ -224,7 +223,7 @@ async fn pull_request_fetches_the_baseline() {
 }
 
 fn unsafe_is_root() -> bool {
-    std::process::Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    cfg!(unix) && std::process::Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -542,6 +541,7 @@ async fn a_refused_token_names_where_it_came_from() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "uses /usr as a system directory, which Windows has not")]
 async fn advice_is_in_the_actions_terms_and_dry_run_downloads_nothing() {
     let bed = Bed::new().await;
     let c = sha(92);

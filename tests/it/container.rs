@@ -22,7 +22,7 @@ async fn image_runs_the_action_like_the_runner() {
     for d in ["workspace", "file_commands", "home", "workflow"] {
         std::fs::create_dir_all(gh.join(d)).unwrap();
     }
-    std::os::unix::fs::chown(gh.join("workspace"), Some(1001), Some(127)).unwrap();
+    chown(gh.join("workspace"), Some(1001), Some(127)).unwrap();
     std::fs::write(gh.join("workflow/event.json"), json!({"after": c}).to_string()).unwrap();
     let mut cmd = std::process::Command::new(if std::path::Path::new("/usr/sbin/chroot").exists() { "/usr/sbin/chroot" } else { "/usr/bin/chroot" });
     cmd.env_clear()
@@ -72,7 +72,6 @@ async fn image_runs_the_action_like_the_runner() {
     assert!(outputs.contains("\ntrue\n") && outputs.contains("7700"), "{outputs}");
     let f = gh.join("workspace/therock-artifacts/share/blas/gfx942.txt");
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "in the image");
-    use std::os::unix::fs::MetadataExt;
     assert_eq!(std::fs::metadata(&f).unwrap().uid(), 1001);
     assert!(std::fs::read_to_string(gh.join("file_commands/step_summary_1")).unwrap().contains("TheRock artifacts"));
 }

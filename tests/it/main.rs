@@ -48,3 +48,6 @@ mod reuse;
 mod superrepo;
 /// What the tool trusts: journals it signed, caches the user owns, modes and owners it sets (issue 21).
 mod trust;
+/// Windows semantics: names, symlinks, long paths, case, files held open (issue 27; under Wine
+/// by scripts/windows-check.sh).
+mod windows;

@@ -458,7 +458,6 @@ async fn composite_installs_the_release_binary_and_runs_it_like_the_runner() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("verified"), "{}", text(&o));
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
         assert!(std::fs::metadata(&cached).unwrap().permissions().mode() & 0o111 != 0, "executable");
     }
     assert!(!text(&o).contains(TOKEN), "the token is never printed");
@@ -652,4 +651,69 @@ async fn install_downloads_the_release_assets_with_the_job_token() {
     let (o, out) = r3.step(&install.run.clone().unwrap(), &pinned).await;
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("trying without it"), "{}", text(&o));
     assert_eq!(sha256_hex(&std::fs::read(&out["path"]).unwrap()), digest);
+}
+
+/// binary/action.yml on a Windows runner (RUNNER_OS=Windows), with the Windows build as the
+/// release's asset: install.sh picks and caches the Windows asset, and the run step runs it (Wine
+/// stands in for Windows' loader here; scripts/windows-check.sh builds the .exe and sets
+/// THEROCK_ARTIFACTS_WINDOWS_EXE and the Wine prefix).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Wine and the Windows build (scripts/windows-check.sh runs this)"]
+async fn composite_on_a_windows_runner_installs_and_runs_the_windows_exe() {
+    let exe = PathBuf::from(std::env::var("THEROCK_ARTIFACTS_WINDOWS_EXE").expect("THEROCK_ARTIFACTS_WINDOWS_EXE: the Windows build"));
+    let asset = "therock-artifacts-x86_64-pc-windows-msvc.exe";
+    let bed = Bed::new().await;
+    let c = sha(63);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(6363, &c, THEROCK, WF))]).await;
+    for (file, target, content) in [("base_lib_generic.tar.zst", "generic", "g"), ("blas_lib_gfx1151.tar.zst", "gfx1151", "w")] {
+        bed.s3.put_artifact("therock-ci-artifacts", "6363-windows/", file, &simple_artifact(file.split('_').next().unwrap(), target, content), true);
+    }
+    let release = bed.home.path().join("release/v9.8.7");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(&exe, release.join(asset)).unwrap();
+    let digest = sha256_hex(&std::fs::read(&exe).unwrap());
+    std::fs::write(release.join(format!("{asset}.sha256")), format!("{digest} *{asset}\n")).unwrap();
+
+    let def = action(&root().join("binary/action.yml"));
+    let (install, run) = (step(&def, "install"), step(&def, "run"));
+    let inputs = inputs_with(&[("artifact-group", "gfx1151"), ("commit", &c), ("output-dir", "therock-dist")]);
+    let mut install_env: BTreeMap<String, String> = install.env.iter().map(|(k, v)| (k.clone(), expand(v, &inputs, &BTreeMap::new()))).collect();
+    install_env.insert("THEROCK_ARTIFACTS_RELEASE".into(), "v9.8.7".into());
+    install_env.insert("THEROCK_ARTIFACTS_DOWNLOAD_BASE".into(), format!("file://{}", release.display()));
+    let mut r = Runner::new(&bed.home.path().join("runner"), "Windows", "X64");
+    let (o, out) = r.step(&install.run.clone().unwrap(), &install_env).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let cached = bed.home.path().join("runner/toolcache/therock-artifacts/9.8.7/x64").join(asset);
+    assert_eq!(out.get("path").map(PathBuf::from), Some(cached.clone()), "the Windows asset: {}", text(&o));
+
+    let run_env: BTreeMap<String, String> = run.env.iter().map(|(k, v)| (k.clone(), expand(v, &inputs, &out))).collect();
+    for (k, v) in [("GITHUB_API_URL", bed.gh.uri()), ("GITHUB_SHA", c.clone()), ("AWS_ENDPOINT_URL", bed.s3.endpoint.clone())] {
+        r.env.insert(k.into(), v);
+    }
+    r.env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
+    r.env.insert("THEROCK_ARTIFACTS_CACHE".into(), bed.cache_dir().display().to_string());
+    for k in ["WINEPREFIX", "WINEDEBUG", "WINEDLLOVERRIDES"] {
+        if let Ok(v) = std::env::var(k) {
+            r.env.insert(k.into(), v);
+        }
+    }
+    let command = run.run.clone().unwrap();
+    assert_eq!(command, r#""$THEROCK_ARTIFACTS_EXE" action"#);
+    // Wine 8.0 drops the Unix environment's names holding '-' (INPUT_ARTIFACT-GROUP) when it
+    // starts a Windows program, which a Windows runner passes as they are: a cmd script of the
+    // step's env sets them on the Windows side first, then runs the command.
+    let exe_win = format!("Z:{}", run_env["THEROCK_ARTIFACTS_EXE"].replace('/', "\\"));
+    let mut script: String = run_env.iter().filter(|(k, _)| k.contains('-')).map(|(k, v)| format!("@set \"{k}={v}\"\r\n")).collect();
+    script.push_str(&format!("@\"{exe_win}\" action\r\n"));
+    let launch = bed.home.path().join("launch.cmd");
+    std::fs::write(&launch, script).unwrap();
+    assert_eq!(command, r#""$THEROCK_ARTIFACTS_EXE" action"#, "the command the script runs");
+    let (o, out) = r.step(&format!("wine cmd /c 'Z:{}'", launch.display().to_string().replace('/', "\\")), &run_env).await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(out.get("found").map(String::as_str), Some("true"), "{}", text(&o));
+    assert_eq!(out["s3-prefix"], "6363-windows/", "platform windows from RUNNER_OS");
+    let arts: Vec<String> = serde_json::from_str(&out["artifacts"]).unwrap();
+    assert_eq!(arts, vec!["base_lib_generic.tar.zst", "blas_lib_gfx1151.tar.zst"]);
+    assert!(!out["output-dir"].starts_with(r"\\?\"), "{}", out["output-dir"]);
+    assert_eq!(std::fs::read_to_string(r.ws.join("therock-dist/share/blas/gfx1151.txt")).unwrap(), "w");
 }

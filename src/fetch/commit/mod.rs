@@ -310,28 +310,28 @@ fn take(step: &Step, touched: &mut BTreeSet<PathBuf>) -> io::Result<()> {
     match step {
         Step::SetAside { to, from, alt } => {
             touched.insert(parent_of(to));
-            match std::fs::rename(to, from) {
+            match super::windows::rename(to, from) {
                 Ok(()) => {
                     touched.insert(parent_of(from));
                     Ok(())
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                 // On a mount point inside the output: aside, next to it.
-                Err(e) if is_cross_device(&e) => std::fs::rename(to, alt),
+                Err(e) if is_cross_device(&e) => super::windows::rename(to, alt),
                 Err(e) => Err(e),
             }
         }
         Step::Place { src, dst, tmp } => {
             touched.insert(parent_of(dst));
             let via_tmp = |fill: &dyn Fn() -> io::Result<()>| {
-                let res = fill().and_then(|_| std::fs::rename(tmp, dst));
+                let res = fill().and_then(|_| super::windows::rename(tmp, dst));
                 if res.is_err() {
                     let _ = remove_path(tmp);
                 }
                 res
             };
             match src {
-                Source::Move(s) => match std::fs::rename(s, dst) {
+                Source::Move(s) => match super::windows::rename(s, dst) {
                     Err(e) if is_cross_device(&e) => via_tmp(&|| copy_tree(s, tmp)),
                     r => r,
                 },
@@ -385,7 +385,7 @@ fn undo(steps: &[Step]) -> Vec<String> {
             }
             Step::SetAside { to, from, alt } => {
                 for n in [from, alt] {
-                    if exists(n) && (exists(to) || std::fs::rename(n, to).is_err()) {
+                    if exists(n) && (exists(to) || super::windows::rename(n, to).is_err()) {
                         kept.push(format!("{} (was {})", n.display(), to.display()));
                     }
                 }

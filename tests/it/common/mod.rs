@@ -6,6 +6,7 @@ mod archives;
 mod binary;
 mod git;
 mod github;
+mod os;
 mod proxy;
 mod s3;
 mod superrepo;
@@ -15,6 +16,7 @@ pub use archives::*;
 pub use binary::*;
 pub use git::*;
 pub use github::*;
+pub use os::*;
 pub use proxy::*;
 pub use s3::*;
 use std::path::Path;
@@ -71,6 +73,10 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
+            // The output's lock where a directory cannot be locked itself (Windows).
+            if cfg!(windows) && e.file_name() == ".therock-artifacts.lock" {
+                continue;
+            }
             out.push(p.clone());
             if e.file_type().unwrap().is_dir() {
                 out.extend(walk(&p));
