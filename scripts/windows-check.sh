@@ -52,7 +52,7 @@ t_build=$(date +%s)
 # the journal's recovery, action mode, and the Windows semantics of tests/it/windows.rs. Not run
 # under Wine: find, baseline, bisect, compare, realdata, superrepo (no file system semantics of
 # their own, and they need git for local checkouts) and release (bash and actionlint).
-cargo test --locked --target "$target" --bins
+cargo test --locked --target "$target" --lib --bins
 cargo test --locked --target "$target" --test it -- fetch:: cache:: hostile:: action:: windows::
 wineserver --wait || true
 t_wine=$(date +%s)
