@@ -376,12 +376,10 @@ fn untrusted(why: String) -> io::Error {
 }
 
 /// The effective user id (0 where there is none).
+#[cfg(unix)]
 pub fn euid() -> u32 {
-    #[cfg(unix)]
     // SAFETY: geteuid has no preconditions and cannot fail.
-    return unsafe { libc::geteuid() };
-    #[cfg(not(unix))]
-    return 0;
+    unsafe { libc::geteuid() }
 }
 
 /// Whether only the current user can change what `m` describes: it is theirs and neither its
@@ -425,6 +423,7 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
 fn own_subdir(p: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(p) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            #[cfg_attr(not(unix), allow(unused_mut))]
             let mut b = std::fs::DirBuilder::new();
             #[cfg(unix)]
             std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);

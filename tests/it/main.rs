@@ -47,6 +47,9 @@ mod reuse;
 /// The super-repos' multi-arch CI, their pins, and skipped build jobs (issue 22).
 mod superrepo;
 /// What the tool trusts: journals it signed, caches the user owns, modes and owners it sets (issue 21).
+// Unix ownership, modes, SIGKILL and symlinks throughout: not a Windows test (the journal's
+// recovery runs under Wine through hostile:: and fetch::).
+#[cfg(unix)]
 mod trust;
 /// Windows semantics: names, symlinks, long paths, case, files held open (issue 27; under Wine
 /// by scripts/windows-check.sh).
