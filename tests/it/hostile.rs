@@ -269,7 +269,8 @@ async fn a_mount_point_inside_the_output_is_written_across_or_rolled_back_whole(
     let big = zst(&tar_bytes(&["b/stage"], &[Member::File("b/stage/aaa.txt", b"new top", 0o644), Member::File("b/stage/mnt/big.bin", &noise(2 << 20), 0o644)]));
     one_run(&bed, 1801, &c2, &[("big_lib_gfx942.tar.zst", big)]).await;
     let before: Vec<PathBuf> = walk(&out);
-    let o = bed.run(&fetch_args(&c2, out.to_str().unwrap(), &[])).await;
+    // Another commit over the first one in flatten mode: layered on purpose (--merge).
+    let o = bed.run(&fetch_args(&c2, out.to_str().unwrap(), &["--merge"])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("big_lib_gfx942.tar.zst"), "{}", stderr(&o));
     assert_eq!(walk(&out), before, "rolled back");

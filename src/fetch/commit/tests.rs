@@ -30,6 +30,7 @@ fn merge_replaces_and_moves_subtrees_and_never_follows_a_destination_symlink() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "mem::forget keeps the log file open, which Windows will not delete; a real kill closes it")]
 fn a_commit_killed_half_way_is_undone_from_its_signed_log() {
     let d = tempfile::tempdir().unwrap();
     let (mut j, o, staging) = journal(d.path(), true);
