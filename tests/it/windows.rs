@@ -165,7 +165,7 @@ async fn a_file_another_process_holds_open_fails_the_commit_naming_it_and_the_ou
     drop(f);
     assert_eq!(std::fs::read_to_string(&held).unwrap(), "old", "the output was put back as it was");
     // Released, the same fetch goes through.
-    let o = bed.run(&fetch_args(&c2, out.to_str().unwrap(), &[])).await;
+    let o = bed.run(&fetch_args(&c2, out.to_str().unwrap(), &["--merge"])).await;
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(std::fs::read_to_string(&held).unwrap(), "new");
 }
