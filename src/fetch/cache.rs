@@ -104,7 +104,14 @@ impl Cache {
         let b = self.blob(sha);
         let dir = self.blobs();
         std::fs::create_dir_all(&dir).map_err(|e| FetchError::io(format!("cannot create the cache directory {}", dir.display()), e))?;
-        std::fs::rename(tmp, &b).map_err(|e| FetchError::io(format!("cannot move {} into the cache as {}", tmp.display(), b.display()), e))?;
+        if let Err(e) = std::fs::rename(tmp, &b) {
+            // Windows will not replace a blob another fetch has open; the blob is named by its
+            // content, so one that is already there and intact is this download.
+            if !(trusted_file(&b) && Self::blob_intact(&b)) {
+                return Err(FetchError::io(format!("cannot move {} into the cache as {}", tmp.display(), b.display()), e));
+            }
+            let _ = std::fs::remove_file(tmp);
+        }
         if let Some(r) = self.reference(k) {
             if let Some(parent) = r.parent() {
                 let _ = std::fs::create_dir_all(parent);
