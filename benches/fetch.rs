@@ -168,7 +168,8 @@ fn tree_bytes(dir: &Path) -> u64 {
         let t = e.file_type().unwrap();
         if t.is_dir() {
             total += tree_bytes(&e.path());
-        } else if t.is_file() && e.file_name() != "artifact_manifest.txt" {
+        } else if t.is_file() && e.file_name() != "artifact_manifest.txt" && !e.file_name().to_string_lossy().starts_with(".therock-artifacts") {
+            // (The tool's own record of the fetch, `.therock-artifacts.json`, is no archive's.)
             total += e.metadata().unwrap().len();
         }
     }
