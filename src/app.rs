@@ -39,7 +39,10 @@ async fn dispatch(app: &App) -> Result<Outcome> {
         Command::Latest { branch, max_commits, from } => Outcome::Found(commands::latest::run(app, branch.as_deref(), from, *max_commits).await?),
         Command::Baseline(subject, walk) => Outcome::Baseline(Box::new(commands::baseline::run(app, subject, walk).await?)),
         Command::Fetch(source, opts) => Outcome::Fetched(Box::new(commands::fetch::run(app, source, opts).await?)),
-        Command::Compare { from, to, options } => Outcome::Compared(commands::compare::run(app, from, to, options).await?),
+        Command::Compare { from, to, options } => {
+            let _spinner = commands::asking_github(app);
+            Outcome::Compared(commands::compare::run(app, from, to, options).await?)
+        }
         Command::Bisect(opts) => match &opts.plan {
             Some(p) => match commands::plan::run(app, opts, p).await? {
                 commands::plan::Planned::Round(r) => Outcome::Planned(r),
@@ -49,8 +52,17 @@ async fn dispatch(app: &App) -> Result<Outcome> {
         },
         Command::Exec(opts) => Outcome::Executed(commands::exec::run(app, opts).await?),
         Command::Release(opts) => Outcome::Release(Box::new(commands::release::run(app, opts).await?)),
-        Command::FindStage(subject, pick) => Outcome::Staged(Box::new(commands::stage::find(app, subject, pick).await?)),
-        Command::Reuse(opts) => Outcome::Reused(Box::new(commands::reuse::run(app, opts).await?)),
-        Command::Contains(opts) => Outcome::Contains(Box::new(commands::contains::run(app, opts).await?)),
+        Command::FindStage(subject, pick) => {
+            let _spinner = commands::asking_github(app);
+            Outcome::Staged(Box::new(commands::stage::find(app, subject, pick).await?))
+        }
+        Command::Reuse(opts) => {
+            let _spinner = commands::asking_github(app);
+            Outcome::Reused(Box::new(commands::reuse::run(app, opts).await?))
+        }
+        Command::Contains(opts) => {
+            let _spinner = commands::asking_github(app);
+            Outcome::Contains(Box::new(commands::contains::run(app, opts).await?))
+        }
     })
 }

@@ -4,8 +4,14 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
 static ACTION: AtomicBool = AtomicBool::new(false);
+
+/// The bar or spinner drawn on the terminal now, if any: lines are printed above it, never
+/// through it.
+static DRAWN: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
 
 /// From now on, text is printed as a runner must see it.
 pub fn set_action_mode() {
@@ -62,9 +68,64 @@ fn guarded(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// One line (or more) on stderr.
+/// One line (or more) on stderr (above the bar or spinner, when one is drawn).
 pub fn line(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", guarded(text));
+    let text = guarded(text);
+    let drawn = DRAWN.lock().unwrap_or_else(|e| e.into_inner());
+    let write = || {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    };
+    match &*drawn {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// Whether stderr is a person's terminal, where a bar or a spinner is drawn (never in action
+/// mode: a runner's log is not a terminal, whatever it claims).
+pub fn draws(tty: bool) -> bool {
+    tty && !action_mode()
+}
+
+/// From now on `bar` is drawn on stderr: `line` prints above it.
+pub fn drawing(bar: &indicatif::ProgressBar) {
+    *DRAWN.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
+}
+
+/// The drawn bar is cleared and forgotten.
+pub fn done_drawing() {
+    if let Some(bar) = DRAWN.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        bar.finish_and_clear();
+    }
+}
+
+/// A spinner on a terminal while something slow is asked (GitHub): `asking GitHub for the CI
+/// runs of ROCm/TheRock`. Nothing where stderr is not a terminal. Cleared when dropped.
+pub struct Spinner(bool);
+
+impl Spinner {
+    pub fn start(message: String) -> Spinner {
+        // One thing drawn at a time: a spinner inside another's work (reuse inside fetch) is none.
+        if !draws(std::io::IsTerminal::is_terminal(&std::io::stderr())) || DRAWN.lock().map_or(true, |d| d.is_some()) {
+            return Spinner(false);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            bar.set_style(style);
+        }
+        bar.set_message(escape_controls(&message).into_owned());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        drawing(&bar);
+        Spinner(true)
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if self.0 {
+            done_drawing();
+        }
+    }
 }
 
 /// Text for stdout that is not a workflow command of ours.
@@ -81,6 +142,11 @@ macro_rules! say {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_is_drawn_off_a_terminal() {
+        assert!(!draws(false));
+    }
 
     #[test]
     fn control_characters_from_outside_are_shown_escaped() {

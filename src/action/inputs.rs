@@ -13,7 +13,7 @@ use crate::domain::sha::is_sha_like;
 
 /// Inputs as the runner passes them: `INPUT_<NAME>`, upper-cased with hyphens kept; unset ones
 /// arrive as empty strings, so everything is text first.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct Inputs {
     pub mode: Option<String>,
     pub repository: Option<String>,
@@ -24,6 +24,12 @@ pub struct Inputs {
     pub artifact_group: Option<String>,
     #[serde(rename = "amdgpu-targets")]
     pub amdgpu_targets: Option<String>,
+    /// Upstream's spellings, accepted as aliases: TheRock's workflows call the groups
+    /// `amdgpu_families`; the command line's flag is `--amdgpu-target`.
+    #[serde(rename = "amdgpu_families")]
+    pub amdgpu_families: Option<String>,
+    #[serde(rename = "amdgpu-target")]
+    pub amdgpu_target: Option<String>,
     pub platform: Option<String>,
     pub workflow: Option<String>,
     #[serde(rename = "base-branch")]
@@ -265,8 +271,23 @@ fn compare(inputs: &Inputs) -> Result<CompareRaw, String> {
     Ok(CompareRaw { from, from_run_id, to, to_run_id, ..CompareRaw::default() })
 }
 
+/// An input and its alias as one value: either alone, or both when they say the same (the
+/// runner passes every declared input, unset ones as empty strings).
+fn one_of(input: &str, value: &Option<String>, alias: &str, aliased: &Option<String>) -> Result<Option<String>, String> {
+    match (given(value), given(aliased)) {
+        (Some(a), Some(b)) if a.trim() != b.trim() => Err(format!("inputs '{input}' ({a}) and '{alias}' ({b}) name one setting: give one of them")),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
 /// Builds the `Raw` both front ends share, from inputs, the event and the runner's variables.
 pub fn to_raw(inputs: &Inputs, ev: &PrEvent, env: &RunnerEnv) -> Result<(Raw, Choices), String> {
+    let folded = Inputs {
+        artifact_group: one_of("artifact-group", &inputs.artifact_group, "amdgpu_families", &inputs.amdgpu_families)?,
+        amdgpu_targets: one_of("amdgpu-targets", &inputs.amdgpu_targets, "amdgpu-target", &inputs.amdgpu_target)?,
+        ..inputs.clone()
+    };
+    let inputs = &folded;
     let mode = choice(
         "mode",
         given(&inputs.mode),

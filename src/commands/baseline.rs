@@ -8,6 +8,7 @@ use crate::config::{Subject, WalkOptions};
 use crate::resolve::{self, Baseline};
 
 pub async fn run(app: &App, subject: &Subject, walk: &WalkOptions) -> Result<Baseline> {
+    let _spinner = super::asking_github(app);
     Ok(resolve::baseline(&app.resolver(), subject, walk).await?)
 }
 

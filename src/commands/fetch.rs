@@ -67,6 +67,7 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     let r = app.resolver();
     let mut pick = opts.pick.clone();
     let mut reuse = None;
+    let spinner = super::asking_github(app);
     let resolved = match source {
         Source::Find(subject) => Resolved::Found(resolve::find(&r, subject).await?),
         Source::Baseline(subject, walk) => Resolved::Baseline(Box::new(resolve::baseline(&r, subject, walk).await?)),
@@ -79,6 +80,7 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
             Resolved::Baseline(Box::new(b))
         }
     };
+    drop(spinner);
     let found = resolved.found();
     if !found.found() || reuse.as_ref().is_some_and(|r| !r.found()) {
         return Ok(Fetched { resolved, result: FetchResult::NotFound, reuse, stage: None });
@@ -110,6 +112,7 @@ pub async fn run(app: &App, source: &Source, opts: &FetchOptions) -> Result<Fetc
     } else {
         let out_dir = fetch::prepare_output(&opts.output_dir, opts.force)?;
         let req = fetch::Request { mode: pick.extract, verify: opts.verify, cache_dir: opts.cache_dir.clone(), origin: origin_of(found), mixing: opts.mixing };
+        crate::say!("{}", opening_line(&planned, &req.origin, resolved.baseline().map(|b| b.commit.as_str())));
         let report = fetch::run(planned, app.s3(), &req, out_dir, app.limits()).await?;
         crate::say!("{}", closing_line(&report, filtered_out(found, report.archives.len())));
         FetchResult::Done(report)
@@ -123,6 +126,23 @@ pub fn origin_of(found: &Found) -> fetch::Origin {
     runs.sort_unstable();
     runs.dedup();
     fetch::Origin { commit: found.commit.clone(), release: None, repository: found.repo.to_string(), runs }
+}
+
+/// The line a fetch starts with on stderr, before the first byte: what is fetched, from where,
+/// and for whom (`fetching 44 archives, 150.9 KiB, from run 1234 of bfe7bc8, the baseline of
+/// b5fe8a6`).
+fn opening_line(planned: &[Planned], origin: &fetch::Origin, baseline_of: Option<&str>) -> String {
+    let total: u64 = planned.iter().map(|p| p.size).sum();
+    let runs = origin.runs.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let runs = if origin.runs.len() == 1 { format!("run {runs}") } else { format!("runs {runs}") };
+    let short = |c: &str| c.chars().take(7).collect::<String>();
+    let of = origin.commit.as_deref().map(|c| format!(" of {}", short(c))).unwrap_or_default();
+    let for_whom = match (baseline_of, origin.commit.as_deref()) {
+        (Some(b), Some(c)) if !c.starts_with(b) && !b.starts_with(c) => format!(", the baseline of {}", short(b)),
+        _ => String::new(),
+    };
+    let n = planned.len();
+    format!("fetching {n} archive{}, {}, from {runs}{of}{for_whom}", if n == 1 { "" } else { "s" }, human_bytes(total))
 }
 
 /// How many of the found groups' archives `--include` / `--exclude` left out.
@@ -170,5 +190,28 @@ impl super::Conclusion for Fetched {
             FetchResult::DryRun { output_dir, .. } => output_dir.as_deref(),
             FetchResult::NotFound | FetchResult::NothingSelected => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::artifacts::ArtifactName;
+
+    fn planned(name: &str, size: u64) -> Planned {
+        let name = ArtifactName::parse(name).unwrap();
+        Planned { key: format!("1-linux/{}", name.filename), name, bucket: "b".into(), size, etag: None, sidecar_key: None, whole: false }
+    }
+
+    #[test]
+    fn the_opening_line_says_what_from_where_and_for_whom() {
+        let two = [planned("blas_lib_gfx942.tar.zst", 100_000), planned("amd-llvm_lib_generic.tar.xz", 54_563)];
+        let origin = |runs: Vec<u64>| fetch::Origin { commit: Some("bfe7bc8aaaa".into()), release: None, repository: "ROCm/TheRock".into(), runs };
+        assert_eq!(
+            opening_line(&two, &origin(vec![26]), Some("b5fe8a6bbbb")),
+            "fetching 2 archives, 150.9 KiB, from run 26 of bfe7bc8, the baseline of b5fe8a6"
+        );
+        assert_eq!(opening_line(&two[..1], &origin(vec![26, 27]), None), "fetching 1 archive, 97.7 KiB, from runs 26, 27 of bfe7bc8");
+        assert_eq!(opening_line(&two[..1], &origin(vec![26]), Some("bfe7bc8")), "fetching 1 archive, 97.7 KiB, from run 26 of bfe7bc8", "its own baseline");
     }
 }

@@ -8,6 +8,7 @@ use crate::config::Subject;
 use crate::domain::select::Found;
 
 pub async fn run(app: &App, subject: &Subject) -> Result<Found> {
+    let _spinner = super::asking_github(app);
     Ok(resolve::find(&app.resolver(), subject).await?)
 }
 

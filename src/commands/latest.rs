@@ -9,5 +9,6 @@ use crate::config::LatestFrom;
 use crate::domain::select::Found;
 
 pub async fn run(app: &App, branch: Option<&str>, from: &LatestFrom, max_commits: usize) -> Result<Found> {
+    let _spinner = super::asking_github(app);
     Ok(resolve::latest(&app.resolver(), branch, from, max_commits).await?)
 }

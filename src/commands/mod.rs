@@ -118,6 +118,11 @@ impl App {
     }
 }
 
+/// A spinner on a terminal while GitHub is asked (nothing elsewhere); cleared when dropped.
+pub fn asking_github(app: &App) -> crate::log::Spinner {
+    crate::log::Spinner::start(format!("asking GitHub about {}", app.cfg.query.repo))
+}
+
 /// What a command concluded, as the exit status and the action's outputs read it. Only
 /// `found` is required; a command that resolves a commit says so with `resolved`.
 pub trait Conclusion {

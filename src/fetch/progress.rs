@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::domain::units::human_bytes;
 
@@ -47,10 +47,16 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// On a terminal a bar; elsewhere (CI logs) a line at once and one every 10 s: `progress:
+    /// 98.3 KiB of 150.9 KiB (65 %), 9.8 KiB/s, 3/44 archives, 0 B from cache`.
     pub fn start(counters: Arc<Counters>, total: u64, count: usize) -> Progress {
         let stop = Arc::new(tokio::sync::Notify::new());
         let stop2 = stop.clone();
-        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let tty = crate::log::draws(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let mut last = (Instant::now(), 0u64);
+        if !tty {
+            crate::say!("{}", ci_line(&counters, total, count, 0.0));
+        }
         let task = tokio::spawn(async move {
             let bar = tty.then(|| {
                 let b = indicatif::ProgressBar::new(total);
@@ -70,6 +76,7 @@ impl Progress {
                         })
                         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
+                crate::log::drawing(&b);
                 b
             });
             let every = if tty { Duration::from_millis(200) } else { Duration::from_secs(10) };
@@ -84,11 +91,16 @@ impl Progress {
                         b.set_position((dl + cached).min(total));
                         b.set_message(format!("{done}/{count} archives"));
                     }
-                    None => crate::say!("progress: {done}/{count} archives, {} downloaded, {} from cache", human_bytes(dl), human_bytes(cached)),
+                    None => {
+                        let secs = last.0.elapsed().as_secs_f64();
+                        let rate = if secs > 0.0 { dl.saturating_sub(last.1) as f64 / secs } else { 0.0 };
+                        last = (Instant::now(), dl);
+                        crate::say!("{}", ci_line(&counters, total, count, rate));
+                    }
                 }
             }
-            if let Some(b) = bar {
-                b.finish_and_clear();
+            if bar.is_some() {
+                crate::log::done_drawing();
             }
         });
         Progress { task, stop }
@@ -97,5 +109,38 @@ impl Progress {
     pub async fn stop(self) {
         self.stop.notify_one();
         let _ = self.task.await;
+    }
+}
+
+/// A CI log's progress line: bytes in (downloaded or from the cache) of the total, the percent,
+/// the download rate since the last line, the archives done.
+fn ci_line(c: &Counters, total: u64, count: usize, rate: f64) -> String {
+    let (dl, cached) = (c.downloaded(), c.cached());
+    let have = (dl + cached).min(total);
+    let pct = (have * 100).checked_div(total).unwrap_or(100);
+    format!(
+        "progress: {} of {} ({pct} %), {}/s, {}/{count} archives, {} from cache",
+        human_bytes(have),
+        human_bytes(total),
+        human_bytes(rate as u64),
+        c.done(),
+        human_bytes(cached)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ci_line_says_total_percent_and_rate() {
+        let c = Counters::default();
+        assert_eq!(ci_line(&c, 154_563, 44, 0.0), "progress: 0 B of 150.9 KiB (0 %), 0 B/s, 0/44 archives, 0 B from cache");
+        c.add_downloaded(100_000);
+        c.add_from_cache(700);
+        c.archive_done(5);
+        let line = ci_line(&c, 154_563, 44, 10_035.0);
+        assert!(line.starts_with("progress: 98.3 KiB of 150.9 KiB (65 %), 9.8 KiB/s, 1/44 archives, 700 B from cache"), "{line}");
+        assert!(ci_line(&c, 0, 0, 0.0).contains("(100 %)"), "nothing to fetch is all of it");
     }
 }

@@ -244,6 +244,31 @@ async fn push_event_find_mode() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstreams_input_spellings_are_aliases_and_two_that_disagree_are_refused() {
+    let bed = Bed::new().await;
+    let c = sha(11);
+    mount_commit_runs(&bed.gh, THEROCK, WF, &c, &[run_json(&RunSpec::ok(1011, &c, THEROCK, WF))]).await;
+    put_group(&bed, 1011);
+    // TheRock's workflows spell the groups amdgpu_families; artifact-group left at its default.
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({"after": c, "ref": "refs/heads/main"}), &c);
+    r.input("mode", "find").input("amdgpu_families", "gfx94X-dcgpu").input("amdgpu-target", "gfx942");
+    let o = r.run().await;
+    assert_eq!(code(&o), 0, "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert_eq!(r.outputs()["found"], "true");
+    // Both spellings, saying the same: one setting.
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({"after": c, "ref": "refs/heads/main"}), &c);
+    r.input("mode", "find").input("amdgpu_families", "gfx94X-dcgpu").input("artifact-group", "gfx94X-dcgpu");
+    assert_eq!(code(&r.run().await), 0);
+    // Saying different things: refused, naming both.
+    let mut r = Runner::new(&bed, THEROCK, "push", json!({"after": c, "ref": "refs/heads/main"}), &c);
+    r.input("mode", "find").input("amdgpu_families", "gfx110X-all").input("artifact-group", "gfx94X-dcgpu");
+    let o = r.run().await;
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stdout));
+    let msg = &r.outputs()["error-message"];
+    assert_eq!(msg, "inputs 'artifact-group' (gfx94X-dcgpu) and 'amdgpu_families' (gfx110X-all) name one setting: give one of them");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_found_behaviours() {
     let bed = Bed::new().await;
     let c = sha(20);

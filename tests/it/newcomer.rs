@@ -315,3 +315,62 @@ async fn fetch_pattern_takes_globs_as_gh_run_download_does() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--pattern") && stderr(&o).contains("invalid glob 'blas_['"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_says_what_it_fetches_first_then_a_progress_line_at_once_with_total_percent_and_rate() {
+    let bed = Bed::new().await;
+    let c = sha(2450);
+    one_run(&bed, 2450, &c, &[]).await;
+    put_group(&bed, 2450);
+    let out = bed.home.path().join("out");
+    let o = bed.run(&fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    // The lookup's result, before any byte: how many archives, how much, from which run of which commit.
+    let opening = err.find("fetching 2 archives, ").expect(&err);
+    assert!(err[opening..].lines().next().unwrap().ends_with(&format!(", from run 2450 of {}", &c[..7])), "{err}");
+    // Not a terminal (a CI log): the first progress line at once (a small fetch ends long before
+    // the next one, 10 s later), with the total, the percent and the rate.
+    let progress = err.find("progress: 0 B of ").expect(&err);
+    assert!(opening < progress, "the lookup first, then the progress: {err}");
+    let line = err[progress..].lines().next().unwrap();
+    assert!(line.contains(" (0 %), 0 B/s, 0/2 archives, 0 B from cache"), "{line}");
+    assert!(progress < err.find("fetched 2 archives").unwrap(), "{err}");
+}
+
+/// `script` (util-linux, in every Debian) runs `bin args` on a pseudo-terminal, with the bed's
+/// environment; what the terminal showed, escape sequences and all.
+#[cfg(unix)]
+async fn on_a_terminal(bed: &Bed, args: &[&str]) -> (i32, String) {
+    let base = bed.cmd();
+    let mut c = std::process::Command::new("script");
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let quoted: Vec<String> = std::iter::once(bin()).chain(args.iter().map(|a| a.to_string())).map(|a| format!("'{}'", a.replace('\'', r"'\''"))).collect();
+    c.current_dir(base.get_current_dir().unwrap()).env("TERM", "xterm").args(["-qec", &quoted.join(" "), "/dev/null"]);
+    let o = run_cmd(c).await;
+    (code(&o), String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_a_spinner_while_github_is_asked_and_no_ci_lines() {
+    let bed = Bed::new().await;
+    let c = sha(2451);
+    one_run(&bed, 2451, &c, &[]).await;
+    put_group(&bed, 2451);
+    let out = bed.home.path().join("out");
+    let (rc, shown) = on_a_terminal(&bed, &fetch_args(&c, out.to_str().unwrap(), &[])).await;
+    assert_eq!(rc, 0, "{shown}");
+    assert!(shown.contains("asking GitHub about ROCm/TheRock"), "the spinner: {shown}");
+    assert!(shown.contains("fetching 2 archives, ") && shown.contains("fetched 2 archives"), "{shown}");
+    assert!(!shown.contains("progress: "), "a terminal gets a bar, not a CI log's lines: {shown}");
+    // In a pipe (stderr not a terminal) no spinner is drawn.
+    let o = bed.run(&group_args("find", THEROCK, &c, &[])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("asking GitHub"), "{}", stderr(&o));
+}
