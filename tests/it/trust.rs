@@ -438,3 +438,31 @@ async fn a_key_with_a_control_character_does_not_break_the_listing() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["results"][0]["artifact_filenames"], json!(["blas_lib_gfx94X-dcgpu.tar.zst"]), "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topology_planted_in_a_shared_cache_does_not_choose_the_plan() {
+    let (bed, _, pr_head) = crate::reuse::pr_bed(&["rocm-libraries"]).await;
+    let args = group_args("reuse", THEROCK, &pr_head, &["--json"]);
+    let o = bed.run(&args).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let dir = bed.cache_dir().join("topology");
+    let kept = dir.join(format!("rocm-therock-{pr_head}.toml"));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), TOPOLOGY, "kept for the next run");
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    // Someone else's topology (here one that names an artifact nothing builds: read, it would be
+    // refused as unusable) in a directory others may write, then in a file others may write.
+    let planted = TOPOLOGY.replace("artifact_deps = [\"blas\"]", "artifact_deps = [\"blass\"]");
+    for (dir_mode, file_mode) in [(0o777, 0o644), (0o700, 0o666)] {
+        std::fs::write(&kept, &planted).unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(file_mode)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+        let before = request_count(&bed.gh).await;
+        let o = bed.run(&args).await;
+        assert_eq!(code(&o), 0, "dir {dir_mode:o}, file {file_mode:o}: the planted file was read: {}", stderr(&o));
+        assert!(request_count(&bed.gh).await > before, "asked GitHub again");
+        assert_eq!(stdout_json(&o)["rebuild_stages"], json!(["cv-libs", "math-libs"]));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    // What it kept again is GitHub's text, in place of the planted one, and trusted next time.
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), TOPOLOGY);
+}
