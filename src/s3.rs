@@ -87,7 +87,10 @@ async fn client_config(get: &dyn Fn(&str) -> Option<String>, signed: bool) -> aw
     let endpoint = nonempty("AWS_ENDPOINT_URL_S3").or_else(|| nonempty("AWS_ENDPOINT_URL"));
     let env_region = nonempty("AWS_REGION").or_else(|| nonempty("AWS_DEFAULT_REGION"));
     let region = region_for(endpoint.is_some(), env_region.as_deref());
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
         .region(aws_config::Region::new(region))
         // One attempt per call: every request is retried by the tool's one policy (`retry`),
         // with the same budget for a listing, a sidecar and an archive's byte range.
