@@ -552,6 +552,34 @@ async fn latest_skips_unsuccessful_commits_within_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_over_https_is_trusted_only_through_the_trust_store() {
+    let bed = Bed::new().await;
+    let c = sha(19);
+    one_run(&bed, 1901, &c, &[]).await;
+    put_group(&bed, 1901);
+    let (front, stranger) = (tls_front(&bed.s3.endpoint).await, tls_front(&bed.s3.endpoint).await);
+    let (ca, other) = (bed.home.path().join("ca.pem"), bed.home.path().join("other.pem"));
+    std::fs::write(&ca, &front.ca_pem).unwrap();
+    std::fs::write(&other, &stranger.ca_pem).unwrap();
+    let find = |trust: &std::path::Path| {
+        let mut cmd = bed.cmd();
+        cmd.args(group_args("find", THEROCK, &c, &["--json"])).env("AWS_ENDPOINT_URL", &front.endpoint).env("SSL_CERT_FILE", trust);
+        run_cmd(cmd)
+    };
+    // The endpoint's certificate issued by a CA the trust store holds: S3 answers over TLS.
+    let o = find(&ca).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d = stdout_json(&o);
+    assert_eq!(d["status"], "found");
+    assert_eq!(d["results"][0]["workflow_run_id"], "1901");
+    // Issued by a CA it does not hold: refused, saying why, never read.
+    let o = find(&other).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid peer certificate: UnknownIssuer"), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["status"], "error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_unreachable_is_an_error_naming_the_bucket() {
     let bed = Bed::new().await;
     let c = sha(18);

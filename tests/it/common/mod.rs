@@ -10,6 +10,7 @@ mod os;
 mod proxy;
 mod s3;
 mod superrepo;
+mod tls;
 mod topology;
 
 pub use archives::*;
@@ -21,6 +22,7 @@ pub use proxy::*;
 pub use s3::*;
 use std::path::Path;
 pub use superrepo::*;
+pub use tls::*;
 pub use topology::*;
 
 pub const TOKEN: &str = "ghs_testtoken_SECRET_0123456789";
