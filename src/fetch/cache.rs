@@ -391,7 +391,7 @@ pub fn euid() -> u32 {
 
 /// Whether only the current user can change what `m` describes: it is theirs and neither its
 /// group nor others may write it.
-fn owned(m: &std::fs::Metadata) -> bool {
+pub(super) fn owned(m: &std::fs::Metadata) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -405,30 +405,7 @@ fn owned(m: &std::fs::Metadata) -> bool {
 }
 
 /// A regular file (not a symlink) only the current user can change.
-/// The text of a small file the cache keeps beside its blobs (a commit's topology), only when
-/// nobody but the user can have put it there: a regular file of theirs that neither group nor
-/// others may write, in a directory of theirs likewise. `None` otherwise (asked for again).
-pub fn read_kept(p: &Path) -> Option<String> {
-    let dir = std::fs::symlink_metadata(p.parent()?).ok()?;
-    if !dir.is_dir() || !owned(&dir) || !trusted_file(p) {
-        return None;
-    }
-    std::fs::read_to_string(p).ok()
-}
-
-/// Keeps `text` at `p` for `read_kept`: the directory made the user's alone (0700), the file
-/// written beside it and renamed into place (a symlink planted at `p` is replaced, never
-/// followed).
-pub fn keep(p: &Path, text: &str) -> io::Result<()> {
-    let dir = p.parent().ok_or_else(|| io::Error::other("no directory"))?;
-    private_dir(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.persist(p).map_err(|e| e.error)?;
-    Ok(())
-}
-
-fn trusted_file(p: &Path) -> bool {
+pub(super) fn trusted_file(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && owned(&m))
 }
 

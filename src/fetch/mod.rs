@@ -13,6 +13,7 @@ pub mod download;
 pub mod error;
 pub mod extract;
 mod job;
+pub mod kept;
 mod lock;
 mod output;
 mod owner;

@@ -26,13 +26,13 @@ async fn text_at(r: &Resolver<'_>, repo: &Repo, sha: &str, cache_dir: Option<&Pa
     }
     let cached = cache_dir.and_then(|d| cached_path(d, repo, sha));
     // Only a file nobody else could have planted: a shared cache does not choose the plan.
-    if let Some(text) = cached.as_deref().and_then(crate::fetch::cache::read_kept) {
+    if let Some(text) = cached.as_deref().and_then(crate::fetch::kept::read) {
         return Ok(Some(text));
     }
     let text = r.runs.file_at(repo, FILE, sha).await.with_context(|| format!("could not read {FILE} at {} of {repo}", short_sha(sha)))?;
     if let (Some(p), Some(t)) = (&cached, &text) {
         // Best effort: a cache that cannot be written costs one request next time.
-        let _ = crate::fetch::cache::keep(p, t);
+        let _ = crate::fetch::kept::write(p, t);
     }
     Ok(text)
 }
