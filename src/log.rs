@@ -99,8 +99,8 @@ pub fn done_drawing() {
     }
 }
 
-/// A spinner on a terminal while something slow is asked (GitHub): `asking GitHub for the CI
-/// runs of ROCm/TheRock`. Nothing where stderr is not a terminal. Cleared when dropped.
+/// A spinner on a terminal while something slow is asked (GitHub): `asking GitHub about
+/// ROCm/TheRock`. Nothing where stderr is not a terminal. Cleared when dropped.
 pub struct Spinner(bool);
 
 impl Spinner {
